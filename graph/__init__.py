@@ -1,0 +1,1 @@
+"""supplygraph's core: the schema, the stores and the analytics over them."""

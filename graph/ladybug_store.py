@@ -1,0 +1,267 @@
+"""The embedded default store: LadybugDB in a folder, rebuilt with COPY and swapped in atomically.
+
+Layout of the data folder:
+
+    CURRENT                      name of the generation that answers queries
+    load.lock                    held while a load runs
+    generations/<name>/graph.lbug    the LadybugDB database
+    generations/<name>/bundles/NN-<bundle>/<table>.parquet   the canonical records it was built from
+
+A load writes a whole new generation beside the current one and only then replaces CURRENT
+(an atomic rename). A load that fails or is killed leaves CURRENT, and so the graph, as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ladybug
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
+from graph.records import GraphTables, RelPart
+from graph.schema import SCHEMA
+from graph.store import LoadedBundle, Progress, Row, ident
+
+KUZU_TYPES = {
+    "string": "STRING",
+    "date": "DATE",
+    "float": "DOUBLE",
+    "int": "INT64",
+    "list": "STRING[]",
+    "enum_list": "STRING[]",
+}
+
+
+def kuzu_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_list(arrow_type):
+        return "STRING[]"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_floating(arrow_type):
+        return "DOUBLE"
+    if pa.types.is_integer(arrow_type):
+        return "INT64"
+    return "STRING"
+
+
+class LadybugStore:
+    dialect = "ladybug"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._open_name: str | None = None
+        self._db: ladybug.Database | None = None
+        self._conn: ladybug.Connection | None = None
+
+    # ------------------------------------------------------------ reading
+
+    def _current_name(self) -> str | None:
+        try:
+            return (self.root / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    @property
+    def generation(self) -> str | None:
+        return self._current_name()
+
+    def _connection(self) -> ladybug.Connection:
+        name = self._current_name()
+        if name is None:
+            raise EmptyGraph(f"no graph in {self.root}: load a bundle first (supplygraph load BUNDLE)")
+        if name != self._open_name or self._conn is None:
+            self.close()
+            self._db = ladybug.Database(str(self.root / "generations" / name / "graph.lbug"), read_only=True)
+            self._conn = ladybug.Connection(self._db)
+            self._open_name = name
+        return self._conn
+
+    def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        conn = self._connection()
+        result = conn.execute(cypher, dict(params or {}))
+        assert not isinstance(result, list)
+        names = result.get_column_names()
+        return [dict(zip(names, row, strict=True)) for row in result.get_all()]
+
+    def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        result = self._connection().execute(cypher, dict(params or {}))
+        assert not isinstance(result, list)
+        return result.get_as_arrow()
+
+    def run_readonly(
+        self, cypher: str, params: Mapping[str, Any] | None, *, timeout_s: float, max_rows: int
+    ) -> tuple[list[str], list[list[Any]], bool]:
+        conn = self._connection()
+        conn.set_query_timeout(int(timeout_s * 1000))
+        try:
+            result = conn.execute(cypher, dict(params or {}))
+        except RuntimeError as exc:
+            text = str(exc)
+            if "Interrupted" in text:
+                raise QueryTimeout(f"query stopped after {timeout_s:g} s") from exc
+            raise QueryFailed(text) from exc
+        finally:
+            conn.set_query_timeout(0)
+        assert not isinstance(result, list)
+        rows: list[list[Any]] = []
+        while result.has_next() and len(rows) <= max_rows:
+            rows.append(result.get_next())
+        truncated = len(rows) > max_rows
+        return result.get_column_names(), rows[:max_rows], truncated
+
+    def bundles(self) -> list[LoadedBundle]:
+        name = self._current_name()
+        if name is None:
+            return []
+        folder = self.root / "generations" / name
+        manifest = json.loads((folder / "manifest.json").read_text())
+        out = []
+        for entry in manifest["bundles"]:
+            sub = folder / "bundles" / entry["folder"]
+            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}
+            out.append(LoadedBundle(entry["name"], tables))
+        return out
+
+    def manifest(self) -> dict[str, Any] | None:
+        name = self._current_name()
+        if name is None:
+            return None
+        return json.loads((self.root / "generations" / name / "manifest.json").read_text())
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._db is not None:
+            self._db.close()
+        self._conn = self._db = None
+        self._open_name = None
+
+    # ------------------------------------------------------------ writing
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "load.lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise LoadLocked(f"another load is writing to {self.root}; try again when it ends") from exc
+            yield
+
+    def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
+        with self._lock():
+            name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+            folder = self.root / "generations" / name
+            folder.mkdir(parents=True)
+            _write_bundles(folder, bundles)
+            _build_graph(folder / "graph.lbug", tables, progress)
+            _fsync_tree(folder)
+            pointer = self.root / "CURRENT.tmp"
+            pointer.write_text(name + "\n")
+            with open(pointer) as fh:
+                os.fsync(fh.fileno())
+            previous = self._current_name()
+            os.replace(pointer, self.root / "CURRENT")
+            _fsync_dir(self.root)
+            self._collect_garbage(keep={name, previous})
+
+    def _collect_garbage(self, keep: set[str | None]) -> None:
+        """Remove generations that are neither current nor the one before (left by failed or killed loads)."""
+        for folder in (self.root / "generations").iterdir():
+            if folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
+    entries = []
+    for i, bundle in enumerate(bundles):
+        sub = f"{i:02d}-{bundle.name}"
+        (folder / "bundles" / sub).mkdir(parents=True)
+        for table_name, table in bundle.tables.items():
+            pq.write_table(table, folder / "bundles" / sub / f"{table_name}.parquet")
+        entries.append({"name": bundle.name, "folder": sub, "rows": {k: t.num_rows for k, t in bundle.tables.items()}})
+    (folder / "manifest.json").write_text(json.dumps({"bundles": entries}, indent=2))
+
+
+def _node_ddl(label: str, table: pa.Table) -> str:
+    cols = ", ".join(f"{ident(c)} {kuzu_type(table.schema.field(c).type)}" for c in table.column_names)
+    return "CREATE NODE TABLE {} ({}, PRIMARY KEY(`id`))".format(ident(label), cols)
+
+
+def _rel_ddl(rel_type: str, parts: list[RelPart]) -> tuple[str, list[str]]:
+    pairs = list(dict.fromkeys((p.source, p.target) for p in parts))
+    columns: dict[str, str] = {}
+    for part in parts:
+        for name in part.table.column_names[2:]:
+            columns.setdefault(name, kuzu_type(part.table.schema.field(name).type))
+    ends = ", ".join(f"FROM {ident(s)} TO {ident(t)}" for s, t in pairs)
+    props = "".join(f", {ident(c)} {t}" for c, t in columns.items())
+    return "CREATE REL TABLE {} ({}{})".format(ident(rel_type), ends, props), list(columns)
+
+
+def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> None:
+    db = ladybug.Database(str(path))
+    conn = ladybug.Connection(db)
+    total = tables.node_count + tables.rel_count
+    done = 0
+    try:
+        for label in SCHEMA.nodes:
+            rows = tables.nodes[label]
+            conn.execute(_node_ddl(label, rows))
+            if rows.num_rows:
+                conn.execute("COPY {} FROM rows".format(ident(label)))
+            done += rows.num_rows
+            if progress:
+                progress(label, done, total)
+        by_type: dict[str, list[RelPart]] = {}
+        for part in tables.rels:
+            by_type.setdefault(part.type, []).append(part)
+        for rel_type, parts in by_type.items():
+            ddl, columns = _rel_ddl(rel_type, parts)
+            conn.execute(ddl)
+            for part in parts:
+                rows = _align(part.table, columns)
+                if rows.num_rows:
+                    ends = "" if len(parts) == 1 else " (from={!r}, to={!r})".format(part.source, part.target)
+                    conn.execute("COPY {} FROM rows{}".format(ident(rel_type), ends))
+                done += rows.num_rows
+                if progress:
+                    progress(rel_type, done, total)
+        conn.execute("CHECKPOINT")
+    finally:
+        conn.close()
+        db.close()
+
+
+def _align(table: pa.Table, columns: list[str]) -> pa.Table:
+    """from, to, then every column of the rel table in its order (nulls where this part has none)."""
+    out = {"from": table.column("from"), "to": table.column("to")}
+    for name in columns:
+        out[name] = table.column(name) if name in table.column_names else pa.nulls(table.num_rows, pa.string())
+    return pa.table(out)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for dirpath, _dirs, files in os.walk(folder):
+        for f in files:
+            with open(os.path.join(dirpath, f), "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(Path(dirpath))

@@ -1,0 +1,56 @@
+"""The small interface both stores implement, and how a store is chosen from settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from graph.records import GraphTables
+
+Row = dict[str, Any]
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """A label, type or property name for Cypher text, quoted; refuses anything that is not an identifier.
+
+    Only names from the schema, or extra-column names made safe by the loader, reach Cypher text.
+    """
+    if not IDENT.match(name):
+        raise ValueError(f"not an identifier: {name!r}")
+    return "`" + name + "`"
+
+
+@dataclass(frozen=True)
+class LoadedBundle:
+    name: str
+    tables: dict[str, pa.Table]
+
+
+class Store(Protocol):
+    dialect: str  # "ladybug" or "neo4j": which text of a named query to run
+
+    def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a read query and return its rows as dicts."""
+
+    def run_readonly(
+        self, cypher: str, params: Mapping[str, Any] | None, *, timeout_s: float, max_rows: int
+    ) -> tuple[list[str], list[list[Any]], bool]:
+        """Run untrusted read-only Cypher with a timeout: (columns, rows, truncated)."""
+
+    def bundles(self) -> list[LoadedBundle]:
+        """The canonical records the current graph was built from, in load order."""
+
+    def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
+        """Make the graph exactly `tables` (built from `bundles`), all or nothing."""
+
+    @property
+    def generation(self) -> str | None:
+        """An id that changes whenever the graph changes; None if the store cannot tell."""
+
+    def close(self) -> None: ...

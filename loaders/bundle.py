@@ -1,0 +1,220 @@
+"""The disclosure bundle (../shared/spec/bundle-format.md): a folder or .zip of CSV files.
+
+`read_bundle` yields nothing until every file is valid: it returns one `Bundle` of canonical
+record tables, or raises `BundleError` with every problem found (file, line, column, expectation).
+References between files are checked later, across every bundle in the graph (graph.records).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.errors import BundleError, Problem
+from graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
+from loaders.columns import convert, out_of_range
+from loaders.csvfile import CsvTable, property_name, read_csv
+
+PER_COLUMN_LIMIT = 20
+LINK_PROPS = (
+    Property("valid_from", "date", "valid_from"),
+    Property("valid_to", "date", "valid_to"),
+    Property("source_ids", "list", "source_id"),
+)
+DATE_ORDER = {"Contract": ("start_date", "end_date"), "Finding": ("reported_on", "closed_on")}
+
+
+@dataclass
+class Bundle:
+    """Validated canonical records of one bundle: table name (file stem) -> Arrow table."""
+
+    name: str
+    tables: dict[str, pa.Table]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.num_rows for t in self.tables.values())
+
+
+def bundle_name(path: Path) -> str:
+    return path.stem if path.suffix.lower() == ".zip" else path.resolve().name
+
+
+def _bundle_files(path: Path) -> tuple[dict[str, Callable[[], bytes]], list[str]]:
+    """Known file name -> reader, and names of files that are not part of the format."""
+    known = set(SCHEMA.files)
+    found: dict[str, Callable[[], bytes]] = {}
+    unknown: list[str] = []
+    if path.is_dir():
+        for item in sorted(path.iterdir()):
+            if item.name in known:
+                found[item.name] = item.read_bytes
+            elif item.suffix.lower() == ".csv":
+                unknown.append(item.name)
+        return found, unknown
+    archive = zipfile.ZipFile(path)
+    for info in archive.infolist():
+        name = PurePosixPath(info.filename).name
+        if info.is_dir() or name.startswith("._") or "__MACOSX" in info.filename:
+            continue
+        if name in known and name not in found:
+            found[name] = lambda info=info: archive.read(info)
+        elif name.lower().endswith(".csv"):
+            unknown.append(info.filename)
+    return found, unknown
+
+
+def read_bundle(path: Path, name: str | None = None) -> Bundle:
+    path = Path(path)
+    if not path.exists():
+        raise BundleError([Problem(str(path), None, None, "no such file or folder")])
+    if not path.is_dir() and not zipfile.is_zipfile(path):
+        raise BundleError([Problem(str(path), None, None, "not a folder or a .zip of CSV files")])
+    files, unknown = _bundle_files(path)
+    problems: list[Problem] = []
+    warnings = [Problem(f, None, None, "not a bundle file; ignored") for f in unknown]
+    if not files:
+        problems.append(Problem(str(path), None, None, f"no bundle files found; expected some of: {', '.join(SCHEMA.files)}"))
+    tables: dict[str, pa.Table] = {}
+    for filename, read in files.items():
+        parsed = read_csv(read(), filename)
+        if isinstance(parsed, list):
+            problems.extend(parsed)
+            continue
+        spec = SCHEMA.node_for_file(filename) or SCHEMA.link_for_file(filename)
+        assert spec is not None
+        checker = _FileChecker(parsed, problems, warnings)
+        table = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)
+        if table is not None:
+            tables[filename.removesuffix(".csv")] = table
+    if problems:
+        raise BundleError(problems)
+    return Bundle(name or bundle_name(path), tables, warnings)
+
+
+class _FileChecker:
+    """Validates the columns of one parsed file against its schema entry."""
+
+    def __init__(self, parsed: CsvTable, problems: list[Problem], warnings: list[Problem]) -> None:
+        self.csv = parsed
+        self.problems = problems
+        self.warnings = warnings
+        self.failed = False
+
+    def report(self, mask: pa.Array, column: str, values: pa.Array, message: Callable[[str], str]) -> None:
+        rows = np.flatnonzero(np.asarray(pc.fill_null(mask, False), dtype=bool))
+        if not len(rows):
+            return
+        self.failed = True
+        for row in rows[:PER_COLUMN_LIMIT]:
+            value = values[int(row)].as_py()
+            self.problems.append(Problem(self.csv.file, self.csv.line_of(int(row)), column, message(value)))
+        if len(rows) > PER_COLUMN_LIMIT:
+            self.problems.append(
+                Problem(self.csv.file, None, column, f"... and {len(rows) - PER_COLUMN_LIMIT} more rows like these")
+            )
+
+    def column(self, prop: Property) -> pa.Array | None:
+        if prop.column not in self.csv.header:
+            if prop.required:
+                self.failed = True
+                self.problems.append(
+                    Problem(self.csv.file, 1, prop.column, "required column is missing from the header")
+                )
+            return None
+        raw = self.csv.table.column(prop.column).combine_chunks()
+        if prop.required:
+            self.report(pc.is_null(raw), prop.column, raw, lambda _v: "required value is empty")
+        converted = convert(prop, raw)
+        if converted is None:
+            return raw
+        values, bad, message = converted
+        self.report(bad, prop.column, raw, message)
+        too_far = out_of_range(prop, values)
+        if too_far is not None:
+            self.report(too_far, prop.column, raw, lambda v: f"{v!r} is out of range [{prop.min}, {prop.max}]")
+        return values
+
+    def typed(self, props: tuple[Property, ...]) -> dict[str, pa.Array]:
+        n = self.csv.table.num_rows
+        out: dict[str, pa.Array] = {}
+        for prop in props:
+            values = self.column(prop)
+            if values is None:
+                values = pa.nulls(n, pa.list_(pa.string()) if prop.is_list else _arrow_type(prop))
+            out[prop.name] = values
+        return out
+
+    def extras(self, known: set[str], taken: set[str]) -> dict[str, pa.Array]:
+        out: dict[str, pa.Array] = {}
+        for column in self.csv.header:
+            if column in known:
+                continue
+            values = self.csv.table.column(column).combine_chunks()
+            name = property_name(column)
+            if name in taken or name in out or name.startswith("_"):
+                name = f"extra_{name.lstrip('_')}"
+            if column.startswith("column_") and values.null_count == len(values):
+                self.warnings.append(Problem(self.csv.file, 1, None, "an unnamed, empty column was ignored"))
+                continue
+            out[name] = values
+        return out
+
+    def finish(self, columns: dict[str, pa.Array]) -> pa.Table:
+        columns["_line"] = self.csv.lines()
+        return pa.table(columns)
+
+    def node(self, spec: NodeType) -> pa.Table | None:
+        key = Property("id", "string", spec.key, required=True)
+        columns = self.typed((key, *spec.properties))
+        self.duplicates(columns["id"], spec.key)
+        if spec.label in DATE_ORDER:
+            self.order(columns, *DATE_ORDER[spec.label])
+        columns.update(self.extras(set(spec.columns), set(columns) | {"origins"}))
+        return None if self.failed else self.finish(columns)
+
+    def link(self, spec: LinkType) -> pa.Table | None:
+        ends = (
+            Property("from_id", "string", spec.source.column, required=True),
+            Property("to_id", "string", spec.target.column, required=True),
+        )
+        columns = self.typed((*ends, *spec.properties, *LINK_PROPS))
+        self.order(columns, "valid_from", "valid_to")
+        columns.update(self.extras(set(spec.columns) | set(LINK_COLUMNS), set(columns) | {"origins"}))
+        return None if self.failed else self.finish(columns)
+
+    def duplicates(self, ids: pa.Array, column: str) -> None:
+        counts = pc.value_counts(ids.drop_null())
+        dupes = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        if not len(dupes):
+            return
+        first: dict[str, int] = {}
+        repeat = np.zeros(len(ids), dtype=bool)
+        for row in np.flatnonzero(np.asarray(pc.fill_null(pc.is_in(ids, value_set=dupes), False))):
+            value = ids[int(row)].as_py()
+            if value in first:
+                repeat[row] = True
+            else:
+                first[value] = int(row)
+        self.report(
+            pa.array(repeat), column, ids, lambda v: f"duplicate id {v!r} (first on line {self.csv.line_of(first[v])})"
+        )
+
+    def order(self, columns: dict[str, pa.Array], start: str, end: str) -> None:
+        mask = pc.fill_null(pc.greater(columns[start], columns[end]), False)
+        dates = pc.cast(columns[end], pa.string())
+        starts = pc.cast(columns[start], pa.string())
+        self.report(mask, end, pc.binary_join_element_wise(starts, dates, " > "), lambda v: f"{start} after {end} ({v})")
+
+
+def _arrow_type(prop: Property) -> pa.DataType:
+    return {"date": pa.date32(), "float": pa.float64(), "int": pa.int64()}.get(prop.type, pa.string())
+
+

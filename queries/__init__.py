@@ -1,0 +1,1 @@
+"""Named, parameterised Cypher and the answers built from it (exposure, exposed affiliates)."""

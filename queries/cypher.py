@@ -1,0 +1,136 @@
+"""Every Cypher text supplygraph runs, in one place. Values are always $parameters.
+
+The texts are written in the common subset of LadybugDB's and Neo4j's Cypher; where the two
+dialects differ a query is a dict {dialect: text} (see docs/cypher-dialects.md).
+"""
+
+from __future__ import annotations
+
+# Reusable predicates (text only; the date is always the $as_of parameter).
+CONTRACT_ACTIVE = "({c}.start_date IS NULL OR {c}.start_date <= $as_of) AND ({c}.end_date IS NULL OR {c}.end_date >= $as_of)"
+LINK_ACTIVE = "({r}.valid_from IS NULL OR {r}.valid_from <= $as_of) AND ({r}.valid_to IS NULL OR {r}.valid_to >= $as_of)"
+FINDING_OPEN = (
+    "({f}.reported_on IS NULL OR {f}.reported_on <= $as_of)"
+    " AND ({f}.closed_on IS NULL OR {f}.closed_on > $as_of)"
+    " AND ({f}.closed_on IS NOT NULL OR {f}.status IS NULL OR {f}.status <> 'remediated')"
+)
+
+
+def _active(template: str, var: str) -> str:
+    return template.replace("{c}", var).replace("{r}", var).replace("{f}", var)
+
+
+AFFILIATE = "MATCH (a:Affiliate {id: $affiliate_id}) RETURN a.id AS id, a.name AS name, a.country AS country"
+
+PURCHASES_DIRECT = (
+    "MATCH (a:Affiliate {id: $affiliate_id})-[:HOLDS]->(c:Contract)-[i:INCLUDES]->(p:Product) WHERE "
+    + _active(CONTRACT_ACTIVE, "c")
+    + " RETURN c.id AS contract, c.value AS value, c.currency AS currency,"
+    " p.id AS product, p.model AS model, p.brand_id AS brand, i.source_ids AS sources"
+)
+
+PURCHASES_FRAMEWORK = (
+    "MATCH (a:Affiliate {id: $affiliate_id})-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)"
+    "-[i:INCLUDES]->(p:Product) WHERE "
+    + _active(CONTRACT_ACTIVE, "fw")
+    + " AND "
+    + _active(CONTRACT_ACTIVE, "c")
+    + " RETURN fw.id AS framework, fw.value AS value, fw.currency AS currency, c.id AS contract,"
+    " p.id AS product, p.model AS model, p.brand_id AS brand, i.source_ids AS sources"
+)
+
+ASSEMBLY_OF_PRODUCTS = (
+    "MATCH (p:Product)-[r:ASSEMBLED_AT]->(f:Factory) WHERE p.id IN $product_ids AND "
+    + _active(LINK_ACTIVE, "r")
+    + " RETURN p.id AS product, f.id AS factory, r.source_ids AS sources"
+)
+
+SUPPLIERS_OF_FACTORIES = (
+    "MATCH (s:Factory)-[r:SUPPLIES]->(b:Factory) WHERE b.id IN $factory_ids AND "
+    + _active(LINK_ACTIVE, "r")
+    + " RETURN b.id AS buyer, s.id AS supplier, r.source_ids AS sources"
+)
+
+ALL_SUPPLY_LINKS = (
+    "MATCH (s:Factory)-[r:SUPPLIES]->(b:Factory)"
+    " RETURN b.id AS buyer, s.id AS supplier, r.valid_from AS valid_from, r.valid_to AS valid_to,"
+    " r.source_ids AS sources"
+)
+
+FACTORIES_BY_ID = (
+    "MATCH (f:Factory) WHERE f.id IN $ids"
+    " RETURN f.id AS id, f.name AS name, f.country AS country, f.operator_id AS operator"
+)
+
+PLACEMENTS_AT_FACTORIES = (
+    "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory) WHERE f.id IN $factory_ids AND "
+    + _active(LINK_ACTIVE, "r")
+    + " RETURN f.id AS factory, g.id AS agency, r.source_ids AS sources"
+)
+
+SUBAGENTS_OF_AGENCIES = (
+    "MATCH (g:Agency)-[r:RECRUITS_THROUGH]->(s:Agency) WHERE g.id IN $agency_ids AND "
+    + _active(LINK_ACTIVE, "r")
+    + " RETURN g.id AS agency, s.id AS subagent, r.source_ids AS sources"
+)
+
+AGENCIES_BY_ID = "MATCH (g:Agency) WHERE g.id IN $ids RETURN g.id AS id, g.name AS name, g.country AS country"
+
+OPEN_FINDINGS_ON = (
+    "MATCH (fi:Finding) WHERE fi.subject_type = $subject_type AND fi.subject_id IN $ids AND "
+    + _active(FINDING_OPEN, "fi")
+    + " RETURN fi.id AS id, fi.category AS category, fi.severity AS severity, fi.status AS status,"
+    " fi.subject_type AS subject_type, fi.subject_id AS subject_id, fi.source_ids AS sources"
+)
+
+AFFILIATES_WITH_CONTRACTS = "MATCH (a:Affiliate)-[:HOLDS]->(:Contract) RETURN DISTINCT a.id AS id ORDER BY id"
+
+FINDING_BY_ID = "MATCH (fi:Finding {id: $id}) RETURN fi.id AS id, fi.subject_type AS subject_type, fi.subject_id AS subject_id"
+
+NODE_EXISTS = {
+    "Factory": "MATCH (n:Factory {id: $id}) RETURN n.id AS id, n.name AS name",
+    "Agency": "MATCH (n:Agency {id: $id}) RETURN n.id AS id, n.name AS name",
+    "Finding": "MATCH (n:Finding {id: $id}) RETURN n.id AS id, n.category AS name",
+}
+
+AFFILIATE_NAMES = "MATCH (a:Affiliate) WHERE a.id IN $ids RETURN a.id AS id, a.name AS name"
+
+# ---------------------------------------------------------------- researchers' named queries
+
+COUNTS_BY_LABEL = {
+    "ladybug": "MATCH (n) RETURN label(n) AS label, count(*) AS nodes ORDER BY label",
+    "neo4j": "MATCH (n) RETURN labels(n)[0] AS label, count(*) AS nodes ORDER BY label",
+}
+
+FACTORIES_BY_COUNTRY = (
+    "MATCH (f:Factory) WHERE $country IS NULL OR f.country = $country"
+    " RETURN f.country AS country, count(*) AS factories ORDER BY factories DESC, country"
+)
+
+OPEN_FINDINGS_BY_CATEGORY = (
+    "MATCH (fi:Finding) WHERE "
+    + _active(FINDING_OPEN, "fi")
+    + " RETURN fi.category AS category, fi.severity AS severity, count(*) AS findings"
+    " ORDER BY findings DESC, category, severity"
+)
+
+AGENCY_CHAINS = (
+    "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory {id: $factory_id}) WHERE "
+    + _active(LINK_ACTIVE, "r")
+    + " OPTIONAL MATCH (g)-[l:RECRUITS_THROUGH]->(s:Agency)"
+    " RETURN g.id AS agency, g.name AS agency_name, g.country AS agency_country,"
+    " s.id AS subagent, s.name AS subagent_name, s.country AS subagent_country ORDER BY agency, subagent"
+)
+
+DIRECT_SUPPLIERS = (
+    "MATCH (s:Factory)-[r:SUPPLIES]->(b:Factory {id: $factory_id}) WHERE "
+    + _active(LINK_ACTIVE, "r")
+    + " RETURN s.id AS supplier, s.name AS name, s.country AS country, r.component AS component,"
+    " r.source_ids AS sources ORDER BY supplier"
+)
+
+CONTRACTS_OF_AFFILIATE = (
+    "MATCH (a:Affiliate {id: $affiliate_id})-[:HOLDS]->(c:Contract)"
+    " RETURN c.id AS contract, c.title AS title, c.start_date AS start_date, c.end_date AS end_date,"
+    " c.value AS value, c.currency AS currency, c.framework_id AS framework ORDER BY contract"
+)
