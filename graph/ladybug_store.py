@@ -115,7 +115,8 @@ class LadybugStore:
         assert not isinstance(result, list)
         rows: list[list[Any]] = []
         while result.has_next() and len(rows) <= max_rows:
-            rows.append(result.get_next())
+            row = result.get_next()
+            rows.append(list(row.values()) if isinstance(row, dict) else list(row))
         truncated = len(rows) > max_rows
         return result.get_column_names(), rows[:max_rows], truncated
 
@@ -195,7 +196,7 @@ def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
 
 def _node_ddl(label: str, table: pa.Table) -> str:
     cols = ", ".join(f"{ident(c)} {kuzu_type(table.schema.field(c).type)}" for c in table.column_names)
-    return "CREATE NODE TABLE {} ({}, PRIMARY KEY(`id`))".format(ident(label), cols)
+    return f"CREATE NODE TABLE {ident(label)} ({cols}, PRIMARY KEY(`id`))"
 
 
 def _rel_ddl(rel_type: str, parts: list[RelPart]) -> tuple[str, list[str]]:
@@ -206,7 +207,7 @@ def _rel_ddl(rel_type: str, parts: list[RelPart]) -> tuple[str, list[str]]:
             columns.setdefault(name, kuzu_type(part.table.schema.field(name).type))
     ends = ", ".join(f"FROM {ident(s)} TO {ident(t)}" for s, t in pairs)
     props = "".join(f", {ident(c)} {t}" for c, t in columns.items())
-    return "CREATE REL TABLE {} ({}{})".format(ident(rel_type), ends, props), list(columns)
+    return f"CREATE REL TABLE {ident(rel_type)} ({ends}{props})", list(columns)
 
 
 def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> None:
@@ -219,7 +220,7 @@ def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> 
             rows = tables.nodes[label]
             conn.execute(_node_ddl(label, rows))
             if rows.num_rows:
-                conn.execute("COPY {} FROM rows".format(ident(label)))
+                conn.execute(f"COPY {ident(label)} FROM rows")
             done += rows.num_rows
             if progress:
                 progress(label, done, total)
@@ -232,8 +233,8 @@ def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> 
             for part in parts:
                 rows = _align(part.table, columns)
                 if rows.num_rows:
-                    ends = "" if len(parts) == 1 else " (from={!r}, to={!r})".format(part.source, part.target)
-                    conn.execute("COPY {} FROM rows{}".format(ident(rel_type), ends))
+                    ends = "" if len(parts) == 1 else f" (from={part.source!r}, to={part.target!r})"
+                    conn.execute(f"COPY {ident(rel_type)} FROM rows{ends}")
                 done += rows.num_rows
                 if progress:
                     progress(rel_type, done, total)

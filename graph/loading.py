@@ -34,6 +34,7 @@ def load_bundles(
     *,
     fresh: bool = False,
     dry_run: bool = False,
+    names: Sequence[str | None] | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Validate `paths` and make the store's graph hold them (replacing earlier loads of the same bundle names)."""
@@ -42,9 +43,9 @@ def load_bundles(
     new: list[LoadedBundle] = []
     warnings: list[Problem] = []
     rows = 0
-    for path in paths:
+    for i, path in enumerate(paths):
         try:
-            bundle = read_bundle(Path(path))
+            bundle = read_bundle(Path(path), names[i] if names else None)
         except BundleError as exc:
             problems.extend(exc.problems)
             continue
@@ -55,8 +56,8 @@ def load_bundles(
             progress(f"read {bundle.name}", rows, 0)
     if problems:
         raise BundleError(problems)
-    names = {b.name for b in new}
-    kept = [] if fresh else [b for b in store.bundles() if b.name not in names]
+    replaced = {b.name for b in new}
+    kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
     merged = kept + new
     tables = build_tables([(b.name, b.tables) for b in merged])
     warnings.extend(tables.warnings)

@@ -132,7 +132,9 @@ class _References:
 def build_tables(bundles: list[tuple[str, dict[str, pa.Table]]]) -> GraphTables:
     """Merge bundles (in load order) into node and relationship tables; raise BundleError on dangling references."""
     frames = {label: _stack(bundles, spec.file.removesuffix(".csv"), spec.file) for label, spec in SCHEMA.nodes.items()}
-    nodes = {label: _node_table(SCHEMA.nodes[label], None if f is None else _merge_nodes(f)) for label, f in frames.items()}
+    nodes = {
+        label: _node_table(SCHEMA.nodes[label], None if f is None else _merge_nodes(f)) for label, f in frames.items()
+    }
     links = {name: _stack(bundles, name, spec.file) for name, spec in SCHEMA.links.items()}
     refs = _References(nodes)
     for ref in SCHEMA.references:
@@ -209,7 +211,8 @@ def _link_rels(links: dict[str, pl.DataFrame | None]) -> list[RelPart]:
         frame = links[name]
         if frame is None:
             frame = pl.DataFrame(
-                {"from_id": [], "to_id": [], "_origin": []}, schema={c: pl.String for c in ("from_id", "to_id", "_origin")}
+                {"from_id": [], "to_id": [], "_origin": []},
+                schema={c: pl.String for c in ("from_id", "to_id", "_origin")},
             )
         table = frame.to_arrow()
         n = table.num_rows
@@ -234,7 +237,15 @@ def _link_rels(links: dict[str, pl.DataFrame | None]) -> list[RelPart]:
                 if prop.name in table.column_names
                 else pa.nulls(n, _arrow_type(prop))
             )
-        known = {"from_id", "to_id", "_origin", "valid_from", "valid_to", "source_ids", *(p.name for p in spec.properties)}
+        known = {
+            "from_id",
+            "to_id",
+            "_origin",
+            "valid_from",
+            "valid_to",
+            "source_ids",
+            *(p.name for p in spec.properties),
+        }
         for extra in sorted(c for c in table.column_names if c not in known):
             columns[extra] = table.column(extra).cast(pa.string())
         parts.append(_rel(spec.rel, spec.source.node, spec.target.node, columns))

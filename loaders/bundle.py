@@ -7,6 +7,7 @@ References between files are checked later, across every bundle in the graph (gr
 
 from __future__ import annotations
 
+import functools
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ def _bundle_files(path: Path) -> tuple[dict[str, Callable[[], bytes]], list[str]
         if info.is_dir() or name.startswith("._") or "__MACOSX" in info.filename:
             continue
         if name in known and name not in found:
-            found[name] = lambda info=info: archive.read(info)
+            found[name] = functools.partial(archive.read, info)
         elif name.lower().endswith(".csv"):
             unknown.append(info.filename)
     return found, unknown
@@ -81,7 +82,9 @@ def read_bundle(path: Path, name: str | None = None) -> Bundle:
     problems: list[Problem] = []
     warnings = [Problem(f, None, None, "not a bundle file; ignored") for f in unknown]
     if not files:
-        problems.append(Problem(str(path), None, None, f"no bundle files found; expected some of: {', '.join(SCHEMA.files)}"))
+        problems.append(
+            Problem(str(path), None, None, f"no bundle files found; expected some of: {', '.join(SCHEMA.files)}")
+        )
     tables: dict[str, pa.Table] = {}
     for filename, read in files.items():
         parsed = read_csv(read(), filename)
@@ -211,10 +214,10 @@ class _FileChecker:
         mask = pc.fill_null(pc.greater(columns[start], columns[end]), False)
         dates = pc.cast(columns[end], pa.string())
         starts = pc.cast(columns[start], pa.string())
-        self.report(mask, end, pc.binary_join_element_wise(starts, dates, " > "), lambda v: f"{start} after {end} ({v})")
+        self.report(
+            mask, end, pc.binary_join_element_wise(starts, dates, " > "), lambda v: f"{start} after {end} ({v})"
+        )
 
 
 def _arrow_type(prop: Property) -> pa.DataType:
     return {"date": pa.date32(), "float": pa.float64(), "int": pa.int64()}.get(prop.type, pa.string())
-
-

@@ -66,7 +66,9 @@ def _locate_parse_problems(text: str, file: str, width: int, limit: int = 20) ->
                     break
             start = reader.line_num + 1
     except csv.Error as exc:
-        problems.append(Problem(file, start, None, f"malformed CSV ({exc}); is the file truncated or a quote unclosed?"))
+        problems.append(
+            Problem(file, start, None, f"malformed CSV ({exc}); is the file truncated or a quote unclosed?")
+        )
     return problems
 
 

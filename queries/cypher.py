@@ -7,8 +7,12 @@ dialects differ a query is a dict {dialect: text} (see docs/cypher-dialects.md).
 from __future__ import annotations
 
 # Reusable predicates (text only; the date is always the $as_of parameter).
-CONTRACT_ACTIVE = "({c}.start_date IS NULL OR {c}.start_date <= $as_of) AND ({c}.end_date IS NULL OR {c}.end_date >= $as_of)"
-LINK_ACTIVE = "({r}.valid_from IS NULL OR {r}.valid_from <= $as_of) AND ({r}.valid_to IS NULL OR {r}.valid_to >= $as_of)"
+CONTRACT_ACTIVE = (
+    "({c}.start_date IS NULL OR {c}.start_date <= $as_of) AND ({c}.end_date IS NULL OR {c}.end_date >= $as_of)"
+)
+LINK_ACTIVE = (
+    "({r}.valid_from IS NULL OR {r}.valid_from <= $as_of) AND ({r}.valid_to IS NULL OR {r}.valid_to >= $as_of)"
+)
 FINDING_OPEN = (
     "({f}.reported_on IS NULL OR {f}.reported_on <= $as_of)"
     " AND ({f}.closed_on IS NULL OR {f}.closed_on > $as_of)"
@@ -85,7 +89,9 @@ OPEN_FINDINGS_ON = (
 
 AFFILIATES_WITH_CONTRACTS = "MATCH (a:Affiliate)-[:HOLDS]->(:Contract) RETURN DISTINCT a.id AS id ORDER BY id"
 
-FINDING_BY_ID = "MATCH (fi:Finding {id: $id}) RETURN fi.id AS id, fi.subject_type AS subject_type, fi.subject_id AS subject_id"
+FINDING_BY_ID = (
+    "MATCH (fi:Finding {id: $id}) RETURN fi.id AS id, fi.subject_type AS subject_type, fi.subject_id AS subject_id"
+)
 
 NODE_EXISTS = {
     "Factory": "MATCH (n:Factory {id: $id}) RETURN n.id AS id, n.name AS name",
@@ -103,7 +109,7 @@ COUNTS_BY_LABEL = {
 }
 
 FACTORIES_BY_COUNTRY = (
-    "MATCH (f:Factory) WHERE $country IS NULL OR f.country = $country"
+    "MATCH (f:Factory) WHERE $country = '' OR f.country = $country"
     " RETURN f.country AS country, count(*) AS factories ORDER BY factories DESC, country"
 )
 
@@ -117,8 +123,9 @@ OPEN_FINDINGS_BY_CATEGORY = (
 AGENCY_CHAINS = (
     "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory {id: $factory_id}) WHERE "
     + _active(LINK_ACTIVE, "r")
-    + " OPTIONAL MATCH (g)-[l:RECRUITS_THROUGH]->(s:Agency)"
-    " RETURN g.id AS agency, g.name AS agency_name, g.country AS agency_country,"
+    + " OPTIONAL MATCH (g)-[l:RECRUITS_THROUGH]->(s:Agency) WHERE "
+    + _active(LINK_ACTIVE, "l")
+    + " RETURN g.id AS agency, g.name AS agency_name, g.country AS agency_country,"
     " s.id AS subagent, s.name AS subagent_name, s.country AS subagent_country ORDER BY agency, subagent"
 )
 

@@ -112,7 +112,9 @@ def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: 
             products[row["product"]] = route
         info[row["product"]] = row
     for row in store.run(cypher.PURCHASES_FRAMEWORK, params):
-        route = start.extend(row["framework"], None).extend(row["contract"], None).extend(row["product"], row["sources"])
+        route = (
+            start.extend(row["framework"], None).extend(row["contract"], None).extend(row["product"], row["sources"])
+        )
         route.contracts = (row["framework"],)
         contracts[row["framework"]] = {"value": row["value"], "currency": row["currency"]}
         if _better(products.get(row["product"]), route):
@@ -158,7 +160,9 @@ def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: 
     details = {r["id"]: r for r in store.run(cypher.FACTORIES_BY_ID, {"ids": sorted(factories)})} if factories else {}
 
     agencies = _agencies(store, factories, as_of)
-    agency_details = {r["id"]: r for r in store.run(cypher.AGENCIES_BY_ID, {"ids": sorted(agencies)})} if agencies else {}
+    agency_details = (
+        {r["id"]: r for r in store.run(cypher.AGENCIES_BY_ID, {"ids": sorted(agencies)})} if agencies else {}
+    )
 
     # Companies: operators of exposed factories and brands of bought products.
     companies: dict[str, Route] = {}

@@ -3,6 +3,7 @@
 Written only from /work/shared/spec/bundle-format.md ("What the graph means").
 Deliberately plain and slow: no product code is imported here.
 """
+
 from __future__ import annotations
 
 import csv
@@ -10,9 +11,21 @@ from collections import deque
 from datetime import date
 from pathlib import Path
 
-TABLES = ["sources", "affiliates", "companies", "contracts", "products",
-          "contract_items", "factories", "assembly", "supply", "agencies",
-          "placements", "agency_links", "findings"]
+TABLES = [
+    "sources",
+    "affiliates",
+    "companies",
+    "contracts",
+    "products",
+    "contract_items",
+    "factories",
+    "assembly",
+    "supply",
+    "agencies",
+    "placements",
+    "agency_links",
+    "findings",
+]
 
 
 def read_bundle(folder: Path) -> dict[str, list[dict[str, str]]]:
@@ -24,8 +37,7 @@ def read_bundle(folder: Path) -> dict[str, list[dict[str, str]]]:
         if path.exists():
             with open(path, newline="", encoding="utf-8-sig") as fh:
                 for row in csv.DictReader(fh):
-                    rows.append({k.strip(): (v or "").strip()
-                                 for k, v in row.items() if k is not None})
+                    rows.append({k.strip(): (v or "").strip() for k, v in row.items() if k is not None})
         out[name] = rows
     return out
 
@@ -131,16 +143,15 @@ def exposure_oracle(rows, affiliate_id: str, as_of: date, depth: int = 4) -> dic
     assembled = {_v(a, "product_id") for a in rows.get("assembly", []) if active(a, as_of)}
     factories = factory_tiers(rows, products, as_of, depth)
     agencies = set(agency_hops(rows, set(factories), as_of))
-    operators = {_v(f, "operator_id") for f in rows.get("factories", [])
-                 if _v(f, "factory_id") in factories} - {None}
-    brands = {_v(p, "brand_id") for p in rows.get("products", [])
-              if _v(p, "product_id") in products} - {None}
+    operators = {_v(f, "operator_id") for f in rows.get("factories", []) if _v(f, "factory_id") in factories} - {None}
+    brands = {_v(p, "brand_id") for p in rows.get("products", []) if _v(p, "product_id") in products} - {None}
     subjects = {"factory": set(factories), "agency": agencies, "company": operators | brands}
-    findings = {_v(f, "finding_id") for f in rows.get("findings", [])
-                if finding_open(f, as_of)
-                and _v(f, "subject_id") in subjects.get(_v(f, "subject_type"), set())}
-    return {"factories": factories, "agencies": agencies,
-            "findings": findings, "gaps": products - assembled}
+    findings = {
+        _v(f, "finding_id")
+        for f in rows.get("findings", [])
+        if finding_open(f, as_of) and _v(f, "subject_id") in subjects.get(_v(f, "subject_type"), set())
+    }
+    return {"factories": factories, "agencies": agencies, "findings": findings, "gaps": products - assembled}
 
 
 def all_affiliates(rows) -> set[str]:
@@ -151,5 +162,4 @@ def all_affiliates(rows) -> set[str]:
 
 def exposed_affiliates_oracle(rows, kind: str, item_id: str, as_of: date, depth: int = 4) -> set[str]:
     key = {"factory": "factories", "agency": "agencies", "finding": "findings"}[kind]
-    return {a for a in all_affiliates(rows)
-            if item_id in exposure_oracle(rows, a, as_of, depth)[key]}
+    return {a for a in all_affiliates(rows) if item_id in exposure_oracle(rows, a, as_of, depth)[key]}

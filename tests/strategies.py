@@ -5,6 +5,7 @@ Written only from /work/shared/spec/bundle-format.md. A bundle is
 Dates come from a coarse grid (quarter starts 2020..2026) so that query dates
 land on link/contract/finding boundaries often.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,34 +18,65 @@ COLUMNS: dict[str, list[str]] = {
     "sources": ["source_id", "title", "url", "published_on", "kind"],
     "affiliates": ["affiliate_id", "name", "country", "kind", "parent_id"],
     "companies": ["company_id", "name", "country", "lei", "roles"],
-    "contracts": ["contract_id", "affiliate_id", "supplier_id", "title", "start_date",
-                  "end_date", "value", "currency", "cpv", "framework_id"],
+    "contracts": [
+        "contract_id",
+        "affiliate_id",
+        "supplier_id",
+        "title",
+        "start_date",
+        "end_date",
+        "value",
+        "currency",
+        "cpv",
+        "framework_id",
+    ],
     "products": ["product_id", "brand_id", "model", "category"],
     "contract_items": ["contract_id", "product_id", "quantity", "value"],
-    "factories": ["factory_id", "name", "country", "address", "lat", "lng", "os_id",
-                  "operator_id", "workers"],
+    "factories": ["factory_id", "name", "country", "address", "lat", "lng", "os_id", "operator_id", "workers"],
     "assembly": ["product_id", "factory_id", "valid_from", "valid_to", "source_id"],
-    "supply": ["supplier_factory_id", "buyer_factory_id", "component", "valid_from",
-               "valid_to", "source_id"],
+    "supply": ["supplier_factory_id", "buyer_factory_id", "component", "valid_from", "valid_to", "source_id"],
     "agencies": ["agency_id", "name", "country", "license_no", "owner_id"],
-    "placements": ["agency_id", "factory_id", "worker_origin", "workers", "valid_from",
-                   "valid_to", "source_id"],
+    "placements": ["agency_id", "factory_id", "worker_origin", "workers", "valid_from", "valid_to", "source_id"],
     "agency_links": ["agency_id", "subagent_id", "valid_from", "valid_to", "source_id"],
-    "findings": ["finding_id", "subject_type", "subject_id", "category", "severity",
-                 "status", "reported_on", "closed_on", "monitor", "summary", "source_id"],
+    "findings": [
+        "finding_id",
+        "subject_type",
+        "subject_id",
+        "category",
+        "severity",
+        "status",
+        "reported_on",
+        "closed_on",
+        "monitor",
+        "summary",
+        "source_id",
+    ],
 }
 
 COUNTRIES = ["CN", "TH", "CZ", "MM", "CH", "DE", "VN"]
-CATEGORIES = ["abuse_of_vulnerability", "deception", "restriction_of_movement", "isolation",
-              "physical_sexual_violence", "intimidation_threats",
-              "retention_of_identity_documents", "withholding_of_wages", "debt_bondage",
-              "abusive_working_living_conditions", "excessive_overtime", "recruitment_fees",
-              "student_labour", "indirect_employment", "health_safety", "wages",
-              "freedom_of_association", "other"]
+CATEGORIES = [
+    "abuse_of_vulnerability",
+    "deception",
+    "restriction_of_movement",
+    "isolation",
+    "physical_sexual_violence",
+    "intimidation_threats",
+    "retention_of_identity_documents",
+    "withholding_of_wages",
+    "debt_bondage",
+    "abusive_working_living_conditions",
+    "excessive_overtime",
+    "recruitment_fees",
+    "student_labour",
+    "indirect_employment",
+    "health_safety",
+    "wages",
+    "freedom_of_association",
+    "other",
+]
 SEVERITIES = ["low", "medium", "high", "critical"]
 STATUSES = ["open", "in_remediation", "remediated", "disputed"]
-PRODUCT_CATEGORIES = ["notebook", "desktop", "workstation", "server", "mfd", "monitor",
-                      "phone", "tablet", "other"]
+PRODUCT_CATEGORIES = ["notebook", "desktop", "workstation", "server", "mfd", "monitor", "phone", "tablet", "other"]
 AFFILIATE_KINDS = ["university", "municipality", "hospital", "other"]
 SOURCE_KINDS = ["disclosure", "audit", "worker_interview", "media", "registry", "other"]
 
@@ -59,8 +91,7 @@ def _iso(d: date | None) -> str:
 @st.composite
 def _window(draw, p_open: float = 0.35):
     """(start, end) ISO strings, start <= end; either may be "" (unknown)."""
-    shape = draw(st.sampled_from(["open"] * int(p_open * 20) + ["from"] * 5
-                                 + ["to"] * 3 + ["both"] * 5))
+    shape = draw(st.sampled_from(["open"] * int(p_open * 20) + ["from"] * 5 + ["to"] * 3 + ["both"] * 5))
     i = draw(st.integers(0, len(GRID) - 1))
     j = draw(st.integers(i, len(GRID) - 1))
     start = GRID[i] if shape in ("from", "both") else None
@@ -72,17 +103,24 @@ def _window(draw, p_open: float = 0.35):
 
 @st.composite
 def bundles(draw) -> dict[str, list[dict[str, str]]]:
-    pick = lambda xs: draw(st.sampled_from(xs))  # noqa: E731
-    maybe = lambda xs: draw(st.sampled_from([""] + list(xs)))  # noqa: E731
+    pick = lambda xs: draw(st.sampled_from(xs))
+    maybe = lambda xs: draw(st.sampled_from([""] + list(xs)))
     b: dict[str, list[dict[str, str]]] = {t: [] for t in COLUMNS}
 
     # sources
     n_src = draw(st.integers(1, 3))
     src_ids = [f"S{i}" for i in range(1, n_src + 1)]
     for s in src_ids:
-        b["sources"].append({"source_id": s, "title": f"Report {s}", "url": f"https://example.org/{s}",
-                             "published_on": _iso(pick(GRID)), "kind": pick(SOURCE_KINDS)})
-    src = lambda: maybe(src_ids)  # noqa: E731
+        b["sources"].append(
+            {
+                "source_id": s,
+                "title": f"Report {s}",
+                "url": f"https://example.org/{s}",
+                "published_on": _iso(pick(GRID)),
+                "kind": pick(SOURCE_KINDS),
+            }
+        )
+    src = lambda: maybe(src_ids)
 
     # companies: brands, operators, agency owners
     n_br, n_op = draw(st.integers(1, 3)), draw(st.integers(1, 4))
@@ -93,25 +131,32 @@ def bundles(draw) -> dict[str, list[dict[str, str]]]:
         role = {"B": "brand", "O": "factory_operator", "A": "agency_owner"}[cid[1]]
         if cid == "CB1" and draw(st.booleans()):
             role = "brand|reseller"
-        b["companies"].append({"company_id": cid, "name": f"Company {cid}", "country": pick(COUNTRIES),
-                               "lei": "", "roles": role})
+        b["companies"].append(
+            {"company_id": cid, "name": f"Company {cid}", "country": pick(COUNTRIES), "lei": "", "roles": role}
+        )
 
     # affiliates: one central purchasing body + members
     n_aff = draw(st.integers(2, 4))
     aff_ids = [f"A{i}" for i in range(1, n_aff + 1)]
     for a in aff_ids:
         cpb = a == "A1"
-        b["affiliates"].append({
-            "affiliate_id": a, "name": f"Affiliate {a}", "country": pick(["CH", "DE", "CZ"]),
-            "kind": "central_purchasing_body" if cpb else pick(AFFILIATE_KINDS),
-            "parent_id": "" if cpb else pick(["", "A1"])})
+        b["affiliates"].append(
+            {
+                "affiliate_id": a,
+                "name": f"Affiliate {a}",
+                "country": pick(["CH", "DE", "CZ"]),
+                "kind": "central_purchasing_body" if cpb else pick(AFFILIATE_KINDS),
+                "parent_id": "" if cpb else pick(["", "A1"]),
+            }
+        )
 
     # products
     n_prod = draw(st.integers(2, 7))
     prod_ids = [f"P{i}" for i in range(1, n_prod + 1)]
     for p in prod_ids:
-        b["products"].append({"product_id": p, "brand_id": pick(brands), "model": f"Model {p}",
-                              "category": pick(PRODUCT_CATEGORIES)})
+        b["products"].append(
+            {"product_id": p, "brand_id": pick(brands), "model": f"Model {p}", "category": pick(PRODUCT_CATEGORIES)}
+        )
 
     # contracts: frameworks (held by anyone, mostly the CPB), own contracts, call-offs
     n_fw = draw(st.integers(1, 2))
@@ -129,22 +174,48 @@ def bundles(draw) -> dict[str, list[dict[str, str]]]:
         contracts.append({"contract_id": f"K{i}", "affiliate_id": pick(others), "framework_id": fw})
     for c in contracts:
         start, end = draw(_window(p_open=0.3))
-        c.update({"supplier_id": maybe(brands), "title": f"Contract {c['contract_id']}",
-                  "start_date": start, "end_date": end, "value": "", "currency": "CHF", "cpv": ""})
+        c.update(
+            {
+                "supplier_id": maybe(brands),
+                "title": f"Contract {c['contract_id']}",
+                "start_date": start,
+                "end_date": end,
+                "value": "",
+                "currency": "CHF",
+                "cpv": "",
+            }
+        )
         b["contracts"].append({k: c[k] for k in COLUMNS["contracts"]})
         is_fw = c["contract_id"] in fw_ids
-        for p in draw(st.lists(st.sampled_from(prod_ids), min_size=0 if is_fw else 1,
-                               max_size=1 if is_fw else 3, unique=True)):
-            b["contract_items"].append({"contract_id": c["contract_id"], "product_id": p,
-                                        "quantity": str(draw(st.integers(1, 500))), "value": ""})
+        for p in draw(
+            st.lists(st.sampled_from(prod_ids), min_size=0 if is_fw else 1, max_size=1 if is_fw else 3, unique=True)
+        ):
+            b["contract_items"].append(
+                {
+                    "contract_id": c["contract_id"],
+                    "product_id": p,
+                    "quantity": str(draw(st.integers(1, 500))),
+                    "value": "",
+                }
+            )
 
     # factories
     n_fac = draw(st.integers(6, 25))
     fac_ids = [f"F{i}" for i in range(1, n_fac + 1)]
     for f in fac_ids:
-        b["factories"].append({"factory_id": f, "name": f"Factory {f}", "country": pick(COUNTRIES),
-                               "address": "", "lat": "", "lng": "", "os_id": "",
-                               "operator_id": maybe(operators), "workers": ""})
+        b["factories"].append(
+            {
+                "factory_id": f,
+                "name": f"Factory {f}",
+                "country": pick(COUNTRIES),
+                "address": "",
+                "lat": "",
+                "lng": "",
+                "os_id": "",
+                "operator_id": maybe(operators),
+                "workers": "",
+            }
+        )
 
     # assembly: most products assembled somewhere (one at the head of the supply
     # chain below), some products not at all (gaps), some links expired/future
@@ -154,22 +225,31 @@ def bundles(draw) -> dict[str, list[dict[str, str]]]:
         k = draw(st.sampled_from([0, 1, 1, 1, 2, 2]))
         for f in draw(st.lists(st.sampled_from(asm_fac), min_size=k, max_size=k, unique=True)):
             vf, vt = draw(_window(p_open=0.5))
-            b["assembly"].append({"product_id": p, "factory_id": f, "valid_from": vf,
-                                  "valid_to": vt, "source_id": src()})
+            b["assembly"].append(
+                {"product_id": p, "factory_id": f, "valid_from": vf, "valid_to": vt, "source_id": src()}
+            )
 
     # supply links (buyer -> supplier): a random chain, forced cycles, random extras
     def supply(buyer: str, supplier: str) -> None:
         vf, vt = draw(_window(p_open=0.5))
-        b["supply"].append({"supplier_factory_id": supplier, "buyer_factory_id": buyer,
-                            "component": pick(["", "mainboard", "battery", "display", "chip"]),
-                            "valid_from": vf, "valid_to": vt, "source_id": src()})
+        b["supply"].append(
+            {
+                "supplier_factory_id": supplier,
+                "buyer_factory_id": buyer,
+                "component": pick(["", "mainboard", "battery", "display", "chip"]),
+                "valid_from": vf,
+                "valid_to": vt,
+                "source_id": src(),
+            }
+        )
 
     chain_len = draw(st.integers(3, min(7, n_fac)))
     for x, y in zip(order[: chain_len - 1], order[1:chain_len]):
         supply(x, y)
     a_, b_ = order[-2:]
-    supply(a_, b_); supply(b_, a_)                                        # 2-cycle
-    supply(order[chain_len - 1], order[1])                                # back edge: longer cycle
+    supply(a_, b_)
+    supply(b_, a_)  # 2-cycle
+    supply(order[chain_len - 1], order[1])  # back edge: longer cycle
     pairs = st.tuples(st.sampled_from(fac_ids), st.sampled_from(fac_ids)).filter(lambda t: t[0] != t[1])
     for x, y in draw(st.lists(pairs, min_size=0, max_size=n_fac)):
         supply(x, y)
@@ -178,32 +258,59 @@ def bundles(draw) -> dict[str, list[dict[str, str]]]:
     n_ag = draw(st.integers(3, 7))
     ag_ids = [f"R{i}" for i in range(1, n_ag + 1)]
     for r in ag_ids:
-        b["agencies"].append({"agency_id": r, "name": f"Agency {r}", "country": pick(COUNTRIES),
-                              "license_no": "", "owner_id": maybe(owners)})
+        b["agencies"].append(
+            {
+                "agency_id": r,
+                "name": f"Agency {r}",
+                "country": pick(COUNTRIES),
+                "license_no": "",
+                "owner_id": maybe(owners),
+            }
+        )
     ag_order = draw(st.permutations(ag_ids))
     chain_fac = order[:chain_len]
     placed = [ag_order[0]] + [r for r in ag_order[1:] if draw(st.integers(0, 3)) == 0]
     vf, vt = draw(_window(p_open=0.6))
-    b["placements"].append({"agency_id": ag_order[0], "factory_id": pick(order[:2]),
-                            "worker_origin": pick(COUNTRIES), "workers": "", "valid_from": vf,
-                            "valid_to": vt, "source_id": src()})
+    b["placements"].append(
+        {
+            "agency_id": ag_order[0],
+            "factory_id": pick(order[:2]),
+            "worker_origin": pick(COUNTRIES),
+            "workers": "",
+            "valid_from": vf,
+            "valid_to": vt,
+            "source_id": src(),
+        }
+    )
     for r in placed:
-        for f in draw(st.lists(st.sampled_from(chain_fac if draw(st.booleans()) else fac_ids),
-                               min_size=1, max_size=3, unique=True)):
+        for f in draw(
+            st.lists(
+                st.sampled_from(chain_fac if draw(st.booleans()) else fac_ids), min_size=1, max_size=3, unique=True
+            )
+        ):
             vf, vt = draw(_window(p_open=0.5))
-            b["placements"].append({"agency_id": r, "factory_id": f, "worker_origin": pick(COUNTRIES),
-                                    "workers": str(draw(st.integers(1, 300))), "valid_from": vf,
-                                    "valid_to": vt, "source_id": src()})
+            b["placements"].append(
+                {
+                    "agency_id": r,
+                    "factory_id": f,
+                    "worker_origin": pick(COUNTRIES),
+                    "workers": str(draw(st.integers(1, 300))),
+                    "valid_from": vf,
+                    "valid_to": vt,
+                    "source_id": src(),
+                }
+            )
 
     def link(r: str, sub: str) -> None:
         vf, vt = draw(_window(p_open=0.6))
-        b["agency_links"].append({"agency_id": r, "subagent_id": sub, "valid_from": vf,
-                                  "valid_to": vt, "source_id": src()})
+        b["agency_links"].append(
+            {"agency_id": r, "subagent_id": sub, "valid_from": vf, "valid_to": vt, "source_id": src()}
+        )
 
-    for x, y in zip(ag_order, ag_order[1:]):                              # long chain
+    for x, y in zip(ag_order, ag_order[1:]):  # long chain
         link(x, y)
     if n_ag >= 3 and draw(st.booleans()):
-        link(ag_order[-1], ag_order[draw(st.integers(0, n_ag - 2))])        # cycle
+        link(ag_order[-1], ag_order[draw(st.integers(0, n_ag - 2))])  # cycle
     apairs = st.tuples(st.sampled_from(ag_ids), st.sampled_from(ag_ids)).filter(lambda t: t[0] != t[1])
     for x, y in draw(st.lists(apairs, max_size=2)):
         link(x, y)
@@ -216,11 +323,21 @@ def bundles(draw) -> dict[str, list[dict[str, str]]]:
         ri = draw(st.integers(0, len(GRID) - 1))
         reported = pick([None, GRID[ri]])
         closed = pick([None, GRID[draw(st.integers(ri, len(GRID) - 1))]])
-        b["findings"].append({
-            "finding_id": f"FI{i}", "subject_type": stype, "subject_id": pick(subjects[stype]),
-            "category": pick(CATEGORIES), "severity": maybe(SEVERITIES), "status": status,
-            "reported_on": _iso(reported), "closed_on": _iso(closed), "monitor": "",
-            "summary": f"Finding {i}", "source_id": src()})
+        b["findings"].append(
+            {
+                "finding_id": f"FI{i}",
+                "subject_type": stype,
+                "subject_id": pick(subjects[stype]),
+                "category": pick(CATEGORIES),
+                "severity": maybe(SEVERITIES),
+                "status": status,
+                "reported_on": _iso(reported),
+                "closed_on": _iso(closed),
+                "monitor": "",
+                "summary": f"Finding {i}",
+                "source_id": src(),
+            }
+        )
     return b
 
 
@@ -274,8 +391,7 @@ if __name__ == "__main__":
     draws: list = []
     from hypothesis import HealthCheck, given, settings
 
-    @settings(max_examples=n, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=n, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(bundles(), st.data())
     def collect(bundle, data):
         draws.append((bundle, data.draw(query_dates(bundle))))
@@ -294,8 +410,9 @@ if __name__ == "__main__":
             for d in days:
                 for a in (r["affiliate_id"] for r in b["affiliates"]):
                     ex = exposure_oracle(back, a, d)
-                    own = bought_products({**back, "contracts": [
-                        x for x in back["contracts"] if not x["framework_id"]]}, a, d)
+                    own = bought_products(
+                        {**back, "contracts": [x for x in back["contracts"] if not x["framework_id"]]}, a, d
+                    )
                     tiers = set(ex["factories"].values())
                     hops = agency_hops(back, set(ex["factories"]), d)
                     c["pairs"] += 1
@@ -303,12 +420,17 @@ if __name__ == "__main__":
                     flags = {
                         "buys": bool(bought_products(back, a, d)),
                         "buys_via_framework_only": bool(bought_products(back, a, d) - own),
-                        "any_factory": bool(tiers), "tier>=2": max(tiers, default=0) >= 2,
-                        "tier>=3": max(tiers, default=0) >= 3, "tier==4": 4 in tiers,
-                        "agency": bool(hops), "subagent(hop>=1)": any(h >= 1 for h in hops.values()),
-                        "subagent hop==3": 3 in hops.values(), "gap": bool(ex["gaps"]),
+                        "any_factory": bool(tiers),
+                        "tier>=2": max(tiers, default=0) >= 2,
+                        "tier>=3": max(tiers, default=0) >= 3,
+                        "tier==4": 4 in tiers,
+                        "agency": bool(hops),
+                        "subagent(hop>=1)": any(h >= 1 for h in hops.values()),
+                        "subagent hop==3": 3 in hops.values(),
+                        "gap": bool(ex["gaps"]),
                         "agency cut off at hop 4+": len(agency_hops(back, set(ex["factories"]), d, 99)) > len(hops),
-                        "factory cut off at tier 5+": len(factory_tiers(back, bought_products(back, a, d), d, 99)) > len(ex["factories"]),
+                        "factory cut off at tier 5+": len(factory_tiers(back, bought_products(back, a, d), d, 99))
+                        > len(ex["factories"]),
                         "finding": bool(ex["findings"]),
                         "finding_factory": any(kinds[f] == "factory" for f in ex["findings"]),
                         "finding_agency": any(kinds[f] == "agency" for f in ex["findings"]),

@@ -1,0 +1,1 @@
+"""The supplygraph CLI and HTTP API: thin shells over graph/ and queries/."""

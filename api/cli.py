@@ -1,0 +1,247 @@
+"""The `supplygraph` command: a thin shell over graph/, loaders/ and queries/."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api import render
+from graph.errors import BundleError, InvalidParameter, SupplygraphError
+from graph.loading import load_bundles
+from graph.settings import Settings
+from graph.store import Store
+from graph.stores import open_store
+from queries.registry import QUERIES, get_query
+
+DEMO_BUNDLE = Path(__file__).resolve().parent.parent / "demo" / "bundle"
+
+app = typer.Typer(
+    help="supplygraph: which public buyers are exposed to which factories, recruitment agencies and findings.\n\n"
+    "Data lives in the folder given by --db (or SUPPLYGRAPH_DB; default ./supplygraph-data). "
+    "Set NEO4J_URI or pass --neo4j URI to use a Neo4j server instead.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Data folder of the embedded store [env SUPPLYGRAPH_DB; default ./supplygraph-data]"),
+]
+Neo4jOption = Annotated[
+    str | None, typer.Option("--neo4j", help="Neo4j URI, e.g. bolt://127.0.0.1:7687 [env NEO4J_URI]")
+]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Day the answer is true on, YYYY-MM-DD [default: today]")
+]
+DepthOption = Annotated[int, typer.Option("--depth", help="Supplier tiers to follow (1-8)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
+
+
+def _as_of(raw: str | None) -> date:
+    if raw is None:
+        return date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidParameter("--as-of", f"{raw!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def _store(db: Path | None, neo4j: str | None) -> Store:
+    return open_store(db, neo4j)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+@app.command()
+def load(
+    bundles: Annotated[list[Path], typer.Argument(help="Bundle folders or .zip files (see shared spec)")],
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing")] = False,
+) -> None:
+    """Validate bundles and load them into the graph, all or nothing.
+
+    A bundle loaded again under the same name (its folder or zip name) replaces its earlier load;
+    other bundles stay. A bad bundle is reported with file, line and column, and nothing is written.
+    """
+    store = _store(db, neo4j)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total or None)
+
+        report = load_bundles(store, bundles, fresh=fresh, dry_run=dry_run, progress=progress)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", highlight=False)
+    verb = "validated (dry run, nothing written)" if dry_run else "loaded"
+    out.print(
+        f"{verb}: {', '.join(report.bundles)} — {report.rows_read:,} rows → {report.nodes:,} nodes, "
+        f"{report.relationships:,} relationships in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)",
+        highlight=False,
+    )
+
+
+@app.command()
+def exposure(
+    affiliate_id: Annotated[str, typer.Argument(help="The affiliate's id")],
+    as_of: AsOfOption = None,
+    depth: DepthOption = 4,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """What an affiliate is exposed to: factories by tier, agencies, open findings, disclosure gaps, with paths."""
+    answer = get_query("exposure").run(
+        _store(db, neo4j), {"affiliate_id": affiliate_id, "as_of": _as_of(as_of), "depth": depth}
+    )
+    if as_json:
+        _print_json(answer)
+    else:
+        render.exposure_tables(out, answer)
+
+
+@app.command("exposed-affiliates")
+def exposed_affiliates_cmd(
+    kind: Annotated[str, typer.Argument(help="factory, agency or finding")],
+    item_id: Annotated[str, typer.Argument(help="The factory's, agency's or finding's id")],
+    as_of: AsOfOption = None,
+    depth: DepthOption = 4,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Which affiliates are exposed to a factory, an agency or a finding, through which path, and their leverage."""
+    answer = get_query("exposed_affiliates").run(
+        _store(db, neo4j), {"kind": kind, "item_id": item_id, "as_of": _as_of(as_of), "depth": depth}
+    )
+    if as_json:
+        _print_json(answer)
+    else:
+        render.exposed_affiliates_table(out, answer)
+
+
+@app.command("queries")
+def list_queries(as_json: JsonOption = False) -> None:
+    """List the named queries and their parameters."""
+    described = [q.describe() for q in QUERIES.values()]
+    if as_json:
+        _print_json({"count": len(described), "queries": described})
+        return
+    for q in described:
+        params = " ".join(f"{p['name']}=<{p['type']}>" + ("" if p["required"] else "?") for p in q["params"])
+        out.print(f"[bold]{q['name']}[/bold] {params}\n    {q['title']}: {q['description']}")
+
+
+@app.command("query")
+def run_query(
+    name: Annotated[str, typer.Argument(help="A named query (see `supplygraph queries`)")],
+    params: Annotated[list[str] | None, typer.Argument(help="Parameters as key=value")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Run a named query with key=value parameters."""
+    query = get_query(name)
+    raw: dict[str, str] = {}
+    for item in params or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidParameter(item, "expected key=value")
+        raw[key] = value
+    answer = query.run(_store(db, neo4j), raw)
+    if as_json:
+        _print_json(answer)
+    elif name == "exposure":
+        render.exposure_tables(out, answer)
+    elif name == "exposed_affiliates":
+        render.exposed_affiliates_table(out, answer)
+    else:
+        render.rows_table(out, answer["columns"], [list(r.values()) for r in answer["rows"]], title=query.title)
+
+
+@app.command()
+def cypher(
+    query: Annotated[str, typer.Argument(help="A read-only Cypher query")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="A $parameter as key=value")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before the query is stopped")] = None,
+    max_rows: Annotated[int | None, typer.Option("--max-rows", help="Rows returned at most")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Run read-only Cypher (for researchers) with a timeout and a row cap. Writes are refused."""
+    settings = Settings()
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidParameter(item, "expected key=value")
+        params[key] = value
+    columns, rows, truncated = _store(db, neo4j).run_readonly(
+        query, params, timeout_s=timeout or settings.query_timeout_s, max_rows=max_rows or settings.max_rows
+    )
+    if as_json:
+        _print_json({"columns": columns, "count": len(rows), "truncated": truncated, "rows": rows})
+        return
+    render.rows_table(out, columns, rows)
+    out.print(f"{len(rows)} rows" + (" (truncated: more rows exist; use --max-rows)" if truncated else ""))
+
+
+@app.command()
+def info(db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+    """Where the graph lives, which bundles it was built from, and how many nodes of each label it has."""
+    store = _store(db, neo4j)
+    out.print(f"store: {store.dialect}  generation: {store.generation or '-'}")
+    for bundle in store.bundles():
+        rows = sum(t.num_rows for t in bundle.tables.values())
+        out.print(f"  bundle {bundle.name}: {rows:,} rows in {len(bundle.tables)} files")
+    answer = get_query("node_counts").run(store, {})
+    render.rows_table(out, answer["columns"], [list(r.values()) for r in answer["rows"]])
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Build the fictional demo graph in the embedded store and show who is exposed to what."""
+    from api.demo import run_demo
+
+    run_demo(out, open_store(db, None), DEMO_BUNDLE, _as_of(as_of), db or Settings().db)
+
+
+def main() -> None:
+    try:
+        app()
+    except BundleError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        raise SystemExit(exc.exit_code) from None
+    except SupplygraphError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        raise SystemExit(exc.exit_code) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Human-readable output for the CLI: tables and short explanations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from graph.errors import Problem
+
+
+def path_text(path: list[str]) -> str:
+    return " → ".join(path)
+
+
+def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
+    aff = answer["affiliate"]
+    console.print(f"[bold]{aff['name'] or aff['id']}[/bold] ({aff['id']}) — exposure as of {answer['as_of']}")
+    if not any(answer[k] for k in ("factories", "agencies", "findings", "gaps")):
+        console.print("  Nothing: this affiliate buys no product under a contract active on that day.")
+        return
+    if answer["factories"]:
+        table = Table("tier", "factory", "name", "country", "path", "sources", title="Factories", title_justify="left")
+        for f in answer["factories"]:
+            table.add_row(
+                str(f["tier"]),
+                f["id"],
+                f["name"] or "",
+                f["country"] or "",
+                path_text(f["path"]),
+                ", ".join(f["sources"]),
+            )
+        console.print(table)
+    if answer["agencies"]:
+        table = Table(
+            "agency", "name", "country", "path", "sources", title="Recruitment agencies", title_justify="left"
+        )
+        for a in answer["agencies"]:
+            table.add_row(a["id"], a["name"] or "", a["country"] or "", path_text(a["path"]), ", ".join(a["sources"]))
+        console.print(table)
+    if answer["findings"]:
+        table = Table(
+            "finding",
+            "category",
+            "severity",
+            "status",
+            "subject",
+            "path",
+            "sources",
+            title="Open findings",
+            title_justify="left",
+        )
+        for f in answer["findings"]:
+            table.add_row(
+                f["id"],
+                f["category"],
+                f["severity"] or "",
+                f["status"] or "",
+                f"{f['subject']['type']} {f['subject']['id']}",
+                path_text(f["path"]),
+                ", ".join(f["sources"]),
+            )
+        console.print(table)
+    if answer["gaps"]:
+        table = Table(
+            "product", "model", "brand", title="Disclosure gaps (no assembly factory disclosed)", title_justify="left"
+        )
+        for g in answer["gaps"]:
+            table.add_row(g["id"], g["model"] or "", g["brand"] or "")
+        console.print(table)
+
+
+def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
+    item = answer["item"]
+    console.print(
+        f"Affiliates exposed to {answer['kind']} [bold]{item['id']}[/bold] ({item['name'] or ''}) as of {answer['as_of']}"
+    )
+    if not answer["affiliates"]:
+        console.print("  None.")
+        return
+    table = Table("affiliate", "name", "path", "contract", "sources")
+    for a in answer["affiliates"]:
+        c = a["contract"]
+        value = f"{c['id']} ({c['value']:,.0f} {c['currency']})" if c.get("value") is not None else (c["id"] or "")
+        table.add_row(a["id"], a["name"] or "", path_text(a["path"]), value, ", ".join(a["sources"]))
+    console.print(table)
+    money = ", ".join(f"{v:,.0f} {cur}" for cur, v in answer["leverage"]["contract_value"].items()) or "no values"
+    console.print(f"Leverage: {answer['leverage']['affiliates']} affiliates; contract value {money}")
+
+
+def rows_table(console: Console, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    table = Table(*columns, title=title, title_justify="left")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def problems_text(problems: list[Problem]) -> str:
+    return "\n".join(f"  {p}" for p in problems)

@@ -1,0 +1,83 @@
+"""The reverse questions: which affiliates are exposed to a factory, an agency or a finding, and the leverage.
+
+Candidates are the affiliates that hold contracts; each one's forward exposure decides, so a
+reverse answer always agrees with the forward answer (same tier, same path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from graph.errors import InvalidParameter, NotFound
+from graph.store import Store
+from queries import cypher
+from queries.exposure import Exposure, check_depth, exposure_for_affiliate
+
+KINDS = {"factory": ("Factory", "factories"), "agency": ("Agency", "agencies"), "finding": ("Finding", "findings")}
+
+
+@dataclass
+class ExposedAffiliates:
+    kind: str
+    item: dict[str, Any]
+    as_of: date
+    affiliates: list[dict[str, Any]]
+    leverage: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "item": self.item,
+            "as_of": self.as_of.isoformat(),
+            "count": len(self.affiliates),
+            "affiliates": self.affiliates,
+            "leverage": self.leverage,
+        }
+
+
+def exposed_affiliates(
+    store: Store,
+    kind: str,
+    item_id: str,
+    as_of: date,
+    depth: int = 4,
+    *,
+    visible: Callable[[str], bool] | None = None,
+) -> ExposedAffiliates:
+    """Affiliates exposed to item `item_id` of `kind` on `as_of`; `visible` filters which may be listed."""
+    if kind not in KINDS:
+        raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    check_depth(depth)
+    label, section = KINDS[kind]
+    found = store.run(cypher.NODE_EXISTS[label], {"id": item_id})
+    if not found:
+        raise NotFound(f"no {kind} with id {item_id!r}")
+    affiliates = []
+    value: dict[str, float] = {}
+    for row in store.run(cypher.AFFILIATES_WITH_CONTRACTS):
+        if visible is not None and not visible(row["id"]):
+            continue
+        exposure: Exposure = exposure_for_affiliate(store, row["id"], as_of, depth)
+        hit = next((x for x in getattr(exposure, section) if x["id"] == item_id), None)
+        if hit is None:
+            continue
+        entry = {"id": exposure.affiliate["id"], "name": exposure.affiliate["name"], "path": hit["path"]}
+        if "tier" in hit:
+            entry["tier"] = hit["tier"]
+        entry["sources"] = hit["sources"]
+        contract = hit["path"][1] if len(hit["path"]) > 1 else None
+        terms = exposure.contracts.get(contract or "", {})
+        entry["contract"] = {"id": contract, "value": terms.get("value"), "currency": terms.get("currency")}
+        if terms.get("value") is not None and terms.get("currency"):
+            value[terms["currency"]] = value.get(terms["currency"], 0.0) + float(terms["value"])
+        affiliates.append(entry)
+    return ExposedAffiliates(
+        kind=kind,
+        item={"id": found[0]["id"], "name": found[0]["name"]},
+        as_of=as_of,
+        affiliates=affiliates,
+        leverage={"affiliates": len(affiliates), "contract_value": dict(sorted(value.items()))},
+    )

@@ -1,0 +1,89 @@
+"""Exposure answers equal the independent oracle (tests/oracle.py) on generated bundles, on both stores."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graph.loading import load_bundles
+from queries.exposure import exposure_for_affiliate
+from queries.reverse import exposed_affiliates
+from tests import oracle
+from tests.conftest import DEMO
+from tests.strategies import bundles, query_dates, write_bundle
+
+
+def answer_sets(store, affiliate: str, day: date, depth: int) -> dict:
+    answer = exposure_for_affiliate(store, affiliate, day, depth)
+    return {
+        "factories": {f["id"]: f["tier"] for f in answer.factories},
+        "agencies": {a["id"] for a in answer.agencies},
+        "findings": {f["id"] for f in answer.findings},
+        "gaps": {g["id"] for g in answer.gaps},
+    }, answer
+
+
+def check_paths(answer, rows) -> None:
+    """Every path starts at the affiliate, ends at its item, and a factory's path is as long as its tier says."""
+    for section in ("factories", "agencies", "findings"):
+        for item in getattr(answer, section):
+            assert item["path"][0] == answer.affiliate["id"]
+            assert item["path"][-1] == item["id"]
+    for f in answer.factories:
+        products = {p["product_id"] for p in rows["products"]}
+        at = next(i for i, node in enumerate(f["path"]) if node in products)
+        assert len(f["path"]) - at - 1 == f["tier"]
+
+
+def affiliates_of(rows) -> list[str]:
+    return sorted({r["affiliate_id"] for r in rows["affiliates"]})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=bundles(), data=st.data())
+def test_exposure_equals_oracle(store_factory, rows, data) -> None:
+    store = store_factory()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "generated"
+        write_bundle(rows, folder)
+        load_bundles(store, [folder], fresh=True)
+        back = oracle.read_bundle(folder)
+    days = [data.draw(query_dates(rows)) for _ in range(3)]
+    depth = data.draw(st.sampled_from([4, 4, 2, 1, 6]))
+    for day in days:
+        for affiliate in affiliates_of(back):
+            got, answer = answer_sets(store, affiliate, day, depth)
+            expected = oracle.exposure_oracle(back, affiliate, day, depth)
+            assert got == expected, (affiliate, day, depth)
+            check_paths(answer, back)
+    factory = data.draw(st.sampled_from(sorted(r["factory_id"] for r in back["factories"])))
+    reverse = exposed_affiliates(store, "factory", factory, days[0], depth)
+    assert {a["id"] for a in reverse.affiliates} == oracle.exposed_affiliates_oracle(
+        back, "factory", factory, days[0], depth
+    )
+    if back["agencies"]:
+        agency = data.draw(st.sampled_from(sorted(r["agency_id"] for r in back["agencies"])))
+        reverse = exposed_affiliates(store, "agency", agency, days[0], depth)
+        assert {a["id"] for a in reverse.affiliates} == oracle.exposed_affiliates_oracle(
+            back, "agency", agency, days[0], depth
+        )
+
+
+@pytest.mark.parametrize("day", ["2023-06-01", "2024-06-01", "2026-06-01", "2026-11-27"])
+def test_demo_equals_oracle(store, day) -> None:
+    load_bundles(store, [DEMO])
+    rows = oracle.read_bundle(DEMO)
+    when = date.fromisoformat(day)
+    for affiliate in affiliates_of(rows):
+        for depth in (3, 4):
+            got, answer = answer_sets(store, affiliate, when, depth)
+            assert got == oracle.exposure_oracle(rows, affiliate, when, depth)
+            check_paths(answer, rows)
+    for finding in sorted(r["finding_id"] for r in rows["findings"]):
+        reverse = exposed_affiliates(store, "finding", finding, when)
+        assert {a["id"] for a in reverse.affiliates} == oracle.exposed_affiliates_oracle(rows, "finding", finding, when)
