@@ -14,9 +14,11 @@ A load writes a whole new generation beside the current one and only then replac
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -62,6 +64,8 @@ class LadybugStore:
         self._open_name: str | None = None
         self._db: ladybug.Database | None = None
         self._conn: ladybug.Connection | None = None
+        self._index: tuple[str, Any] | None = None
+        self._index_lock = threading.Lock()
 
     # ------------------------------------------------------------ reading
 
@@ -85,6 +89,19 @@ class LadybugStore:
             self._conn = ladybug.Connection(self._db)
             self._open_name = name
         return self._conn
+
+    def exposure_steps(self) -> Any:
+        """Exposure steps backed by an in-memory index of this generation (built on first use)."""
+        from queries.steps import IndexedSteps, build_link_index
+
+        with self._index_lock:
+            name = self._current_name()
+            if self._index is None or self._index[0] != name:
+                self._connection()
+                self._index = (name or "", build_link_index(self))
+                gc.collect()
+                gc.freeze()  # the index lives as long as the generation: keep it out of every later collection
+            return IndexedSteps(self, self._index[1])
 
     def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         conn = self._connection()

@@ -164,6 +164,12 @@ def build_tables(bundles: list[tuple[str, dict[str, pa.Table]]]) -> GraphTables:
     return GraphTables(nodes, _reference_rels(nodes) + _link_rels(links), refs.warnings)
 
 
+def _joined(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A list of source ids as one "|"-joined string (empty list -> null)."""
+    joined = pc.binary_join(ids, "|")
+    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+
+
 def _rel(type_: str, source: str, target: str, columns: dict[str, pa.Array]) -> RelPart:
     n = len(columns["from"])
     base = {
@@ -171,8 +177,7 @@ def _rel(type_: str, source: str, target: str, columns: dict[str, pa.Array]) -> 
         "to": columns.pop("to"),
         "valid_from": columns.pop("valid_from", pa.nulls(n, pa.date32())),
         "valid_to": columns.pop("valid_to", pa.nulls(n, pa.date32())),
-        "source_ids": columns.pop("source_ids", pa.nulls(n, STRING_LIST)),
-        "origins": columns.pop("origins"),
+        "source_ids": _joined(columns.pop("source_ids", pa.nulls(n, STRING_LIST))),
     }
     base.update(columns)
     return RelPart(type_, source, target, pa.table(base))
@@ -194,7 +199,6 @@ def _reference_rels(nodes: dict[str, pa.Table]) -> list[RelPart]:
         columns: dict[str, pa.Array] = {
             "from": values if ref.reverse else ids,
             "to": ids if ref.reverse else values,
-            "origins": table.column("origins"),
         }
         if ref.dated:
             columns["valid_from"], columns["valid_to"] = table.column("start_date"), table.column("end_date")
@@ -219,12 +223,6 @@ def _link_rels(links: dict[str, pl.DataFrame | None]) -> list[RelPart]:
         columns: dict[str, pa.Array] = {
             "from": table.column("from_id").cast(pa.string()),
             "to": table.column("to_id").cast(pa.string()),
-            "origins": pc.list_slice(
-                pa.ListArray.from_arrays(
-                    pa.array(range(0, n + 1), pa.int32()), table.column("_origin").combine_chunks().cast(pa.string())
-                ),
-                0,
-            ),
         }
         for col in ("valid_from", "valid_to"):
             if col in table.column_names:

@@ -33,7 +33,10 @@ def _bad(column: pa.Array, converted: pa.Array) -> pa.Array:
 def to_date(column: pa.Array) -> Converted:
     shaped = pc.match_substring_regex(column, DATE_RE)
     parsed = pc.strptime(column, format="%Y-%m-%d", unit="s", error_is_null=True)
-    dates = pc.if_else(shaped, pc.cast(parsed, pa.date32()), pa.scalar(None, pa.date32()))
+    dates = pc.cast(parsed, pa.date32())
+    # strptime rolls 2024-02-30 over to March: only dates that print back as given are valid.
+    exact = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), column)
+    dates = pc.if_else(pc.and_(shaped, pc.fill_null(exact, False)), dates, pa.scalar(None, pa.date32()))
     return dates, _bad(column, dates), lambda v: f"{v!r} is not a date; expected YYYY-MM-DD"
 
 
@@ -49,9 +52,30 @@ def to_int(column: pa.Array) -> Converted:
     return values, _bad(column, values), lambda v: f"{v!r} is not a whole number"
 
 
+# ISO 3166-1 alpha-2 codes (plus XK, Kosovo's user-assigned code in common use).
+ISO_ALPHA2 = frozenset(
+    (
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI "
+    "BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN "
+    "CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK "
+    "FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM "
+    "HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN "
+    "KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK "
+    "ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP "
+    "NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW "
+    "SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF "
+    "TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI "
+    "VN VU WF WS YE YT ZA ZM ZW "
+        "XK"
+    ).split()
+)
+
+
 @cache
 def country_code(value: str) -> str | None:
     """ISO 3166-1 alpha-2 for a code or an English country name; None if it is neither."""
+    if value.upper() in ISO_ALPHA2:
+        return value.upper()
     code = countrynames.to_code(value)
     return code if code and len(code) == 2 else None
 

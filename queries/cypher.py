@@ -141,3 +141,19 @@ CONTRACTS_OF_AFFILIATE = (
     " RETURN c.id AS contract, c.title AS title, c.start_date AS start_date, c.end_date AS end_date,"
     " c.value AS value, c.currency AS currency, c.framework_id AS framework ORDER BY contract"
 )
+
+# ---------------------------------------------------------------- bulk reads for graph/link_index.py
+
+ALL_PLACEMENTS = (
+    "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory)"
+    " RETURN f.id AS factory, g.id AS agency, r.valid_from AS valid_from, r.valid_to AS valid_to,"
+    " r.source_ids AS sources"
+)
+
+ALL_FACTORIES = "MATCH (f:Factory) RETURN f.id AS id, f.name AS name, f.country AS country, f.operator_id AS operator"
+
+ALL_FINDINGS = (
+    "MATCH (fi:Finding) RETURN fi.id AS id, fi.category AS category, fi.severity AS severity, fi.status AS status,"
+    " fi.subject_type AS subject_type, fi.subject_id AS subject_id, fi.reported_on AS reported_on,"
+    " fi.closed_on AS closed_on, fi.source_ids AS sources"
+)

@@ -11,40 +11,44 @@ the first in id order, so answers are deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Row, Store
-from queries import cypher
+from queries.steps import CypherSteps, steps_for
 
 MAX_AGENCY_HOPS = 3
 
 
-class SupplierLinks(Protocol):
-    def __call__(self, buyers: Sequence[str], as_of: date) -> Iterable[tuple[str, str, Sequence[str] | None]]: ...
-
-
-@dataclass(order=True)
 class Route:
-    """A path from the affiliate to a node and the sources backing each of its links."""
+    """A path from the affiliate to a node, the sources backing its links, and its first contract."""
 
-    path: tuple[str, ...]
-    sources: tuple[str, ...] = ()
-    contracts: tuple[str, ...] = field(default=(), compare=False)
+    __slots__ = ("contracts", "key", "path", "sources")
 
-    @property
-    def key(self) -> tuple[int, tuple[str, ...]]:
-        return (len(self.path), self.path)
+    def __init__(self, path: tuple[str, ...], sources: tuple[str, ...] = (), contracts: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.sources = sources
+        self.contracts = contracts
+        self.key = (len(path), path)  # shortest first, then id order: deterministic ties
 
-    def extend(self, node: str, sources: Iterable[str] | None) -> Route:
+    def extend(self, node: str, sources: str | Iterable[str] | None) -> Route:
         merged = list(self.sources)
-        for s in sources or ():
+        for s in source_list(sources):
             if s not in merged:
                 merged.append(s)
         return Route((*self.path, node), tuple(merged), self.contracts)
+
+
+def source_list(value: str | Iterable[str] | None) -> list[str]:
+    """Source ids as stored: a "|"-joined string on relationships, a list on Finding nodes."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [s for s in value.split("|") if s]
+    return list(value)
 
 
 def _better(current: Route | None, candidate: Route) -> bool:
@@ -73,19 +77,6 @@ class Exposure:
         }
 
 
-def _cypher_suppliers(store: Store) -> SupplierLinks:
-    def links(buyers: Sequence[str], as_of: date) -> Iterable[tuple[str, str, Sequence[str] | None]]:
-        rows = store.run(cypher.SUPPLIERS_OF_FACTORIES, {"factory_ids": list(buyers), "as_of": as_of})
-        return [(r["buyer"], r["supplier"], r["sources"]) for r in rows]
-
-    return links
-
-
-def supplier_links_for(store: Store) -> SupplierLinks:
-    fast = getattr(store, "supplier_links", None)
-    return fast if fast is not None else _cypher_suppliers(store)
-
-
 def check_depth(depth: int, max_depth: int = 8) -> int:
     if not 1 <= depth <= max_depth:
         raise InvalidParameter("depth", f"must be between 1 and {max_depth}, got {depth}")
@@ -94,24 +85,25 @@ def check_depth(depth: int, max_depth: int = 8) -> int:
 
 def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: int = 4) -> Exposure:
     check_depth(depth)
-    found = store.run(cypher.AFFILIATE, {"affiliate_id": affiliate_id})
-    if not found:
+    steps = steps_for(store)
+    found = steps.affiliate(affiliate_id)
+    if found is None:
         raise NotFound(f"no affiliate with id {affiliate_id!r}")
     start = Route((affiliate_id,))
-    params = {"affiliate_id": affiliate_id, "as_of": as_of}
+    direct, framework = steps.purchases(affiliate_id, as_of)
 
     # What the affiliate buys, and the best route to each product.
     products: dict[str, Route] = {}
     info: dict[str, Row] = {}
     contracts: dict[str, dict[str, Any]] = {}
-    for row in store.run(cypher.PURCHASES_DIRECT, params):
+    for row in direct:
         route = start.extend(row["contract"], None).extend(row["product"], row["sources"])
         route.contracts = (row["contract"],)
         contracts[row["contract"]] = {"value": row["value"], "currency": row["currency"]}
         if _better(products.get(row["product"]), route):
             products[row["product"]] = route
         info[row["product"]] = row
-    for row in store.run(cypher.PURCHASES_FRAMEWORK, params):
+    for row in framework:
         route = (
             start.extend(row["framework"], None).extend(row["contract"], None).extend(row["product"], row["sources"])
         )
@@ -125,10 +117,9 @@ def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: 
     factories: dict[str, Route] = {}
     tiers: dict[str, int] = {}
     assembled: set[str] = set()
-    rows = store.run(cypher.ASSEMBLY_OF_PRODUCTS, {"product_ids": sorted(products), "as_of": as_of}) if products else []
-    for row in rows:
+    for row in steps.assembly(sorted(products), as_of):
         assembled.add(row["product"])
-        route = _inherit(products[row["product"]].extend(row["factory"], row["sources"]), products[row["product"]])
+        route = products[row["product"]].extend(row["factory"], row["sources"])
         if _better(factories.get(row["factory"]), route):
             factories[row["factory"]] = route
             tiers[row["factory"]] = 1
@@ -137,54 +128,49 @@ def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: 
     ]
 
     # Tiers 2..depth: walk supply links from buyer to supplier, breadth first.
-    supplier_links = supplier_links_for(store)
     frontier = sorted(factories)
     for tier in range(2, depth + 1):
         if not frontier:
             break
-        steps: dict[tuple[str, str], list[str]] = {}
-        for buyer, supplier, sources in supplier_links(frontier, as_of):
+        best: dict[str, str] = {}  # supplier -> the buyer with the best route to it
+        raw: dict[tuple[str, str], list[Any]] = {}  # sources of parallel links between one pair
+        for buyer, supplier, sources in steps.suppliers(frontier, as_of):
             if supplier in tiers:
                 continue
-            merged = steps.setdefault((buyer, supplier), [])
-            merged.extend(s for s in sources or () if s not in merged)
-        reached: dict[str, Route] = {}
-        for (buyer, supplier), sources in steps.items():
-            route = _inherit(factories[buyer].extend(supplier, sources), factories[buyer])
-            if _better(reached.get(supplier), route):
-                reached[supplier] = route
-        for fid, route in reached.items():
-            factories[fid], tiers[fid] = route, tier
-        frontier = sorted(reached)
+            raw.setdefault((buyer, supplier), []).append(sources)
+            current = best.get(supplier)
+            if current is None or factories[buyer].key < factories[current].key:
+                best[supplier] = buyer
+        for supplier, buyer in best.items():
+            sources = [s for value in raw[(buyer, supplier)] for s in source_list(value)]
+            factories[supplier], tiers[supplier] = factories[buyer].extend(supplier, sources), tier
+        frontier = sorted(best)
 
-    details = {r["id"]: r for r in store.run(cypher.FACTORIES_BY_ID, {"ids": sorted(factories)})} if factories else {}
-
-    agencies = _agencies(store, factories, as_of)
-    agency_details = (
-        {r["id"]: r for r in store.run(cypher.AGENCIES_BY_ID, {"ids": sorted(agencies)})} if agencies else {}
-    )
+    details = steps.factories(sorted(factories))
+    agencies = _agencies(steps, factories, as_of)
+    agency_details = steps.agencies(sorted(agencies))
 
     # Companies: operators of exposed factories and brands of bought products.
     companies: dict[str, Route] = {}
     for fid, route in factories.items():
         operator = details.get(fid, {}).get("operator")
         if operator:
-            candidate = _inherit(route.extend(operator, None), route)
+            candidate = route.extend(operator, None)
             if _better(companies.get(operator), candidate):
                 companies[operator] = candidate
     for pid, route in products.items():
         brand = info[pid]["brand"]
         if brand:
-            candidate = _inherit(route.extend(brand, None), route)
+            candidate = route.extend(brand, None)
             if _better(companies.get(brand), candidate):
                 companies[brand] = candidate
 
-    findings = _findings(store, as_of, {"factory": factories, "agency": agencies, "company": companies})
+    findings = _findings(steps, as_of, {"factory": factories, "agency": agencies, "company": companies})
     used: set[str] = set()
     for route in (*factories.values(), *agencies.values(), *companies.values()):
         used.update(route.contracts)
 
-    affiliate = {"id": found[0]["id"], "name": found[0]["name"]}
+    affiliate = {"id": found["id"], "name": found["name"]}
     return Exposure(
         affiliate=affiliate,
         as_of=as_of,
@@ -227,47 +213,38 @@ def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: 
     )
 
 
-def _inherit(route: Route, parent: Route) -> Route:
-    route.contracts = parent.contracts
-    return route
-
-
-def _agencies(store: Store, factories: dict[str, Route], as_of: date) -> dict[str, Route]:
+def _agencies(steps: CypherSteps, factories: dict[str, Route], as_of: date) -> dict[str, Route]:
     agencies: dict[str, Route] = {}
-    if not factories:
-        return agencies
-    rows = store.run(cypher.PLACEMENTS_AT_FACTORIES, {"factory_ids": sorted(factories), "as_of": as_of})
-    for row in rows:
-        parent = factories[row["factory"]]
-        route = _inherit(parent.extend(row["agency"], row["sources"]), parent)
-        if _better(agencies.get(row["agency"]), route):
-            agencies[row["agency"]] = route
+    for factory, agency, sources in steps.placements(sorted(factories), as_of):
+        parent = factories[factory]
+        route = parent.extend(agency, sources)
+        if _better(agencies.get(agency), route):
+            agencies[agency] = route
     frontier = sorted(agencies)
     for _hop in range(MAX_AGENCY_HOPS):
         if not frontier:
             break
         reached: dict[str, Route] = {}
-        for row in store.run(cypher.SUBAGENTS_OF_AGENCIES, {"agency_ids": frontier, "as_of": as_of}):
-            if row["subagent"] in agencies:
+        for agency, subagent, sources in steps.subagents(frontier, as_of):
+            if subagent in agencies:
                 continue
-            parent = agencies[row["agency"]]
-            route = _inherit(parent.extend(row["subagent"], row["sources"]), parent)
-            if _better(reached.get(row["subagent"]), route):
-                reached[row["subagent"]] = route
+            parent = agencies[agency]
+            route = parent.extend(subagent, sources)
+            if _better(reached.get(subagent), route):
+                reached[subagent] = route
         agencies.update(reached)
         frontier = sorted(reached)
     return agencies
 
 
-def _findings(store: Store, as_of: date, subjects: dict[str, dict[str, Route]]) -> dict[str, tuple[Route, Row]]:
+def _findings(steps: CypherSteps, as_of: date, subjects: dict[str, dict[str, Route]]) -> dict[str, tuple[Route, Row]]:
     found: dict[str, tuple[Route, Row]] = {}
     for subject_type, routes in subjects.items():
         if not routes:
             continue
-        params = {"subject_type": subject_type, "ids": sorted(routes), "as_of": as_of}
-        for row in store.run(cypher.OPEN_FINDINGS_ON, params):
+        for row in steps.open_findings(subject_type, sorted(routes), as_of):
             parent = routes[row["subject_id"]]
-            route = _inherit(parent.extend(row["id"], row["sources"]), parent)
+            route = parent.extend(row["id"], row["sources"])
             if row["id"] not in found or route.key < found[row["id"]][0].key:
                 found[row["id"]] = (route, row)
     return found

@@ -68,6 +68,7 @@ def store_factory(store_kind: str, tmp_path: Path) -> Iterator[StoreFactory]:
     else:
         uri = require_neo4j()
         from graph.neo4j_store import Neo4jStore
+
         from graph.settings import Neo4jSettings
 
         settings = Neo4jSettings()

@@ -1,0 +1,79 @@
+"""Load and exposure figures for the embedded store at 10k and 100k factories (a script, not a test).
+
+    .venv/bin/python benchmarks/bench_embedded.py [--sizes 10000 100000] [--queries 200] [--workdir bench-data]
+
+Prints, for each size: rows, load seconds and rows/s (end to end: read, validate, merge, COPY, swap),
+then the exposure query for random affiliates on 2026-06-01 at depth 4: cold first call, and warm
+p50/p95/max over --queries calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.synthetic import generate
+from graph.ladybug_store import LadybugStore
+from graph.loading import load_bundles
+from queries.exposure import exposure_for_affiliate
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench(size: int, queries: int, workdir: Path) -> None:
+    bundle = workdir / f"synthetic-{size}"
+    if not (bundle / "supply.csv").exists():
+        generate(bundle, factories=size)
+    db = workdir / f"db-{size}"
+    shutil.rmtree(db, ignore_errors=True)
+    store = LadybugStore(db)
+    report = load_bundles(store, [bundle], fresh=True)
+    print(
+        f"[{size:>7,} factories] load: {report.rows_read:,} rows → {report.nodes:,} nodes + "
+        f"{report.relationships:,} rels in {report.seconds:.1f} s = {report.rows_per_second:,.0f} rows/s"
+    )
+    affiliates = [r["id"] for r in store.run("MATCH (a:Affiliate) RETURN a.id AS id")]
+    rng = random.Random(1)
+    day = date(2026, 6, 1)
+    started = time.perf_counter()
+    first = exposure_for_affiliate(store, rng.choice(affiliates), day)
+    cold = time.perf_counter() - started
+    timings, sizes = [], []
+    for _ in range(queries):
+        affiliate = rng.choice(affiliates)
+        started = time.perf_counter()
+        answer = exposure_for_affiliate(store, affiliate, day)
+        timings.append((time.perf_counter() - started) * 1000)
+        sizes.append(len(answer.factories))
+    print(
+        f"[{size:>7,} factories] exposure depth 4: cold {cold * 1000:.0f} ms ({len(first.factories)} factories); "
+        f"warm over {queries}: p50 {percentile(timings, 0.5):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms, "
+        f"max {max(timings):.1f} ms; factories per answer median {statistics.median(sizes):.0f}, max {max(sizes)}"
+    )
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--workdir", type=Path, default=Path("bench-data"))
+    args = parser.parse_args()
+    args.workdir.mkdir(exist_ok=True)
+    for size in args.sizes:
+        bench(size, args.queries, args.workdir)
+
+
+if __name__ == "__main__":
+    main()

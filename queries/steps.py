@@ -1,0 +1,101 @@
+"""The steps the exposure walk takes, each one named Cypher query (queries/cypher.py).
+
+`CypherSteps` runs them on any store. A store whose graph is immutable between loads (the
+embedded store) may hand out a subclass that answers the wide steps from an in-memory index
+(graph/link_index.py); answers are the same, only faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from graph.link_index import LinkIndex
+from graph.store import Row, Store
+from queries import cypher
+
+Link = tuple[str, str, "str | Sequence[str] | None"]  # (from id, to id, source ids)
+
+
+class CypherSteps:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def affiliate(self, affiliate_id: str) -> Row | None:
+        rows = self.store.run(cypher.AFFILIATE, {"affiliate_id": affiliate_id})
+        return rows[0] if rows else None
+
+    def purchases(self, affiliate_id: str, as_of: date) -> tuple[list[Row], list[Row]]:
+        params = {"affiliate_id": affiliate_id, "as_of": as_of}
+        return self.store.run(cypher.PURCHASES_DIRECT, params), self.store.run(cypher.PURCHASES_FRAMEWORK, params)
+
+    def assembly(self, product_ids: Sequence[str], as_of: date) -> list[Row]:
+        if not product_ids:
+            return []
+        return self.store.run(cypher.ASSEMBLY_OF_PRODUCTS, {"product_ids": list(product_ids), "as_of": as_of})
+
+    def suppliers(self, buyers: Sequence[str], as_of: date) -> list[Link]:
+        rows = self.store.run(cypher.SUPPLIERS_OF_FACTORIES, {"factory_ids": list(buyers), "as_of": as_of})
+        return [(r["buyer"], r["supplier"], r["sources"]) for r in rows]
+
+    def factories(self, ids: Sequence[str]) -> dict[str, Row]:
+        if not ids:
+            return {}
+        return {r["id"]: r for r in self.store.run(cypher.FACTORIES_BY_ID, {"ids": list(ids)})}
+
+    def placements(self, factory_ids: Sequence[str], as_of: date) -> list[Link]:
+        if not factory_ids:
+            return []
+        rows = self.store.run(cypher.PLACEMENTS_AT_FACTORIES, {"factory_ids": list(factory_ids), "as_of": as_of})
+        return [(r["factory"], r["agency"], r["sources"]) for r in rows]
+
+    def subagents(self, agency_ids: Sequence[str], as_of: date) -> list[Link]:
+        rows = self.store.run(cypher.SUBAGENTS_OF_AGENCIES, {"agency_ids": list(agency_ids), "as_of": as_of})
+        return [(r["agency"], r["subagent"], r["sources"]) for r in rows]
+
+    def agencies(self, ids: Sequence[str]) -> dict[str, Row]:
+        if not ids:
+            return {}
+        return {r["id"]: r for r in self.store.run(cypher.AGENCIES_BY_ID, {"ids": list(ids)})}
+
+    def open_findings(self, subject_type: str, ids: Sequence[str], as_of: date) -> list[Row]:
+        params = {"subject_type": subject_type, "ids": list(ids), "as_of": as_of}
+        return self.store.run(cypher.OPEN_FINDINGS_ON, params)
+
+
+def steps_for(store: Store) -> CypherSteps:
+    make = getattr(store, "exposure_steps", None)
+    return make() if make is not None else CypherSteps(store)
+
+
+class IndexedSteps(CypherSteps):
+    """The wide steps answered from a LinkIndex of an immutable graph; the rest by Cypher."""
+
+    def __init__(self, store: Store, index: LinkIndex) -> None:
+        super().__init__(store)
+        self.index = index
+
+    def suppliers(self, buyers: Sequence[str], as_of: date) -> list[Link]:
+        return self.index.suppliers.active(buyers, as_of)
+
+    def factories(self, ids: Sequence[str]) -> dict[str, Row]:
+        known = self.index.factories
+        return {i: known[i] for i in ids if i in known}
+
+    def placements(self, factory_ids: Sequence[str], as_of: date) -> list[Link]:
+        return self.index.placements.active(factory_ids, as_of)
+
+    def open_findings(self, subject_type: str, ids: Sequence[str], as_of: date) -> list[Row]:
+        return self.index.open_findings(subject_type, ids, as_of)
+
+
+def build_link_index(store: Any) -> LinkIndex:
+    """Read the bulk tables with the store's run_arrow (the embedded store has one)."""
+    run_arrow = store.run_arrow
+    return LinkIndex(
+        supply=run_arrow(cypher.ALL_SUPPLY_LINKS),
+        placements=run_arrow(cypher.ALL_PLACEMENTS),
+        factories=run_arrow(cypher.ALL_FACTORIES),
+        findings=run_arrow(cypher.ALL_FINDINGS),
+    )
