@@ -1,0 +1,87 @@
+"""A load killed mid-way leaves the previous graph answering; loading the same bundle twice gives the same graph."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import generate
+from graph.errors import BundleError
+from graph.export import dump_graph
+from graph.ladybug_store import LadybugStore
+from graph.loading import load_bundles
+from queries.exposure import exposure_for_affiliate
+from tests.conftest import DEMO
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_same_bundle_twice_gives_an_identical_graph(store) -> None:
+    load_bundles(store, [DEMO])
+    first = dump_graph(store)
+    load_bundles(store, [DEMO])
+    assert dump_graph(store) == first
+    assert sum(len(v) for v in first.values()) > 200
+
+
+def test_loading_a_second_bundle_keeps_the_first(store, tmp_path) -> None:
+    load_bundles(store, [DEMO])
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "factories.csv").write_text("factory_id,name,country\nFA-NEW,New Plant,VN\n")
+    (extra / "supply.csv").write_text("supplier_factory_id,buyer_factory_id,source_id\nFA-NEW,FA-SH2,SRC-01\n")
+    load_bundles(store, [extra])
+    answer = exposure_for_affiliate(store, "AF-UNB", date(2026, 6, 1))
+    assert {"FA-NEW": 2} == {f["id"]: f["tier"] for f in answer.factories if f["id"] == "FA-NEW"}
+    with pytest.raises(BundleError, match="unknown factory id 'FA-SH2'"):
+        load_bundles(store, [extra], fresh=True)  # --fresh forgets the demo, so FA-SH2 is unknown
+    assert store.run("MATCH (a:Affiliate) RETURN count(*) AS n")[0]["n"] == 9
+
+
+def test_sigkill_during_load_leaves_previous_graph(tmp_path) -> None:
+    db = tmp_path / "db"
+    store = LadybugStore(db)
+    load_bundles(store, [DEMO])
+    before = dump_graph(store)
+    current = (db / "CURRENT").read_text()
+    big = tmp_path / "big"
+    generate(big, factories=30_000)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "load", str(big), "--db", str(db)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            partial = [g for g in (db / "generations").iterdir() if g.name != current.strip()]
+            if any((g / "graph.lbug").exists() and (g / "graph.lbug").stat().st_size > 0 for g in partial):
+                break
+            assert proc.poll() is None, "the load finished before it could be killed; use a bigger bundle"
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the load never started writing a new generation")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert (db / "CURRENT").read_text() == current
+    reopened = LadybugStore(db)
+    assert dump_graph(reopened) == before
+    assert exposure_for_affiliate(reopened, "AF-LIN", date(2026, 6, 1)).factories
+    # The next load succeeds and clears the half-written generation away.
+    load_bundles(reopened, [DEMO])
+    assert len(list((db / "generations").iterdir())) <= 2
+    assert dump_graph(reopened) == before

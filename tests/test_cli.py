@@ -1,0 +1,140 @@
+"""The CLI: exit codes, exact error texts and the --json shape (embedded store; Neo4j in test_neo4j_cli)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200")
+    env.pop("NEO4J_URI", None)
+    extra = ["--db", str(db)] if db is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("cli") / "db"
+    result = cli("load", str(DEMO), db=db)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("loaded: bundle — 143 rows → 98 nodes")
+    return db
+
+
+def test_exposure_json_has_exactly_the_documented_shape(demo_db: Path) -> None:
+    result = cli("exposure", "AF-LIN", "--as-of", "2026-06-01", "--json", db=demo_db)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert list(answer) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps"]
+    assert answer["affiliate"] == {"id": "AF-LIN", "name": "Municipality of Lindenfluh"}
+    assert answer["as_of"] == "2026-06-01"
+    assert all(list(f) == ["id", "name", "country", "tier", "path", "sources"] for f in answer["factories"])
+    assert all(list(a) == ["id", "name", "country", "path", "sources"] for a in answer["agencies"])
+    assert all(
+        list(f) == ["id", "category", "severity", "status", "subject", "path", "sources"] for f in answer["findings"]
+    )
+    assert all(list(f["subject"]) == ["type", "id"] for f in answer["findings"])
+    mm2 = next(a for a in answer["agencies"] if a["id"] == "AG-MM2")
+    assert mm2["path"][0] == "AF-LIN" and mm2["path"][-3:] == ["AG-TH1", "AG-MM1", "AG-MM2"]
+
+
+def test_exposure_table_names_paths(demo_db: Path) -> None:
+    result = cli("exposure", "AF-UCB", "--as-of", "2026-06-01", db=demo_db)
+    assert result.returncode == 0
+    assert "AF-UCB → CT-UCB-01" in result.stdout
+    assert "Disclosure gaps" in result.stdout and "PR-QVIEW27" in result.stdout
+
+
+def test_unknown_affiliate_is_exit_3(demo_db: Path) -> None:
+    result = cli("exposure", "AF-NOBODY", db=demo_db)
+    assert result.returncode == 3
+    assert result.stderr.strip() == "error: no affiliate with id 'AF-NOBODY'"
+
+
+def test_bad_date_is_exit_2(demo_db: Path) -> None:
+    result = cli("exposure", "AF-LIN", "--as-of", "2026-13-01", db=demo_db)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --as-of: '2026-13-01' is not a date; expected YYYY-MM-DD"
+
+
+def test_bad_depth_is_exit_2(demo_db: Path) -> None:
+    result = cli("exposure", "AF-LIN", "--depth", "0", db=demo_db)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: depth: must be between 1 and 8, got 0"
+
+
+def test_empty_store_says_how_to_load(tmp_path: Path) -> None:
+    result = cli("exposure", "AF-LIN", db=tmp_path / "empty")
+    assert result.returncode == 69
+    assert "load a bundle first (supplygraph load BUNDLE)" in result.stderr
+
+
+def test_bad_bundle_is_exit_65_with_locations(tmp_path: Path, demo_db: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "factories.csv").write_text("factory_id,name,country\nF1,One,Atlantis\nF1,Two,CN\n")
+    result = cli("load", str(bad), db=demo_db)
+    assert result.returncode == 65
+    assert result.stderr.splitlines() == [
+        "error: 2 problems found; nothing was written",
+        "factories.csv:2: column 'country': 'Atlantis' is not a country; expected an ISO 3166-1 alpha-2 code "
+        "(CN, TH, CZ) or a country name",
+        "factories.csv:3: column 'factory_id': duplicate id 'F1' (first on line 2)",
+    ]
+
+
+def test_exposed_affiliates_json_and_leverage(demo_db: Path) -> None:
+    result = cli("exposed-affiliates", "finding", "FI-301", "--as-of", "2026-06-01", "--json", db=demo_db)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert [a["id"] for a in answer["affiliates"]] == ["AF-DBH", "AF-MSK"]
+    assert answer["leverage"]["affiliates"] == 2
+    assert set(answer["leverage"]["contract_value"]) == {"EUR"}
+
+
+def test_named_queries_list_and_run(demo_db: Path) -> None:
+    listed = cli("queries", "--json")
+    assert listed.returncode == 0
+    names = [q["name"] for q in json.loads(listed.stdout)["queries"]]
+    assert {"exposure", "exposed_affiliates", "agency_chains"} <= set(names)
+    ran = cli("query", "agency_chains", "factory_id=FA-TWP1", "as_of=2026-06-01", "--json", db=demo_db)
+    assert ran.returncode == 0, ran.stderr
+    rows = json.loads(ran.stdout)["rows"]
+    assert {"agency": "AG-TH1", "subagent": "AG-MM1"}.items() <= rows[0].items()
+    bad = cli("query", "agency_chains", "factory=FA-TWP1", db=demo_db)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: factory: is not a parameter of agency_chains"
+    unknown = cli("query", "no_such_query", db=demo_db)
+    assert unknown.returncode == 3
+    assert unknown.stderr.strip() == "error: no named query 'no_such_query'; `supplygraph queries` lists them"
+
+
+def test_cypher_reads_and_refuses_writes(demo_db: Path) -> None:
+    ok = cli("cypher", "MATCH (f:Factory) WHERE f.country = $c RETURN f.id AS id ORDER BY id", "-p", "c=TH",
+             "--json", db=demo_db)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["rows"] == [["FA-TWP1"], ["FA-TWP2"]]
+    capped = cli("cypher", "MATCH (f:Factory) RETURN f.id", "--max-rows", "2", "--json", db=demo_db)
+    assert json.loads(capped.stdout)["truncated"] is True
+    write = cli("cypher", "CREATE (f:Factory {id: 'X', name: 'x', country: 'CN'})", db=demo_db)
+    assert write.returncode == 4
+    assert "read-only" in write.stderr
+
+
+def test_every_command_has_help() -> None:
+    for command in ("load", "exposure", "exposed-affiliates", "queries", "query", "cypher", "info", "demo"):
+        result = cli(command, "--help")
+        assert result.returncode == 0
+        assert "Usage:" in result.stdout
