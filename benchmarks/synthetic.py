@@ -120,12 +120,15 @@ def generate(folder: Path, factories: int = 10_000, links: int = 10, seed: int =
     ags = _ids("G", n_ag)
     counts["agencies"] = _write(folder, "agencies", {"agency_id": ags, "name": np.char.add("Agency ", ags),
                                                      "country": rng.choice(np.concatenate([COUNTRIES, ORIGINS]), n_ag)})
+    # Agencies work regionally: agency i places workers in cluster i % n_clusters; sub-agents likewise.
     n_pl = factories // 5
-    counts["placements"] = _write(folder, "placements", {"agency_id": rng.choice(ags, n_pl), "factory_id": rng.choice(fac, n_pl),
+    pl_agency = rng.integers(0, n_ag, n_pl)
+    pl_factory = np.minimum((pl_agency % n_clusters) * cluster_size + rng.integers(0, cluster_size, n_pl), factories - 1)
+    counts["placements"] = _write(folder, "placements", {"agency_id": ags[pl_agency], "factory_id": fac[pl_factory],
                                                          "worker_origin": rng.choice(ORIGINS, n_pl), "source_id": rng.choice(sources, n_pl)})
     n_al = n_ag
     a_from = rng.integers(0, n_ag, n_al)
-    a_to = (a_from + rng.integers(1, n_ag, n_al)) % n_ag
+    a_to = (a_from + n_clusters * rng.integers(1, 4, n_al)) % n_ag
     counts["agency_links"] = _write(folder, "agency_links", {"agency_id": ags[a_from], "subagent_id": ags[a_to],
                                                              "source_id": rng.choice(sources, n_al)})
     n_fi = factories // 20 + n_ag // 20

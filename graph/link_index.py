@@ -65,10 +65,20 @@ class LinkTable:
 class LinkIndex:
     """Everything the exposure walk reads in bulk, for one immutable generation."""
 
-    def __init__(self, supply: pa.Table, placements: pa.Table, factories: pa.Table, findings: pa.Table) -> None:
+    def __init__(
+        self,
+        supply: pa.Table,
+        placements: pa.Table,
+        agency_links: pa.Table,
+        factories: pa.Table,
+        agencies: pa.Table,
+        findings: pa.Table,
+    ) -> None:
         self.suppliers = LinkTable(supply, "buyer", "supplier")
         self.placements = LinkTable(placements, "factory", "agency")
+        self.subagents = LinkTable(agency_links, "agency", "subagent")
         self.factories = {row["id"]: row for row in factories.to_pylist()}
+        self.agencies = {row["id"]: row for row in agencies.to_pylist()}
         self.findings: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for row in findings.to_pylist():
             self.findings.setdefault((row["subject_type"], row["subject_id"]), []).append(row)

@@ -150,6 +150,14 @@ ALL_PLACEMENTS = (
     " r.source_ids AS sources"
 )
 
+ALL_AGENCY_LINKS = (
+    "MATCH (g:Agency)-[r:RECRUITS_THROUGH]->(s:Agency)"
+    " RETURN g.id AS agency, s.id AS subagent, r.valid_from AS valid_from, r.valid_to AS valid_to,"
+    " r.source_ids AS sources"
+)
+
+ALL_AGENCIES = "MATCH (g:Agency) RETURN g.id AS id, g.name AS name, g.country AS country"
+
 ALL_FACTORIES = "MATCH (f:Factory) RETURN f.id AS id, f.name AS name, f.country AS country, f.operator_id AS operator"
 
 ALL_FINDINGS = (

@@ -128,23 +128,24 @@ def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: 
     ]
 
     # Tiers 2..depth: walk supply links from buyer to supplier, breadth first.
-    frontier = sorted(factories)
+    frontier = sorted(factories, key=lambda f: factories[f].key)
     for tier in range(2, depth + 1):
         if not frontier:
             break
-        best: dict[str, str] = {}  # supplier -> the buyer with the best route to it
-        raw: dict[tuple[str, str], list[Any]] = {}  # sources of parallel links between one pair
+        rank = {buyer: i for i, buyer in enumerate(frontier)}  # the frontier is sorted by route
+        best: dict[str, tuple[int, str, list[Any]]] = {}  # supplier -> (rank, buyer, sources of its links)
         for buyer, supplier, sources in steps.suppliers(frontier, as_of):
             if supplier in tiers:
                 continue
-            raw.setdefault((buyer, supplier), []).append(sources)
             current = best.get(supplier)
-            if current is None or factories[buyer].key < factories[current].key:
-                best[supplier] = buyer
-        for supplier, buyer in best.items():
-            sources = [s for value in raw[(buyer, supplier)] for s in source_list(value)]
+            if current is None or rank[buyer] < current[0]:
+                best[supplier] = (rank[buyer], buyer, [sources])
+            elif rank[buyer] == current[0]:
+                current[2].append(sources)  # parallel links between the same pair: all their sources
+        for supplier, (_rank, buyer, raw) in best.items():
+            sources = [s for value in raw for s in source_list(value)]
             factories[supplier], tiers[supplier] = factories[buyer].extend(supplier, sources), tier
-        frontier = sorted(best)
+        frontier = sorted(best, key=lambda f: factories[f].key)
 
     details = steps.factories(sorted(factories))
     agencies = _agencies(steps, factories, as_of)

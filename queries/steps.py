@@ -89,6 +89,13 @@ class IndexedSteps(CypherSteps):
     def open_findings(self, subject_type: str, ids: Sequence[str], as_of: date) -> list[Row]:
         return self.index.open_findings(subject_type, ids, as_of)
 
+    def subagents(self, agency_ids: Sequence[str], as_of: date) -> list[Link]:
+        return self.index.subagents.active(agency_ids, as_of)
+
+    def agencies(self, ids: Sequence[str]) -> dict[str, Row]:
+        known = self.index.agencies
+        return {i: known[i] for i in ids if i in known}
+
 
 def build_link_index(store: Any) -> LinkIndex:
     """Read the bulk tables with the store's run_arrow (the embedded store has one)."""
@@ -96,6 +103,8 @@ def build_link_index(store: Any) -> LinkIndex:
     return LinkIndex(
         supply=run_arrow(cypher.ALL_SUPPLY_LINKS),
         placements=run_arrow(cypher.ALL_PLACEMENTS),
+        agency_links=run_arrow(cypher.ALL_AGENCY_LINKS),
         factories=run_arrow(cypher.ALL_FACTORIES),
+        agencies=run_arrow(cypher.ALL_AGENCIES),
         findings=run_arrow(cypher.ALL_FINDINGS),
     )
