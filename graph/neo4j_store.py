@@ -25,7 +25,7 @@ from typing import Any
 import neo4j
 import pyarrow as pa
 import pyarrow.parquet as pq
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
 from graph.records import GraphTables, RelPart
@@ -77,24 +77,25 @@ class Neo4jStore:
     # ------------------------------------------------------------ reading
 
     def _execute(
-        self, cypher: str, params: Mapping[str, Any] | None, routing: neo4j.RoutingControl
+        self, cypher: str, params: Mapping[str, Any] | None, mode: str
     ) -> tuple[list[str], list[Any]]:
         try:
-            records, _summary, keys = self.driver.execute_query(
-                neo4j.Query(cypher), dict(params or {}), database_=self.database, routing_=routing
-            )
+            with self.driver.session(database=self.database, default_access_mode=mode) as session:
+                result = session.run(neo4j.Query(cypher), dict(params or {}))
+                keys = list(result.keys())
+                records = list(result)
         except ServiceUnavailable as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
-        except ClientError as exc:
+        except Neo4jError as exc:
             raise QueryFailed(exc.message or str(exc)) from exc
-        return list(keys), records
+        return keys, records
 
     def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        keys, records = self._execute(cypher, params, neo4j.RoutingControl.READ)
+        keys, records = self._execute(cypher, params, neo4j.READ_ACCESS)
         return [{k: _native(r[k]) for k in keys} for r in records]
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        keys, records = self._execute(cypher, params, neo4j.RoutingControl.WRITE)
+        keys, records = self._execute(cypher, params, neo4j.WRITE_ACCESS)
         return [{k: _native(r[k]) for k in keys} for r in records]
 
     def run_readonly(
