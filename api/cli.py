@@ -222,6 +222,30 @@ def info(db: DbOption = None, neo4j: Neo4jOption = None) -> None:
 
 
 @app.command()
+def export(
+    target: Annotated[Path, typer.Argument(help="Output folder (neo4j-import) or file (graphml)")],
+    format: Annotated[str, typer.Option("--format", help="neo4j-import or graphml")] = "graphml",
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Export the whole graph: CSV files for `neo4j-admin database import`, or GraphML for Gephi and networkx."""
+    from graph.exporters import export_graphml, export_neo4j_import, graph_tables
+
+    if format not in ("neo4j-import", "graphml"):
+        raise InvalidParameter("--format", f"must be neo4j-import or graphml, got {format!r}")
+    tables = graph_tables(_store(db, neo4j))
+    if format == "graphml":
+        written = [export_graphml(tables, target)]
+    else:
+        written = export_neo4j_import(tables, target)
+    out.print(
+        f"exported {tables.node_count:,} nodes and {tables.rel_count:,} relationships to {len(written)} file(s) in "
+        f"{target}" + ("; run import.sh there against a stopped Neo4j" if format == "neo4j-import" else ""),
+        highlight=False,
+    )
+
+
+@app.command()
 def demo(
     db: DbOption = None,
     as_of: AsOfOption = None,

@@ -9,8 +9,9 @@ from graph.store import Store
 
 
 def open_store(db: Path | None = None, neo4j_uri: str | None = None) -> Store:
+    """--neo4j URI wins; then an explicit --db; then NEO4J_URI; then the embedded default folder."""
     neo = Neo4jSettings()
-    uri = neo4j_uri or neo.uri
+    uri = neo4j_uri or (None if db is not None else neo.uri)
     if uri:
         from graph.neo4j_store import Neo4jStore
 

@@ -54,6 +54,7 @@ def test_sigkill_during_load_leaves_previous_graph(tmp_path) -> None:
     big = tmp_path / "big"
     generate(big, factories=30_000)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("NEO4J_URI", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "load", str(big), "--db", str(db)],
         cwd=ROOT,

@@ -1,0 +1,118 @@
+"""Neo4j and the embedded store side by side (a script, not a test).
+
+    .venv/bin/python benchmarks/bench_neo4j.py [--factories 100000] [--queries 200] [--uri bolt://127.0.0.1:7687]
+
+1. batch size: loads the 10k-factory bundle into Neo4j with UNWIND batches of 1k, 10k and 50k rows;
+2. the naive baseline: one MERGE per row, each its own transaction, on a sample of supply links;
+3. the big load: the --factories bundle into Neo4j (chosen batch) and into the embedded store;
+4. exposure for random affiliates on both stores: warm p50/p95 over --queries calls.
+Needs a Neo4j (scripts/neo4j-server start); the Neo4j database is wiped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.synthetic import generate
+from graph.ladybug_store import LadybugStore
+from graph.loading import load_bundles
+from graph.neo4j_store import Neo4jStore
+from graph.records import build_tables
+from graph.settings import Neo4jSettings
+from loaders.bundle import read_bundle
+from queries.exposure import exposure_for_affiliate
+
+
+def bundle(workdir: Path, size: int) -> Path:
+    path = workdir / f"synthetic-{size}"
+    if not (path / "supply.csv").exists():
+        generate(path, factories=size)
+    return path
+
+
+def percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]  # noqa: E731
+    return f"p50 {pick(0.5):.1f} ms, p95 {pick(0.95):.1f} ms, max {ordered[-1]:.1f} ms"
+
+
+def exposure_timings(store, queries: int) -> str:
+    affiliates = [r["id"] for r in store.run("MATCH (a:Affiliate) RETURN a.id AS id")]
+    rng = random.Random(1)
+    day = date(2026, 6, 1)
+    for _ in range(5):
+        exposure_for_affiliate(store, rng.choice(affiliates), day)
+    timings = []
+    for _ in range(queries):
+        started = time.perf_counter()
+        exposure_for_affiliate(store, rng.choice(affiliates), day)
+        timings.append((time.perf_counter() - started) * 1000)
+    return percentiles(timings)
+
+
+def naive_rows_per_second(store: Neo4jStore, path: Path, sample: int) -> float:
+    """One MERGE per row in its own transaction: the baseline the batched loader must beat."""
+    tables = build_tables([(path.name, read_bundle(path).tables)])
+    supply = next(p for p in tables.rels if p.type == "SUPPLIES").table.slice(0, sample).to_pylist()
+    started = time.perf_counter()
+    for row in supply:
+        store.write(
+            "MATCH (a:Factory {id: $from}) MATCH (b:Factory {id: $to}) MERGE (a)-[r:SUPPLIES {naive: true}]->(b)"
+            " SET r.component = $component",
+            {"from": row["from"], "to": row["to"], "component": row["component"]},
+        )
+    return len(supply) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--factories", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--uri", default=Neo4jSettings().uri or "bolt://127.0.0.1:7687")
+    parser.add_argument("--workdir", type=Path, default=Path("bench-data"))
+    parser.add_argument("--batches", type=int, nargs="+", default=[1_000, 10_000, 50_000])
+    parser.add_argument("--batch", type=int, default=10_000, help="batch size for the big load")
+    args = parser.parse_args()
+    args.workdir.mkdir(exist_ok=True)
+    settings = Neo4jSettings()
+    small = bundle(args.workdir, 10_000)
+
+    for size in args.batches:
+        store = Neo4jStore(args.uri, settings.user, settings.password, settings.database, batch_size=size)
+        store.wipe()
+        report = load_bundles(store, [small], fresh=True)
+        print(f"neo4j batch {size:>6,}: {report.rows_read:,} rows in {report.seconds:.1f} s = {report.rows_per_second:,.0f} rows/s")
+        store.close()
+
+    store = Neo4jStore(args.uri, settings.user, settings.password, settings.database)
+    naive = naive_rows_per_second(store, small, 2_000)
+    print(f"neo4j naive, one MERGE per row and transaction: {naive:,.0f} rows/s (2,000 supply links)")
+
+    big = bundle(args.workdir, args.factories)
+    store.wipe()
+    store.batch_size = args.batch
+    report = load_bundles(store, [big], fresh=True)
+    print(f"neo4j load {args.factories:,} factories (batch {args.batch:,}): {report.rows_read:,} rows in "
+          f"{report.seconds:.1f} s = {report.rows_per_second:,.0f} rows/s ({report.rows_per_second / naive:.0f}x naive)")
+    db = args.workdir / f"db-neo4j-bench-{args.factories}"
+    shutil.rmtree(db, ignore_errors=True)
+    embedded = LadybugStore(db)
+    report = load_bundles(embedded, [big], fresh=True)
+    print(f"embedded load {args.factories:,} factories: {report.rows_read:,} rows in {report.seconds:.1f} s = "
+          f"{report.rows_per_second:,.0f} rows/s")
+    print(f"neo4j exposure depth 4 warm over {args.queries}: {exposure_timings(store, args.queries)}")
+    print(f"embedded exposure depth 4 warm over {args.queries}: {exposure_timings(embedded, args.queries)}")
+    store.close()
+    embedded.close()
+
+
+if __name__ == "__main__":
+    main()
