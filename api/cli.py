@@ -267,5 +267,111 @@ def main() -> None:
         raise SystemExit(exc.exit_code) from None
 
 
+# ---------------------------------------------------------------- the HTTP API: serve, keys
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Server processes (each holds its own caches)")] = 1,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs). Keys: `supplygraph keys create`."""
+    import os
+
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings(db=db) if db is not None else Settings()
+    err.print(f"supplygraph API on http://{host}:{port} (docs at /docs)", highlight=False)
+    if workers <= 1:
+        store = _store(db, neo4j)
+        try:
+            uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+        finally:
+            store.close()
+        return
+    # Each worker process builds its own app from the environment (see api.app.default_store).
+    if neo4j:
+        os.environ["NEO4J_URI"] = neo4j
+    elif db is not None:
+        os.environ.pop("NEO4J_URI", None)
+        os.environ["SUPPLYGRAPH_DB"] = str(db)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+KeysOption = Annotated[
+    Path | None, typer.Option("--keys", help="Key file [env SUPPLYGRAPH_KEYS; default <db>/keys.sqlite]")
+]
+
+
+def _keyring(db: Path | None, keys: Path | None) -> Any:
+    from api.keys import KeyRing, keys_path
+
+    settings = Settings()
+    return KeyRing(keys or keys_path(settings, db))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="affiliate, investigator, researcher or admin")],
+    affiliate: Annotated[str | None, typer.Option("--affiliate", help="The affiliate id (affiliate keys)")] = None,
+    name: Annotated[str, typer.Option("--name", help="A label: who or what uses the key")] = "",
+    keys: KeysOption = None,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Create a key and print it once (only its hash is kept)."""
+    from api.keys import Role
+    from queries import cypher as named
+
+    if role not in Role.__members__:
+        raise InvalidParameter("--role", f"must be one of {', '.join(Role.__members__)}, got {role!r}")
+    if affiliate is not None:
+        store = _store(db, neo4j)
+        try:
+            if not store.run(named.AFFILIATE, {"affiliate_id": affiliate}):
+                from graph.errors import NotFound
+
+                raise NotFound(f"no affiliate with id {affiliate!r} in the graph")
+        finally:
+            store.close()
+    key, info = _keyring(db, keys).create(role, affiliate, name)
+    err.print(
+        f"created key {info.id} ({info.role}{' of ' + affiliate if affiliate else ''}); it is shown only this once:",
+        highlight=False,
+    )
+    sys.stdout.write(key + "\n")
+
+
+@keys_app.command("list")
+def keys_list(keys: KeysOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List keys (never the keys themselves)."""
+    found = _keyring(db, keys).list()
+    rows = [[k.id, k.role, k.affiliate_id or "", k.name, k.created, k.revoked or ""] for k in found]
+    if as_json:
+        _print_json(
+            [dict(zip(["id", "role", "affiliate", "name", "created", "revoked"], r, strict=True)) for r in rows]
+        )
+        return
+    render.rows_table(out, ["id", "role", "affiliate", "name", "created", "revoked"], rows, title="API keys")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (k_...), from `keys list`")],
+    keys: KeysOption = None,
+    db: DbOption = None,
+) -> None:
+    """Revoke a key: it stops working at once."""
+    info = _keyring(db, keys).revoke(key_id)
+    out.print(f"revoked {info.id} ({info.role}) at {info.revoked}", highlight=False)
+
+
 if __name__ == "__main__":
     main()

@@ -15,6 +15,14 @@ class Settings(BaseSettings):
     max_rows: int = 10_000
     default_depth: int = 4
     max_depth: int = 8
+    # The HTTP API (api/): key file, researcher sandbox limits, caches.
+    keys: Path | None = None  # SUPPLYGRAPH_KEYS; default <db>/keys.sqlite (local even with Neo4j)
+    cypher_memory_mb: int = 1024  # address space a sandboxed query may add to its worker
+    cypher_buffer_pool_mb: int = 256  # LadybugDB buffer pool of a sandbox worker
+    cypher_workers: int = 2  # sandboxed queries running at once; more wait, then 503
+    cypher_max_bytes: int = 16 * 2**20  # largest JSON answer a sandboxed query may return
+    exposure_cache_mb: int = 256  # encoded exposure answers kept per immutable generation
+    max_upload_mb: int = 512  # largest bundle zip POST /v1/loads accepts
 
 
 class Neo4jSettings(BaseSettings):

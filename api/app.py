@@ -1,0 +1,130 @@
+"""The HTTP API: `create_app(settings, store)` builds it; `supplygraph serve` runs it with uvicorn.
+
+Keys are sent as `Authorization: Bearer sg_...` (see api/keys.py and `supplygraph keys`); roles and
+what each sees are described in api/deps.py and the routers. Every error is a problem details object
+(api/problems.py). The OpenAPI schema is at /openapi.json, the docs at /docs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api import problems
+from api.deps import AppState, ExposureCache, StoreAccess
+from api.keys import KeyRing, keys_path
+from api.problems import MEDIA_TYPE
+from api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
+from api.sandbox import Sandbox
+from graph.ladybug_store import LadybugStore
+from graph.settings import Neo4jSettings, Settings
+from graph.store import Store
+from graph.stores import open_store
+
+DESCRIPTION = """Which public buyers are exposed to which factories, recruitment agencies and findings, through which
+path, backed by which source.
+
+Send an API key as `Authorization: Bearer KEY` (`supplygraph keys create --role ROLE`). Roles:
+**affiliate** (its own exposure only; anything about another affiliate answers 404),
+**investigator** (reads everything), **researcher** (investigator plus read-only Cypher),
+**admin** (researcher plus loads). Errors are problem details (`application/problem+json`)."""
+
+
+def default_store(settings: Settings) -> Store:
+    """NEO4J_URI when set, else the embedded store in settings.db."""
+    uri = Neo4jSettings().uri
+    return open_store(None, uri) if uri else open_store(settings.db, None)
+
+
+def sandbox_config(store: Store) -> dict[str, Any]:
+    if isinstance(store, LadybugStore):
+        return {"dialect": "ladybug", "root": str(Path(store.root).resolve())}
+    neo = Neo4jSettings()
+    return {
+        "dialect": "neo4j",
+        "uri": getattr(store, "uri", neo.uri),
+        "database": getattr(store, "database", neo.database),
+        "user": neo.user,
+        "password": neo.password,
+    }
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: Store | None = None,
+    *,
+    keyring: KeyRing | None = None,
+    warm: bool = True,
+) -> FastAPI:
+    """The app over `store` (default: from settings and NEO4J_URI). A store passed in is not closed by the app."""
+    settings = settings or Settings()
+    owns_store = store is None
+    store = store if store is not None else default_store(settings)
+    root = store.root if isinstance(store, LadybugStore) else None
+    access = StoreAccess(store)
+    sandbox = Sandbox(
+        sandbox_config(store),
+        workers=settings.cypher_workers,
+        memory_bytes=settings.cypher_memory_mb * 2**20,
+        buffer_pool_bytes=settings.cypher_buffer_pool_mb * 2**20,
+        max_bytes=settings.cypher_max_bytes,
+    )
+    app_state = AppState(
+        settings=settings,
+        access=access,
+        keyring=keyring or KeyRing(keys_path(settings, root)),
+        sandbox=sandbox,
+        exposure_cache=ExposureCache(settings.exposure_cache_mb * 2**20),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            await run_in_threadpool(access.warm)
+        try:
+            yield
+        finally:
+            sandbox.close()
+            if owns_store:
+                access.close()
+
+    app = FastAPI(
+        title="supplygraph",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.supplygraph = app_state
+    problems.install(app)
+    for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads):
+        app.include_router(module.router)
+    _problem_media_types(app)
+    return app
+
+
+def _problem_media_types(app: FastAPI) -> None:
+    """In the OpenAPI schema every 4xx/5xx answer is application/problem+json with the Problem schema."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status[0] in "45":
+                        response["content"] = {MEDIA_TYPE: {"schema": problem_ref}}
+        components = schema.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,145 @@
+"""API keys: `sg_<token>` given out once, stored only as a SHA-256 hash in a small local SQLite file.
+
+The file is Settings().keys (SUPPLYGRAPH_KEYS) or `keys.sqlite` in the embedded data folder; it stays
+local when the graph lives in Neo4j. A key is 32 random bytes, so a plain hash is enough (no salt or
+slow hash is needed against guessing); lookups are by hash, and revoked keys stay listed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from graph.errors import InvalidParameter, NotFound
+from graph.settings import Settings
+
+PREFIX = "sg_"
+
+
+class Role(StrEnum):
+    affiliate = "affiliate"  # one affiliate's own exposure, nothing about any other affiliate
+    investigator = "investigator"  # reads everything
+    researcher = "researcher"  # investigator plus sandboxed Cypher
+    admin = "admin"  # researcher plus loads
+
+
+RANK = {Role.affiliate: 0, Role.investigator: 1, Role.researcher: 2, Role.admin: 3}
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    role: Role
+    affiliate_id: str | None
+    name: str
+
+    def at_least(self, role: Role) -> bool:
+        return self.role != Role.affiliate and RANK[self.role] >= RANK[role]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: str
+    role: str
+    affiliate_id: str | None
+    name: str
+    created: str
+    revoked: str | None
+
+
+def keys_path(settings: Settings, db: Path | None = None) -> Path:
+    return settings.keys or (db or settings.db) / "keys.sqlite"
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class KeyRing:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _db(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise FileNotFoundError(self.path)
+        with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+            if create:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+                    " role TEXT NOT NULL, affiliate_id TEXT, name TEXT NOT NULL, created TEXT NOT NULL, revoked TEXT)"
+                )
+            with conn:
+                yield conn
+
+    def create(self, role: Role | str, affiliate_id: str | None = None, name: str = "") -> tuple[str, KeyInfo]:
+        """A new key: (the key itself, to be shown once; what is stored about it)."""
+        role = Role(role)
+        if role == Role.affiliate and not affiliate_id:
+            raise InvalidParameter("--affiliate", "an affiliate key must name its affiliate")
+        if role != Role.affiliate and affiliate_id:
+            raise InvalidParameter("--affiliate", f"only affiliate keys are bound to an affiliate, not {role} keys")
+        key = PREFIX + secrets.token_urlsafe(32)
+        info = KeyInfo(
+            id="k_" + secrets.token_hex(4),
+            role=role.value,
+            affiliate_id=affiliate_id,
+            name=name,
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            revoked=None,
+        )
+        with self._db(create=True) as conn:
+            conn.execute(
+                "INSERT INTO api_keys (id, hash, role, affiliate_id, name, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (info.id, digest(key), info.role, info.affiliate_id, info.name, info.created),
+            )
+        return key, info
+
+    def list(self) -> list[KeyInfo]:
+        try:
+            with self._db() as conn:
+                rows = conn.execute(
+                    "SELECT id, role, affiliate_id, name, created, revoked FROM api_keys ORDER BY created, id"
+                ).fetchall()
+        except FileNotFoundError:
+            return []
+        return [KeyInfo(*row) for row in rows]
+
+    def revoke(self, key_id: str) -> KeyInfo:
+        try:
+            with self._db() as conn:
+                conn.execute(
+                    "UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL",
+                    (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), key_id),
+                )
+        except FileNotFoundError:
+            pass
+        found = next((k for k in self.list() if k.id == key_id), None)
+        if found is None:
+            raise NotFound(f"no key with id {key_id!r}; `supplygraph keys list` shows them")
+        return found
+
+    def lookup(self, key: str) -> Principal | None:
+        """The principal of a valid, unrevoked key; None for anything else."""
+        if not key.startswith(PREFIX) or len(key) > 200:
+            return None
+        try:
+            with self._db() as conn:
+                row = conn.execute(
+                    "SELECT id, role, affiliate_id, name FROM api_keys WHERE hash = ? AND revoked IS NULL",
+                    (digest(key),),
+                ).fetchone()
+        except FileNotFoundError:
+            return None
+        if row is None:
+            return None
+        return Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])

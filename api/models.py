@@ -1,0 +1,250 @@
+"""Response models: what each endpoint answers, as the OpenAPI schema documents it.
+
+Exposure has exactly the shape of `supplygraph exposure --json` (field order included).
+Lists come in envelopes {"count": total, "limit", "offset", "items": [...]}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(Model):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class Health(Model):
+    status: str
+    store: str
+    generation: str | None
+
+
+# ------------------------------------------------------------------ exposure
+
+
+class NodeRef(Model):
+    id: str
+    name: str | None
+
+
+class ExposedFactory(Model):
+    id: str
+    name: str | None
+    country: str | None
+    tier: int
+    path: list[str]
+    sources: list[str]
+
+
+class ExposedAgency(Model):
+    id: str
+    name: str | None
+    country: str | None
+    path: list[str]
+    sources: list[str]
+
+
+class Subject(Model):
+    type: str
+    id: str
+
+
+class ExposedFinding(Model):
+    id: str
+    category: str
+    severity: str | None
+    status: str | None
+    subject: Subject
+    path: list[str]
+    sources: list[str]
+
+
+class Gap(Model):
+    id: str
+    model: str | None
+    brand: str | None
+
+
+class Exposure(Model):
+    affiliate: NodeRef
+    as_of: str
+    factories: list[ExposedFactory]
+    agencies: list[ExposedAgency]
+    findings: list[ExposedFinding]
+    gaps: list[Gap]
+
+
+class ContractRef(Model):
+    id: str | None
+    value: float | None
+    currency: str | None
+
+
+class ExposedAffiliate(Model):
+    id: str
+    name: str | None
+    path: list[str]
+    tier: int | None = None
+    sources: list[str]
+    contract: ContractRef
+
+
+class Leverage(Model):
+    affiliates: int
+    contract_value: dict[str, float]
+
+
+class ExposedAffiliates(Model):
+    kind: str
+    item: NodeRef
+    as_of: str
+    leverage: Leverage = Field(description="over every affiliate listed (all pages)")
+    count: int
+    limit: int
+    offset: int
+    items: list[ExposedAffiliate]
+
+
+# ------------------------------------------------------------------ entities and paths
+
+
+class EntityRef(Model):
+    type: str
+    id: str
+    name: str | None
+
+
+class EntityList(Model):
+    count: int
+    limit: int
+    offset: int
+    items: list[EntityRef]
+
+
+class Neighbour(Model):
+    relationship: str
+    direction: str = Field(description="'out' when the relationship starts at the entity, else 'in'")
+    properties: dict[str, Any]
+    node: EntityRef
+
+
+class Neighbours(Model):
+    count: int = Field(description="all neighbours")
+    rest: int = Field(description="neighbours after this page")
+    limit: int
+    offset: int
+    items: list[Neighbour]
+
+
+class SourceOut(Model):
+    id: str
+    title: str | None
+    url: str | None
+    kind: str | None
+    published_on: str | None
+
+
+class Entity(Model):
+    type: str
+    id: str
+    name: str | None
+    properties: dict[str, Any]
+    neighbours: Neighbours
+    sources: list[SourceOut]
+
+
+class PathStep(Model):
+    type: str
+    direction: str = Field(description="'out' when the relationship runs along the path, else 'in'")
+
+
+class Path(Model):
+    length: int
+    nodes: list[EntityRef]
+    relationships: list[PathStep]
+
+
+class Paths(Model):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: EntityRef = Field(alias="from")
+    to: EntityRef
+    max_hops: int
+    count: int
+    limit: int
+    items: list[Path]
+
+
+# ------------------------------------------------------------------ queries, cypher, loads
+
+
+class ParamOut(Model):
+    name: str
+    type: str
+    required: bool
+    description: str
+    default: Any = None
+    choices: list[str] | None = None
+
+
+class QueryOut(Model):
+    name: str
+    title: str
+    description: str
+    kind: str
+    params: list[ParamOut]
+
+
+class QueryList(Model):
+    count: int
+    items: list[QueryOut]
+
+
+class Rows(Model):
+    columns: list[str]
+    count: int
+    rows: list[dict[str, Any]]
+
+
+class ExposedAffiliatesAnswer(Model):
+    kind: str
+    item: NodeRef
+    as_of: str
+    count: int
+    affiliates: list[ExposedAffiliate]
+    leverage: Leverage
+
+
+class CypherIn(Model):
+    query: str = Field(min_length=1, max_length=20_000, description="read-only Cypher; values as $params")
+    params: dict[str, Any] = Field(default_factory=dict)
+    timeout_s: float | None = Field(default=None, gt=0, description="at most the server's query timeout")
+    max_rows: int | None = Field(default=None, ge=1, description="at most the server's row cap")
+
+
+class CypherOut(Model):
+    columns: list[str]
+    count: int
+    truncated: bool
+    rows: list[list[Any]]
+    seconds: float
+
+
+class LoadOut(Model):
+    bundles: list[str]
+    rows_read: int
+    nodes: int
+    relationships: int
+    seconds: float
+    warnings: list[str]
+    written: bool
+    generation: str | None

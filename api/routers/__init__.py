@@ -1,0 +1,1 @@
+"""One router per resource; each is thin: parameters, access, one call into queries/."""

@@ -1,0 +1,151 @@
+"""GET /v1/entities (search by name or id) and GET /v1/entities/{type}/{id} (properties, neighbours, sources).
+
+Affiliate keys see one entity: their own affiliate node, without anything naming another affiliate
+(its parent_id is left out, and so are its Affiliate neighbours: a consortium and its members). Every
+other entity answers 404 to them, as an unknown id does, and a search finds only their own node.
+This is the safe choice: nodes on an affiliate's exposure paths are shared with other affiliates, so
+their neighbours would name them. An affiliate's exposure already lists what it may see of them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import Caller, State
+from api.keys import Principal, Role
+from api.models import Entity, EntityList
+from api.routers.common import LABELS, TYPES, EntityType, Limit, Offset, problems
+from api.sandbox import jsonable
+from graph.errors import NotFound
+from graph.schema import SCHEMA
+from graph.store import Store
+from queries import api_cypher as q
+from queries.api_cypher import fill
+from queries.exposure import source_list
+
+router = APIRouter(tags=["entities"])
+MAX_SOURCES = 200
+HIDDEN_FROM_AFFILIATES = ["Affiliate"]
+REDACTED_FOR_AFFILIATES = {"parent_id"}
+
+
+def _text(template: str | dict[str, str], store: Store) -> str:
+    return template if isinstance(template, str) else template[store.dialect]
+
+
+def _own_node(store: Store, caller: Principal) -> dict[str, Any] | None:
+    rows = store.run(fill(q.NODE, label="Affiliate"), {"id": caller.affiliate_id})
+    return rows[0]["node"] if rows else None
+
+
+@router.get("/v1/entities", response_model=EntityList, responses=problems(), summary="Search entities by name or id")
+def search(
+    caller: Caller,
+    app_state: State,
+    q_: Annotated[str, Query(alias="q", max_length=200, description="text in the id or name (any case)")] = "",
+    type_: Annotated[EntityType | None, Query(alias="type", description="only this entity type")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Entities whose id or display name (name, title, model, category) contains `q`, by type then id."""
+    needle = q_.strip().lower()
+    labels = [LABELS[type_.value]] if type_ is not None else list(SCHEMA.nodes)
+    with app_state.access.use() as store:
+        if caller.role == Role.affiliate:
+            return _search_own(store, caller, needle, labels, limit, offset)
+        counts = []
+        for label in labels:
+            display = SCHEMA.nodes[label].display
+            text = fill(q.SEARCH_COUNT, label=label, display=display)
+            counts.append((label, display, store.run(text, {"q": needle})[0]["n"]))
+        items: list[dict[str, Any]] = []
+        skip = offset
+        for label, display, count in counts:
+            if skip >= count:
+                skip -= count
+                continue
+            if len(items) >= limit:
+                break
+            rows = store.run(
+                fill(q.SEARCH, label=label, display=display), {"q": needle, "skip": skip, "limit": limit - len(items)}
+            )
+            items.extend({"type": TYPES[label], "id": r["id"], "name": _str(r["name"])} for r in rows)
+            skip = 0
+    return {"count": sum(c for _l, _d, c in counts), "limit": limit, "offset": offset, "items": items}
+
+
+def _search_own(
+    store: Store, caller: Principal, needle: str, labels: list[str], limit: int, offset: int
+) -> dict[str, Any]:
+    node = _own_node(store, caller) if "Affiliate" in labels else None
+    items = []
+    if node is not None and (needle in str(node["id"]).lower() or needle in str(node.get("name") or "").lower()):
+        items.append({"type": "affiliate", "id": node["id"], "name": node.get("name")})
+    return {"count": len(items), "limit": limit, "offset": offset, "items": items[offset : offset + limit]}
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@router.get(
+    "/v1/entities/{type}/{id}",
+    response_model=Entity,
+    responses=problems(404),
+    summary="One entity: properties, neighbours (a page of them, with the count of the rest) and sources",
+)
+def entity(
+    type_: Annotated[EntityType, Path(alias="type")],
+    id_: Annotated[str, Path(alias="id", min_length=1, max_length=200)],
+    caller: Caller,
+    app_state: State,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    label = LABELS[type_.value]
+    restricted = caller.role == Role.affiliate
+    if restricted and (label != "Affiliate" or id_ != caller.affiliate_id):
+        raise NotFound(f"no {type_.value} with id {id_!r}")
+    hidden = HIDDEN_FROM_AFFILIATES if restricted else []
+    with app_state.access.use() as store:
+        rows = store.run(fill(q.NODE, label=label), {"id": id_})
+        if not rows:
+            raise NotFound(f"no {type_.value} with id {id_!r}")
+        node = {k: v for k, v in rows[0]["node"].items() if not k.startswith("_") and v is not None}
+        if restricted:
+            node = {k: v for k, v in node.items() if k not in REDACTED_FOR_AFFILIATES}
+        params = {"id": id_, "hidden": hidden}
+        total = store.run(fill(_text(q.NEIGHBOUR_COUNT, store), label=label), params)[0]["n"]
+        page = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": offset, "limit": limit})
+        source_ids = list(source_list(node.get("source_ids")))
+        for row in store.run(fill(_text(q.LINK_SOURCE_IDS, store), label=label), params):
+            source_ids.extend(s for s in source_list(row["ids"]) if s not in source_ids)
+        sources = store.run(q.SOURCES_BY_ID, {"ids": sorted(set(source_ids))[:MAX_SOURCES]}) if source_ids else []
+    display = SCHEMA.nodes[label].display
+    items = [
+        {
+            "relationship": r["type"],
+            "direction": "out" if r["outgoing"] else "in",
+            "properties": {k: v for k, v in (r["rel"] or {}).items() if not k.startswith("_") and v is not None},
+            "node": {"type": TYPES.get(r["label"], str(r["label"]).lower()), "id": r["id"], "name": _str(r["name"])},
+        }
+        for r in page
+    ]
+    return jsonable(
+        {
+            "type": type_.value,
+            "id": id_,
+            "name": _str(node.get(display)) if display != "id" else id_,
+            "properties": node,
+            "neighbours": {
+                "count": total,
+                "rest": max(0, total - offset - len(items)),
+                "limit": limit,
+                "offset": offset,
+                "items": items,
+            },
+            "sources": sources,
+        }
+    )

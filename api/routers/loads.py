@@ -1,0 +1,75 @@
+"""POST /v1/loads: admin keys load a bundle (a .zip, as the request body), all or nothing, while the API serves.
+
+The embedded store writes a new generation and swaps it in; requests running meanwhile finish on the
+old one, the next ones see the new one. A bad bundle is a 422 problem listing every problem found.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Admin, State
+from api.models import LoadOut
+from api.problems import ApiError
+from api.routers.common import problems
+from graph.ladybug_store import LadybugStore
+from graph.loading import load_bundles
+
+router = APIRouter(tags=["loads"])
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+
+
+@router.post(
+    "/v1/loads",
+    response_model=LoadOut,
+    responses=problems(403, 409, 413),
+    summary="Load a bundle (.zip body)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def load(
+    request: Request,
+    caller: Admin,
+    app_state: State,
+    name: Annotated[str, Query(pattern=NAME, description="the bundle's name; loading a name again replaces it")],
+    fresh: Annotated[bool, Query(description="forget every bundle loaded before")] = False,
+    dry_run: Annotated[bool, Query(description="validate and report; write nothing")] = False,
+) -> dict[str, Any]:
+    """Validate the zipped bundle and load it (see ../shared/spec/bundle-format.md)."""
+    limit = app_state.settings.max_upload_mb * 2**20
+    with tempfile.TemporaryDirectory(prefix="supplygraph-upload-") as folder:
+        path = Path(folder) / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.zip"
+        size = 0
+        with path.open("wb") as fh:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, "Too large", f"a bundle may have at most {app_state.settings.max_upload_mb} MB")
+                fh.write(chunk)
+        root = app_state.access.root
+        store = LadybugStore(root) if root is not None else app_state.access.store
+        try:
+            report = await run_in_threadpool(load_bundles, store, [path], fresh=fresh, dry_run=dry_run, names=[name])
+        finally:
+            if root is not None:
+                store.close()
+    return {
+        "bundles": report.bundles,
+        "rows_read": report.rows_read,
+        "nodes": report.nodes,
+        "relationships": report.relationships,
+        "seconds": round(report.seconds, 3),
+        "warnings": [str(w) for w in report.warnings],
+        "written": report.written,
+        "generation": app_state.access.current_generation(),
+    }

@@ -1,0 +1,84 @@
+"""GET /v1/queries and POST /v1/queries/{name}: the named query registry (queries/registry.py) over HTTP.
+
+Affiliate keys may list and run three of them, about themselves only: `exposure` and
+`contracts_of_affiliate` for their own affiliate id (any other id answers 404, as an unknown one),
+and `exposed_affiliates`, which lists only themselves. Every other query needs an investigator key.
+Ids that name no node answer 404 (affiliate_id, factory_id, and the item of exposed_affiliates).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path
+
+from api.deps import Caller, State
+from api.keys import Principal, Role
+from api.models import ExposedAffiliatesAnswer, Exposure, QueryList, Rows
+from api.problems import forbidden
+from api.routers.affiliates import check_own, not_found
+from api.routers.common import problems
+from graph.errors import InvalidParameter, NotFound
+from graph.store import Store
+from queries import cypher
+from queries.registry import QUERIES, NamedQuery, get_query
+from queries.reverse import exposed_affiliates
+
+router = APIRouter(tags=["queries"])
+FOR_AFFILIATES = ("exposure", "exposed_affiliates", "contracts_of_affiliate")
+CHECKED_IDS = {"affiliate_id": "Affiliate", "factory_id": "Factory"}
+
+
+def _allowed(caller: Principal) -> list[NamedQuery]:
+    if caller.role == Role.affiliate:
+        return [QUERIES[name] for name in FOR_AFFILIATES if name in QUERIES]
+    return list(QUERIES.values())
+
+
+@router.get("/v1/queries", response_model=QueryList, responses=problems(), summary="The named queries")
+def list_queries(caller: Caller) -> dict[str, Any]:
+    """The named queries this key may run, with their typed parameters."""
+    items = [query.describe() for query in _allowed(caller)]
+    return {"count": len(items), "items": items}
+
+
+def _exists(store: Store, label: str, node_id: str) -> bool:
+    if label == "Affiliate":
+        return bool(store.run(cypher.AFFILIATE, {"affiliate_id": node_id}))
+    return bool(store.run(cypher.NODE_EXISTS[label], {"id": node_id}))
+
+
+@router.post(
+    "/v1/queries/{name}",
+    response_model=Exposure | ExposedAffiliatesAnswer | Rows,
+    response_model_exclude_unset=True,
+    responses=problems(403, 404),
+    summary="Run a named query",
+)
+def run_query(
+    name: Annotated[str, Path(min_length=1, max_length=100)],
+    caller: Caller,
+    app_state: State,
+    params: Annotated[dict[str, Any] | None, Body(description="the query's parameters by name")] = None,
+) -> dict[str, Any]:
+    """Run one named query with its parameters as a JSON object, e.g. {"affiliate_id": "AF-LIN"}."""
+    query = get_query(name)
+    if query not in _allowed(caller):
+        raise forbidden(f"query {name!r} needs an investigator key")
+    raw = dict(params or {})
+    for key, value in raw.items():
+        if isinstance(value, bool) or (value is not None and not isinstance(value, str | int)):
+            raise InvalidParameter(key, "must be a string or a whole number")
+    parsed = query.parse(raw)
+    if caller.role == Role.affiliate and "affiliate_id" in parsed:
+        check_own(caller, parsed["affiliate_id"])
+    with app_state.access.use() as store:
+        for param, label in CHECKED_IDS.items():
+            if param in parsed and not _exists(store, label, parsed[param]):
+                if label == "Affiliate":
+                    raise not_found(parsed[param])
+                raise NotFound(f"no factory with id {parsed[param]!r}")
+        if name == "exposed_affiliates" and caller.role == Role.affiliate:
+            own = caller.affiliate_id
+            return exposed_affiliates(store, **parsed, visible=lambda affiliate_id: affiliate_id == own).as_json()
+        return query.run(store, parsed)

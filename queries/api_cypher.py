@@ -1,0 +1,93 @@
+"""The Cypher the HTTP API runs beyond the named queries: entity search and detail, shortest paths.
+
+Values are always $parameters. `{label}`, `{from_label}`, `{to_label}` and `{display}` are filled by
+fill() with graph.store.ident() of a label or property name from graph.schema.SCHEMA. Where the dialects differ a constant is a dict
+{dialect: text}.
+"""
+
+from __future__ import annotations
+
+from graph.schema import SCHEMA
+from graph.store import ident
+
+# A node's display text, whatever its label: the display properties of every label, first non-null.
+DISPLAY_ANY = "coalesce({})".format(
+    ", ".join(f"{{var}}.{ident(p)}" for p in dict.fromkeys(n.display for n in SCHEMA.nodes.values()) if p != "id")
+)
+
+
+def display_of(var: str) -> str:
+    return DISPLAY_ANY.replace("{var}", var)
+
+
+def fill(template: str, **names: str) -> str:
+    """The template with each {name} placeholder replaced by ident(value): labels and properties only."""
+    for key, value in names.items():
+        template = template.replace("{" + key + "}", ident(value))
+    return template
+
+
+# ---------------------------------------------------------------- search (one label at a time)
+
+SEARCH = (
+    "MATCH (n:{label}) WHERE toLower(n.id) CONTAINS $q OR toLower(n.{display}) CONTAINS $q"
+    " RETURN n.id AS id, n.{display} AS name ORDER BY id SKIP $skip LIMIT $limit"
+)
+
+SEARCH_COUNT = (
+    "MATCH (n:{label}) WHERE toLower(n.id) CONTAINS $q OR toLower(n.{display}) CONTAINS $q RETURN count(*) AS n"
+)
+
+# ---------------------------------------------------------------- one entity
+
+NODE = "MATCH (n:{label} {id: $id}) RETURN n AS node"
+
+NODE_DISPLAY = "MATCH (n:{label}) WHERE n.id IN $ids RETURN n.id AS id, n.{display} AS name"
+
+# Neighbours of one node, both directions, minus those whose label is in $hidden; `outgoing` tells
+# the direction of the relationship as seen from the node.
+NEIGHBOURS = {
+    "ladybug": "MATCH p = (n:{label} {id: $id})-[r]-(m) WHERE NOT label(m) IN $hidden"
+    " RETURN label(r) AS type, properties(rels(p), '_src')[1] = id(n) AS outgoing, r AS rel,"
+    " label(m) AS label, m.id AS id, " + display_of("m") + " AS name ORDER BY type, label, id SKIP $skip LIMIT $limit",
+    "neo4j": "MATCH (n:{label} {id: $id})-[r]-(m) WHERE NOT labels(m)[0] IN $hidden"
+    " RETURN type(r) AS type, startNode(r) = n AS outgoing, r AS rel, labels(m)[0] AS label, m.id AS id, "
+    + display_of("m")
+    + " AS name ORDER BY type, label, id SKIP $skip LIMIT $limit",
+}
+
+NEIGHBOUR_COUNT = {
+    "ladybug": "MATCH (n:{label} {id: $id})-[r]-(m) WHERE NOT label(m) IN $hidden RETURN count(*) AS n",
+    "neo4j": "MATCH (n:{label} {id: $id})-[r]-(m) WHERE NOT labels(m)[0] IN $hidden RETURN count(*) AS n",
+}
+
+# The source ids on every relationship of the node (not only the neighbours shown).
+LINK_SOURCE_IDS = {
+    "ladybug": "MATCH (n:{label} {id: $id})-[r]-(m) WHERE NOT label(m) IN $hidden AND r.source_ids IS NOT NULL"
+    " RETURN DISTINCT r.source_ids AS ids",
+    "neo4j": "MATCH (n:{label} {id: $id})-[r]-(m) WHERE NOT labels(m)[0] IN $hidden AND r.source_ids IS NOT NULL"
+    " RETURN DISTINCT r.source_ids AS ids",
+}
+
+SOURCES_BY_ID = (
+    "MATCH (s:Source) WHERE s.id IN $ids"
+    " RETURN s.id AS id, s.title AS title, s.url AS url, s.kind AS kind, s.published_on AS published_on ORDER BY id"
+)
+
+# ---------------------------------------------------------------- shortest paths
+
+MAX_PATH_HOPS = 6  # part of the pattern text in both dialects (a bound there cannot be a parameter)
+
+SHORTEST_PATHS = {
+    "ladybug": "MATCH p = (a:{from_label} {id: $from})-[* ALL SHORTEST 1..6]-(b:{to_label} {id: $to})"
+    " RETURN properties(nodes(p), 'id') AS ids, properties(nodes(p), '_label') AS labels,"
+    " list_transform(nodes(p), x -> " + display_of("x") + ") AS names,"
+    " properties(rels(p), '_label') AS types, list_transform(nodes(p), x -> id(x)) AS node_keys,"
+    " list_transform(rels(p), x -> x._src) AS rel_starts LIMIT $limit",
+    "neo4j": "MATCH (a:{from_label} {id: $from}), (b:{to_label} {id: $to})"
+    " MATCH p = allShortestPaths((a)-[*..6]-(b))"
+    " RETURN [x IN nodes(p) | x.id] AS ids, [x IN nodes(p) | labels(x)[0]] AS labels,"
+    " [x IN nodes(p) | " + display_of("x") + "] AS names,"
+    " [x IN relationships(p) | type(x)] AS types, [x IN nodes(p) | elementId(x)] AS node_keys,"
+    " [x IN relationships(p) | elementId(startNode(x))] AS rel_starts LIMIT $limit",
+}
