@@ -10,9 +10,12 @@ from graph.store import Store, ident
 
 
 def _plain(value: Any) -> dict[str, Any]:
-    """A node or relationship as returned by either store -> its user properties."""
+    """A node or relationship as returned by either store -> its user properties.
+
+    LadybugDB returns every property of the table (null where unset); Neo4j stores no nulls.
+    """
     items = value.items() if hasattr(value, "items") else dict(value).items()
-    return {k: v for k, v in items if not k.startswith("_")}
+    return {k: v for k, v in items if not k.startswith("_") and v is not None}
 
 
 def _key(value: Any) -> Any:
