@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api import render
+from api.matches_cli import matches_app
 from graph.errors import BundleError, InvalidParameter, SupplygraphError
 from graph.loading import load_bundles
 from graph.settings import Settings
@@ -30,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(matches_app, name="matches")
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -66,11 +68,17 @@ def _print_json(data: Any) -> None:
 
 @app.command()
 def load(
-    bundles: Annotated[list[Path], typer.Argument(help="Bundle folders or .zip files (see shared spec)")],
+    bundles: Annotated[
+        list[Path],
+        typer.Argument(help="Bundle folders or .zip files, OCDS or FtM .json/.jsonl, Open Supply Hub .csv, .xlsx"),
+    ],
     db: DbOption = None,
     neo4j: Neo4jOption = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing")] = False,
+    format: Annotated[
+        str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx [default: from each input]")
+    ] = None,
 ) -> None:
     """Validate bundles and load them into the graph, all or nothing.
 
@@ -92,7 +100,7 @@ def load(
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total or None)
 
-        report = load_bundles(store, bundles, fresh=fresh, dry_run=dry_run, progress=progress)
+        report = load_bundles(store, bundles, fresh=fresh, dry_run=dry_run, progress=progress, format=format)
     for warning in report.warnings:
         err.print(f"warning: {warning}", highlight=False)
     verb = "validated (dry run, nothing written)" if dry_run else "loaded"

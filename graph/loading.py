@@ -9,8 +9,9 @@ from pathlib import Path
 
 from graph.errors import BundleError, Problem
 from graph.records import build_tables
+from graph.resolve import Decisions, matches_file, resolve_entities
 from graph.store import LoadedBundle, Progress, Store
-from loaders.bundle import read_bundle
+from loaders import read_source
 
 
 @dataclass
@@ -36,6 +37,7 @@ def load_bundles(
     dry_run: bool = False,
     names: Sequence[str | None] | None = None,
     progress: Progress | None = None,
+    format: str | None = None,
 ) -> LoadReport:
     """Validate `paths` and make the store's graph hold them (replacing earlier loads of the same bundle names)."""
     started = time.perf_counter()
@@ -45,7 +47,7 @@ def load_bundles(
     rows = 0
     for i, path in enumerate(paths):
         try:
-            bundle = read_bundle(Path(path), names[i] if names else None)
+            bundle = read_source(Path(path), names[i] if names else None, format)
         except BundleError as exc:
             problems.extend(exc.problems)
             continue
@@ -59,10 +61,14 @@ def load_bundles(
     replaced = {b.name for b in new}
     kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
     merged = kept + new
-    tables = build_tables([(b.name, b.tables) for b in merged])
+    # Entity resolution (graph/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
+    decisions = Decisions.load(matches_file(store))
+    resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
+    tables = build_tables(resolved)
     warnings.extend(tables.warnings)
     if not dry_run:
         store.replace(merged, tables, progress)
+        decisions.save()
     return LoadReport(
         bundles=[b.name for b in new],
         rows_read=rows,

@@ -1,0 +1,73 @@
+"""A bundle as one spreadsheet: each sheet named like a bundle file (`factories` or `factories.csv`).
+
+Cells are turned into the bundle's text form (dates as YYYY-MM-DD, whole numbers without `.0`) and then checked
+exactly like the CSV files; problems name the workbook, the sheet and the spreadsheet row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from graph.errors import BundleError, Problem
+from graph.schema import SCHEMA, NodeType
+from loaders.bundle import Bundle, _FileChecker
+from loaders.csvfile import read_csv
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def read_xlsx(path: Path, name: str | None = None) -> Bundle:
+    path = Path(path)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise BundleError([Problem(path.name, None, None, f"not a readable .xlsx workbook: {exc}")]) from None
+    known = {f.removesuffix(".csv"): f for f in SCHEMA.files}
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    tables = {}
+    for sheet in book.worksheets:
+        stem = sheet.title.strip().lower().removesuffix(".csv")
+        if stem not in known:
+            warnings.append(Problem(f"{path.name}[{sheet.title}]", None, None, "not a bundle sheet; ignored"))
+            continue
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow([_cell(v) for v in row])
+        where = f"{path.name}[{sheet.title}]"
+        parsed = read_csv(text.getvalue().encode("utf-8"), where)
+        if isinstance(parsed, list):
+            problems.extend(parsed)
+            continue
+        spec = SCHEMA.node_for_file(known[stem]) or SCHEMA.link_for_file(known[stem])
+        checker = _FileChecker(parsed, problems, warnings)
+        table = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)  # type: ignore[arg-type]
+        if table is not None:
+            tables[stem] = table
+    book.close()
+    if not tables and not problems:
+        problems.append(
+            Problem(path.name, None, None, f"no bundle sheets; expected sheets named like: {', '.join(known)}")
+        )
+    if problems:
+        raise BundleError(problems)
+    return Bundle(name or path.stem, tables, warnings)
