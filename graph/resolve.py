@@ -7,7 +7,9 @@ sources, and rewrite their ids in the canonical tables before graph.records merg
    form and are dropped, transliterated to ASCII), compared with rapidfuzz within the same country, blended with
    address similarity when both sides have one; different numbers in names (Plant 1 / Plant 2) cap the score.
    Score >= 0.8 with exactly one candidate merges automatically; 0.5-0.8 (or several candidates) is queued for
-   review. Records of one CSV bundle are never compared with each other: a bundle's distinct ids are a statement.
+   review (each record's best candidates only). Records of one input are never compared with each other when
+   their ids are a statement that they are different things (a bundle's ids, OS IDs, LEIs, OCDS identifiers);
+   a loader's records known only by a name are.
 3. Decisions (`supplygraph matches accept|reject`) are kept in a JSON file beside the data and re-applied on
    every load: accepted pairs merge, rejected pairs never do.
 
@@ -69,8 +71,8 @@ def score(a: dict[str, Any], b: dict[str, Any]) -> float:
     if a.get("address") and b.get("address"):
         aa, ab = addr_key(a["address"]), addr_key(b["address"])
         s = 0.75 * s + 0.25 * (fuzz.token_set_ratio(aa, ab) / 100)
-        if set(DIGITS.findall(aa)) & set(DIGITS.findall(ab)) == set() and DIGITS.search(aa) and DIGITS.search(ab):
-            s = min(s, 0.79)
+        if DIGITS.search(aa) and DIGITS.search(ab) and set(DIGITS.findall(aa)) != set(DIGITS.findall(ab)):
+            s = min(s, 0.79)  # another house number is another place
     elif not (a.get("country") and b.get("country")):
         s *= 0.9
     return round(s, 4)
@@ -179,7 +181,10 @@ def _records(bundles: Bundles, label: str) -> dict[str, dict[str, Any]]:
                     rec[c] = values[i]
             if rec.get("name") and rec["name"] not in rec["names"]:
                 rec["names"].append(rec["name"])
-            rec["group"] = f"{order}" if "source_format" not in rec else f"{order}:{rid}"
+            rec["group"] = f"{order}"
+    for rid, rec in out.items():  # a loader's record known only by name may be a duplicate within its input
+        if "source_format" in rec and not _strong_keys(label, rec):
+            rec["group"] = f"{rec['order']}:{rid}"
     return out
 
 
@@ -215,7 +220,7 @@ def find_matches(label: str, recs: dict[str, dict[str, Any]], decisions: Decisio
     for d in decisions.decided.values():
         if d["decision"] == "accept" and d["label"] == label and d["a"] in recs and d["b"] in recs:
             union.union(d["a"], d["b"])
-    review: list[dict] = []
+    review: dict[str, dict] = {}
     if label == "Product":
         return union, review
     blocks: dict[str, list[str]] = defaultdict(list)
@@ -243,12 +248,15 @@ def find_matches(label: str, recs: dict[str, dict[str, Any]], decisions: Decisio
             strong_b = sum(1 for c, v in candidates[b].items() if v >= AUTO and recs[c]["order"] == recs[a]["order"])
             if s >= AUTO and strong_a == 1 and strong_b == 1 and union.union(a, b):
                 continue
-            else:
-                pid = pair_id(label, a, b)
-                names = [recs[a].get("name"), recs[b].get("name")]
-                review.append({"id": pid, "label": label, "a": a, "b": b, "score": s, "names": names})
-    # a pair that can no longer merge (already one, or each side holds a record of the same CSV bundle) is moot
-    return union, [r for r in review if not union.groups[union.find(r["a"])] & union.groups[union.find(r["b"])]]
+            if s < max(candidates[a].values()) and s < max(candidates[b].values()):
+                continue  # only each record's best candidates are worth a reviewer's time
+            pid = pair_id(label, a, b)
+            names = [recs[a].get("name"), recs[b].get("name")]
+            review[pid] = {"id": pid, "label": label, "a": a, "b": b, "score": s, "names": names}
+    # a pair that can no longer merge (already one, or each side holds a record of the same bundle) is moot
+    return union, [
+        r for r in review.values() if not union.groups[union.find(r["a"])] & union.groups[union.find(r["b"])]
+    ]
 
 
 def _canonical(members: list[dict[str, Any]]) -> str:
