@@ -21,6 +21,7 @@ from loaders.bundle import Bundle, _FileChecker
 from loaders.csvfile import CsvTable
 
 CHUNK = 20_000
+COMPACT = 8  # chunks of a table merged into one when this many are kept
 META = ("_line", "_where", "_order")
 
 
@@ -85,7 +86,11 @@ class TableBuilder:
         if not rows:
             return
         names = list(dict.fromkeys(k for r in rows for k in r))
-        self._chunks[table].append(pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}))
+        chunk = pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})
+        chunks = self._chunks[table]
+        chunks.append(_merge(chunk, key_columns(table)))
+        if len(chunks) >= COMPACT:  # bounded memory: rows of one thing (a buyer in every release) become one
+            self._chunks[table] = [_merge(pa.concat_tables(chunks, promote_options="default"), key_columns(table))]
 
     def build(self, name: str) -> Bundle:
         """Merge, validate and return the bundle; raise BundleError with every problem (nothing half-built)."""
@@ -131,7 +136,11 @@ def _merge(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
         return table
     frame = frame.sort("_order")
     if not frame.select(pl.struct(list(keys)).is_duplicated().any()).item():
-        return frame.to_arrow()
+        return _strings(frame.to_arrow())
     values = [c for c in frame.columns if c not in keys]
     merged = frame.group_by(list(keys), maintain_order=True).agg([pl.col(c).drop_nulls().last() for c in values])
-    return merged.select(frame.columns).to_arrow()
+    return _strings(merged.select(frame.columns).to_arrow())
+
+
+def _strings(table: pa.Table) -> pa.Table:
+    return pa.table({n: table.column(n).cast(pa.string()).combine_chunks() for n in table.column_names})
