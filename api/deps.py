@@ -163,6 +163,7 @@ def principal(
     found = app_state.keyring.lookup(key.strip())
     if found is None:
         raise unauthorized("unknown or revoked API key", invalid=True)
+    request.state.principal = found  # for api/problems.py: 404s to affiliate keys echo no id
     return found
 
 

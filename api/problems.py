@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from graph.errors import BundleError, InvalidParameter, SupplygraphError
 
 MEDIA_TYPE = "application/problem+json"
+NOT_VISIBLE = "not found, or not visible to this key"
 log = logging.getLogger("supplygraph.api")
 
 
@@ -71,7 +72,7 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> tuple[str, str]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(SupplygraphError)
-    async def _supplygraph(_request: Request, exc: SupplygraphError) -> JSONResponse:
+    async def _supplygraph(request: Request, exc: SupplygraphError) -> JSONResponse:
         extra: dict[str, Any] = {}
         if isinstance(exc, InvalidParameter):
             extra["errors"] = [{"parameter": exc.parameter, "message": str(exc)}]
@@ -80,7 +81,11 @@ def install(app: FastAPI) -> None:
                 {"file": p.file, "line": p.line, "column": p.column, "message": p.message} for p in exc.problems[:500]
             ]
         headers = getattr(exc, "headers", None)
-        return problem(exc.http_status, exc.title, str(exc), headers=headers, extra=extra)
+        detail = str(exc)
+        caller = getattr(request.state, "principal", None)
+        if exc.http_status == 404 and caller is not None and caller.affiliate_id is not None:
+            detail = NOT_VISIBLE  # the same for unknown ids and other affiliates' ids, and echoes neither
+        return problem(exc.http_status, exc.title, detail, headers=headers, extra=extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

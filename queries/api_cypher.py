@@ -38,6 +38,11 @@ SEARCH_COUNT = (
     "MATCH (n:{label}) WHERE toLower(n.id) CONTAINS $q OR toLower(n.{display}) CONTAINS $q RETURN count(*) AS n"
 )
 
+# Without a search text (LadybugDB: 'abc' CONTAINS '' is false).
+LIST = "MATCH (n:{label}) RETURN n.id AS id, n.{display} AS name ORDER BY id SKIP $skip LIMIT $limit"
+
+LIST_COUNT = "MATCH (n:{label}) RETURN count(*) AS n"
+
 # ---------------------------------------------------------------- one entity
 
 NODE = "MATCH (n:{label} {id: $id}) RETURN n AS node"

@@ -55,11 +55,12 @@ def search(
     with app_state.access.use() as store:
         if caller.role == Role.affiliate:
             return _search_own(store, caller, needle, labels, limit, offset)
+        count_text, page_text = (q.SEARCH_COUNT, q.SEARCH) if needle else (q.LIST_COUNT, q.LIST)
         counts = []
         for label in labels:
             display = SCHEMA.nodes[label].display
-            text = fill(q.SEARCH_COUNT, label=label, display=display)
-            counts.append((label, display, store.run(text, {"q": needle})[0]["n"]))
+            text = fill(count_text, label=label, display=display)
+            counts.append((label, display, store.run(text, {"q": needle} if needle else {})[0]["n"]))
         items: list[dict[str, Any]] = []
         skip = offset
         for label, display, count in counts:
@@ -68,9 +69,8 @@ def search(
                 continue
             if len(items) >= limit:
                 break
-            rows = store.run(
-                fill(q.SEARCH, label=label, display=display), {"q": needle, "skip": skip, "limit": limit - len(items)}
-            )
+            params = {"skip": skip, "limit": limit - len(items), **({"q": needle} if needle else {})}
+            rows = store.run(fill(page_text, label=label, display=display), params)
             items.extend({"type": TYPES[label], "id": r["id"], "name": _str(r["name"])} for r in rows)
             skip = 0
     return {"count": sum(c for _l, _d, c in counts), "limit": limit, "offset": offset, "items": items}

@@ -25,7 +25,7 @@ MAX_PATHS = 100
 def _node(store: Store, parameter: str, node_id: str, type_: EntityType | None) -> tuple[str, str | None]:
     """(label, display name) of the node with this id; the id must name exactly one node."""
     labels = [LABELS[type_.value]] if type_ is not None else list(SCHEMA.nodes)
-    found = []
+    found: list[tuple[str, str | None]] = []
     for label in labels:
         rows = store.run(fill(q.NODE_DISPLAY, label=label, display=SCHEMA.nodes[label].display), {"ids": [node_id]})
         found.extend((label, None if r["name"] is None else str(r["name"])) for r in rows)
@@ -60,7 +60,7 @@ def paths(
             raise InvalidParameter("to", "is the same node as 'from'")
         text = fill(q.SHORTEST_PATHS[store.dialect], from_label=start[0], to_label=end[0])
         rows = store.run(text, {"from": from_, "to": to, "limit": limit})
-    items = []
+    items: list[dict[str, Any]] = []
     for row in rows:
         keys, starts = row["node_keys"], row["rel_starts"]
         items.append(
@@ -76,7 +76,7 @@ def paths(
                 ],
             }
         )
-    items.sort(key=lambda p: [n["id"] for n in p["nodes"]])
+    items.sort(key=lambda path: [node["id"] for node in path["nodes"]])
     return {
         "from": {"type": TYPES[start[0]], "id": from_, "name": start[1]},
         "to": {"type": TYPES[end[0]], "id": to, "name": end[1]},

@@ -1,0 +1,338 @@
+"""The HTTP API on both stores: every endpoint × every role × own/other affiliate.
+
+Asserts status codes, and that an affiliate key's responses never contain another affiliate's id or
+name anywhere in the body. Also: answers match the registry (exposure = `supplygraph exposure --json`),
+filters, pagination bounds, entity and path shapes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import KeyRing
+from graph.loading import load_bundles
+from graph.settings import Neo4jSettings, Settings
+from graph.store import Store
+from queries.registry import get_query
+from tests.conftest import DEMO, require_neo4j
+
+AS_OF = "2026-06-01"
+with (DEMO / "affiliates.csv").open() as _fh:
+    AFFILIATES = {row["affiliate_id"]: row["name"] for row in csv.DictReader(_fh)}
+# Members and consortia (AF-LIN in AF-TIPO, AF-UNB in AF-NUPC), and a stand-alone hospital.
+AFFILIATE_KEYS = ["AF-LIN", "AF-TIPO", "AF-UNB", "AF-NUPC", "AF-DBH"]
+ROLES = ["investigator", "researcher", "admin"]
+
+
+@dataclass
+class Api:
+    client: TestClient
+    store: Store
+    keys: dict[str, str]  # "investigator", ..., "affiliate:AF-LIN" -> key
+    keyring: KeyRing
+
+    def call(self, who: str | None, method: str, url: str, body: Any = None, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
+        if body is not None:
+            kwargs["json"] = body
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+
+def open_test_store(kind: str, folder: Path) -> Store:
+    if kind == "ladybug":
+        from graph.ladybug_store import LadybugStore
+
+        return LadybugStore(folder / "db")
+    from graph.neo4j_store import Neo4jStore
+
+    settings = Neo4jSettings()
+    store = Neo4jStore(require_neo4j(), settings.user, settings.password, settings.database)
+    store.wipe()
+    return store
+
+
+@contextmanager
+def make_api(store: Store, folder: Path, **settings: Any) -> Iterator[Api]:
+    """The app over `store` (the caller loads it) with one key per role and per affiliate."""
+    keyring = KeyRing(folder / "keys.sqlite")
+    keys = {role: keyring.create(role, name=role)[0] for role in ROLES}
+    keys.update({f"affiliate:{a}": keyring.create("affiliate", a, a)[0] for a in AFFILIATES})
+    app = create_app(Settings(db=folder / "db", **settings), store, keyring=keyring)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, store, keys, keyring)
+
+
+def serve_demo(kind: str, tmp_path_factory: pytest.TempPathFactory, **settings: Any) -> Iterator[Api]:
+    """For module-scoped fixtures: the demo graph on a store of `kind`, served with `settings`."""
+    folder = tmp_path_factory.mktemp(f"api-{kind}")
+    store = open_test_store(kind, folder)
+    try:
+        load_bundles(store, [DEMO])
+        with make_api(store, folder, **settings) as made:
+            yield made
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module", params=["ladybug", "neo4j"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    yield from serve_demo(request.param, tmp_path_factory)
+
+
+def demo_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(DEMO.glob("*.csv")):
+            archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------ the matrix
+
+Case = tuple[str, str, Any, str]  # method, url, body, what it is about: "own:<id>", "other:<id>" or a group
+
+
+def cases() -> list[Case]:
+    out: list[Case] = [("GET", "/healthz", None, "open")]
+    for target in AFFILIATES:
+        about = f"affiliate:{target}"
+        out += [
+            ("GET", f"/v1/affiliates/{target}/exposure?as_of={AS_OF}", None, about),
+            ("GET", f"/v1/affiliates/{target}/exposure?as_of={AS_OF}&min_severity=high", None, about),
+            ("POST", "/v1/queries/exposure", {"affiliate_id": target, "as_of": AS_OF}, about),
+            ("POST", "/v1/queries/contracts_of_affiliate", {"affiliate_id": target}, about),
+            ("GET", f"/v1/entities/affiliate/{target}", None, about),
+        ]
+    for kind, plural, item in (
+        ("factory", "factories", "FA-TWP1"),
+        ("agency", "agencies", "AG-MM2"),
+        ("finding", "findings", "FI-101"),
+        ("factory", "factories", "FA-JED"),
+    ):
+        out.append(("GET", f"/v1/{plural}/{item}/exposed-affiliates?as_of={AS_OF}", None, "reverse"))
+        out.append(
+            ("POST", "/v1/queries/exposed_affiliates", {"kind": kind, "item_id": item, "as_of": AS_OF}, "reverse")
+        )
+    out += [
+        ("GET", "/v1/factories/FA-NOPE/exposed-affiliates", None, "unknown"),
+        ("GET", "/v1/affiliates/AF-NOPE/exposure", None, "unknown-affiliate"),
+        ("GET", "/v1/entities?q=", None, "search"),
+        ("GET", "/v1/entities?q=university", None, "search"),
+        ("GET", "/v1/entities?type=affiliate&limit=500", None, "search"),
+        ("GET", "/v1/entities/factory/FA-TWP1", None, "entity"),
+        ("GET", "/v1/entities/company/CO-KOR", None, "entity"),
+        ("GET", "/v1/entities/contract/CT-LIN-01", None, "entity"),
+        ("GET", "/v1/paths?from=AF-LIN&to=AG-MM2", None, "paths"),
+        ("GET", "/v1/paths?from=FA-SH2&to=FA-FOIL", None, "paths"),
+        ("GET", "/v1/queries", None, "list"),
+        ("POST", "/v1/queries/node_counts", {}, "investigator-query"),
+        ("POST", "/v1/queries/agency_chains", {"factory_id": "FA-TWP1", "as_of": AS_OF}, "investigator-query"),
+        ("POST", "/v1/cypher", {"query": "MATCH (f:Factory) RETURN count(*) AS n"}, "cypher"),
+        ("POST", "/v1/loads?name=demo&dry_run=true", "ZIP", "load"),
+    ]
+    return out
+
+
+def expected(who: str, about: str) -> int:
+    if about == "open":
+        return 200
+    if who in (None, "bad"):
+        return 401
+    own = who.split(":", 1)[1] if who.startswith("affiliate:") else None
+    if about.startswith("affiliate:"):
+        return 200 if own is None or about == f"affiliate:{own}" else 404
+    if about in ("unknown", "unknown-affiliate"):
+        return 404
+    if own is not None:  # an affiliate key on anything not about an affiliate
+        return {"reverse": 200, "search": 200, "list": 200, "entity": 404}.get(about, 403)
+    if about == "cypher":
+        return 200 if who in ("researcher", "admin") else 403
+    if about == "load":
+        return 200 if who == "admin" else 403
+    return 200
+
+
+WHO = [None, "bad", *ROLES, *(f"affiliate:{a}" for a in AFFILIATE_KEYS)]
+
+
+@pytest.mark.parametrize("who", WHO, ids=lambda w: str(w))
+def test_access_matrix(api: Api, who: str | None) -> None:
+    if who == "bad":
+        api.keys["bad"] = "sg_" + "x" * 43
+    own = who.split(":", 1)[1] if who and who.startswith("affiliate:") else None
+    others = [(a, n) for a, n in AFFILIATES.items() if a != own]
+    failures = []
+    for method, url, body, about in cases():
+        if body == "ZIP":
+            headers = {"Authorization": f"Bearer {api.keys[who]}"} if who else {}
+            response = api.client.post(url, content=demo_zip(), headers={**headers, "Content-Type": "application/zip"})
+        else:
+            response = api.call(who, method, url, body)
+        want = expected(who, about)
+        if response.status_code != want:
+            failures.append(f"{method} {url} {body}: {response.status_code} != {want}: {response.text[:200]}")
+            continue
+        if response.status_code >= 400:
+            problem = response.json()
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert {"type", "title", "status", "detail"} <= set(problem) and problem["status"] == want
+            if want == 401:
+                assert response.headers["www-authenticate"].startswith("Bearer")
+        if own is not None:
+            text = response.text + json.dumps(response.json(), ensure_ascii=False)
+            leaked = [x for pair in others for x in pair if x in text]
+            if leaked:
+                failures.append(f"{method} {url} {body}: names other affiliates {leaked}: {response.text[:300]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_affiliate_keys_see_themselves_where_they_are_exposed(api: Api) -> None:
+    for own in AFFILIATE_KEYS:
+        investigator = api.call("investigator", "GET", f"/v1/factories/FA-TWP1/exposed-affiliates?as_of={AS_OF}").json()
+        answer = api.call(f"affiliate:{own}", "GET", f"/v1/factories/FA-TWP1/exposed-affiliates?as_of={AS_OF}").json()
+        theirs = [a for a in investigator["items"] if a["id"] == own]
+        assert answer["items"] == theirs
+        assert answer["count"] == answer["leverage"]["affiliates"] == len(theirs)
+    # AF-LIN buys under AF-TIPO's framework; both are exposed to the Thai printer plant, AF-DBH is not.
+    assert {a["id"] for a in investigator["items"]} >= {"AF-LIN", "AF-TIPO"}
+    assert "AF-DBH" not in {a["id"] for a in investigator["items"]}
+
+
+def test_consortium_key_covers_its_frameworks_call_offs(api: Api) -> None:
+    answer = api.call("affiliate:AF-TIPO", "GET", f"/v1/affiliates/AF-TIPO/exposure?as_of={AS_OF}").json()
+    paths = [f["path"] for f in answer["factories"]]
+    assert ["AF-TIPO", "CT-TIPO-FW", "CT-LIN-01"] in [p[:3] for p in paths]
+
+
+def test_exposure_is_the_cli_json(api: Api) -> None:
+    for affiliate in ("AF-LIN", "AF-UCB", "AF-NUPC"):
+        response = api.call("investigator", "GET", f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}&depth=4")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        want = get_query("exposure").run(api.store, {"affiliate_id": affiliate, "as_of": AS_OF, "depth": 4})
+        assert response.json() == json.loads(json.dumps(want))
+        assert list(response.json()) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps"]
+        again = api.call(f"affiliate:{affiliate}", "GET", f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}")
+        assert again.content == response.content  # the cached answer is byte-identical
+
+
+def test_exposure_filters_apply_to_findings(api: Api) -> None:
+    url = f"/v1/affiliates/AF-LIN/exposure?as_of={AS_OF}"
+    everything = api.call("investigator", "GET", url).json()
+    severe = api.call("investigator", "GET", url + "&min_severity=high").json()
+    fees = api.call("investigator", "GET", url + "&category=recruitment_fees").json()
+    assert {f["severity"] for f in severe["findings"]} <= {"high", "critical"}
+    assert {f["id"] for f in severe["findings"]} == {
+        f["id"] for f in everything["findings"] if f["severity"] in ("high", "critical")
+    }
+    assert {f["id"] for f in fees["findings"]} == {"FI-203", "FI-204"}
+    assert severe["factories"] == everything["factories"] and fees["agencies"] == everything["agencies"]
+    bad = api.call("investigator", "GET", url + "&min_severity=huge")
+    assert bad.status_code == 422 and "min_severity" in bad.json()["detail"]
+
+
+def test_pagination_is_bounded(api: Api) -> None:
+    for url in (
+        "/v1/entities?limit=501",
+        "/v1/entities?limit=0",
+        "/v1/entities?offset=-1",
+        "/v1/factories/FA-TWP1/exposed-affiliates?limit=1000",
+    ):
+        response = api.call("investigator", "GET", url)
+        assert response.status_code == 422, url
+        name = url.split("?")[1].split("=")[0]
+        assert response.json()["errors"][0]["parameter"] == name
+    page = api.call("investigator", "GET", "/v1/entities?type=factory&limit=5&offset=10").json()
+    whole = api.call("investigator", "GET", "/v1/entities?type=factory&limit=500").json()
+    assert page["count"] == whole["count"] == 13
+    assert page["items"] == whole["items"][10:15]
+    mixed = api.call("investigator", "GET", "/v1/entities?q=heron&limit=2&offset=1").json()
+    every = api.call("investigator", "GET", "/v1/entities?q=heron").json()
+    assert mixed["items"] == every["items"][1:3] and mixed["count"] == every["count"] >= 4
+
+
+def test_entity_detail(api: Api) -> None:
+    entity = api.call("investigator", "GET", "/v1/entities/factory/FA-SH2?limit=3").json()
+    assert entity["name"] == "Silver Heron Assembly Plant 2" and entity["properties"]["country"] == "CN"
+    neighbours = entity["neighbours"]
+    assert len(neighbours["items"]) == 3 and neighbours["count"] == 10 and neighbours["rest"] == 7
+    operated = next(
+        n
+        for n in api.call("investigator", "GET", "/v1/entities/factory/FA-SH2").json()["neighbours"]["items"]
+        if n["relationship"] == "OPERATED_BY"
+    )
+    assert operated["direction"] == "out" and operated["node"] == {
+        "type": "company",
+        "id": "CO-SHM",
+        "name": "Silver Heron Manufacturing Co., Ltd.",
+    }
+    assert {"SRC-01", "SRC-03"} <= {s["id"] for s in entity["sources"]}
+    finding = api.call("investigator", "GET", "/v1/entities/finding/FI-203").json()
+    assert {s["id"] for s in finding["sources"]} == {"SRC-09", "SRC-10"}
+    assert api.call("investigator", "GET", "/v1/entities/factory/AG-MM2").status_code == 404
+    assert api.call("investigator", "GET", "/v1/entities/widget/X").status_code == 422
+
+
+def test_own_affiliate_entity_names_no_other_affiliate(api: Api) -> None:
+    mine = api.call("affiliate:AF-LIN", "GET", "/v1/entities/affiliate/AF-LIN").json()
+    assert "parent_id" not in mine["properties"]
+    assert {n["node"]["type"] for n in mine["neighbours"]["items"]} == {"contract"}
+    full = api.call("investigator", "GET", "/v1/entities/affiliate/AF-LIN").json()
+    assert full["properties"]["parent_id"] == "AF-TIPO"
+    assert "affiliate" in {n["node"]["type"] for n in full["neighbours"]["items"]}
+    found = api.call("affiliate:AF-LIN", "GET", "/v1/entities?q=municipality").json()
+    assert [i["id"] for i in found["items"]] == ["AF-LIN"]
+
+
+def test_paths(api: Api) -> None:
+    answer = api.call("investigator", "GET", "/v1/paths?from=AF-LIN&to=AG-MM2").json()
+    assert answer["count"] == 2 and {p["length"] for p in answer["items"]} == {6}
+    first = answer["items"][0]
+    assert [n["id"] for n in first["nodes"]][:2] == ["AF-LIN", "CT-LIN-01"]
+    assert [r["type"] for r in first["relationships"]] == [
+        "HOLDS",
+        "INCLUDES",
+        "ASSEMBLED_AT",
+        "PLACES_WORKERS_AT",
+        "RECRUITS_THROUGH",
+        "RECRUITS_THROUGH",
+    ]
+    assert [r["direction"] for r in first["relationships"]] == ["out", "out", "out", "in", "out", "out"]
+    missing = api.call("investigator", "GET", "/v1/paths?from=AF-LIN&to=NOPE")
+    assert missing.status_code == 404 and "to" in missing.json()["detail"]
+    same = api.call("investigator", "GET", "/v1/paths?from=AF-LIN&to=AF-LIN")
+    assert same.status_code == 422
+
+
+def test_named_queries_check_ids_and_values(api: Api) -> None:
+    unknown = api.call("investigator", "POST", "/v1/queries/contracts_of_affiliate", {"affiliate_id": "AF-NOPE"})
+    assert unknown.status_code == 404
+    missing = api.call("investigator", "POST", "/v1/queries/agency_chains", {})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["parameter"] == "factory_id"
+    nested = api.call("investigator", "POST", "/v1/queries/node_counts", {"x": [1]})
+    assert nested.status_code == 422 and nested.json()["errors"][0]["parameter"] == "x"
+    assert api.call("investigator", "POST", "/v1/queries/nope", {}).status_code == 404
+    rows = api.call("investigator", "POST", "/v1/queries/direct_suppliers", {"factory_id": "FA-SH2", "as_of": AS_OF})
+    assert rows.status_code == 200 and rows.json()["columns"][0] == "supplier"
+
+
+def test_revoked_key_stops_working(api: Api) -> None:
+    key, info = api.keyring.create("investigator", name="short-lived")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert api.client.get("/v1/queries", headers=headers).status_code == 200
+    api.keyring.revoke(info.id)
+    refused = api.client.get("/v1/queries", headers=headers)
+    assert refused.status_code == 401 and "invalid_token" in refused.headers["www-authenticate"]
+    assert api.client.get("/v1/queries", headers={"Authorization": f"Basic {key}"}).status_code == 401
