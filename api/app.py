@@ -21,6 +21,7 @@ from api.keys import KeyRing, keys_path
 from api.problems import MEDIA_TYPE
 from api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
 from api.sandbox import Sandbox
+from api.ui.routes import router as ui_router
 from graph.ladybug_store import LadybugStore
 from graph.settings import Neo4jSettings, Settings
 from graph.store import Store
@@ -103,6 +104,7 @@ def create_app(
     problems.install(app)
     for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads):
         app.include_router(module.router)
+    app.include_router(ui_router)  # the browser views under /ui (api/ui/)
     _problem_media_types(app)
     return app
 

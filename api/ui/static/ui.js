@@ -1,0 +1,71 @@
+/* supplygraph views: draws the network in #graph-data with vis-network (served by the app, or inlined). */
+(function () {
+  "use strict";
+  var holder = document.getElementById("graph-data");
+  var box = document.getElementById("network");
+  if (!holder || !box || typeof vis === "undefined") { return; }
+  var data = JSON.parse(holder.textContent);
+  var started = performance.now();
+  var nodes = new vis.DataSet(data.nodes);
+  var edges = new vis.DataSet(data.edges);
+  var network = new vis.Network(box, { nodes: nodes, edges: edges }, data.options);
+  var sg = { network: network, nodes: nodes, edges: edges, drawnAt: null, stabilizedAt: null, expanded: {} };
+  window.sg = sg;
+  var status = document.getElementById("network-status");
+
+  function report() {
+    if (status) { status.textContent = nodes.length + " nodes, " + edges.length + " links drawn"; }
+    box.setAttribute("data-nodes", String(nodes.length));
+  }
+  network.once("afterDrawing", function () {
+    sg.drawnAt = performance.now() - started;
+    box.setAttribute("data-drawn", "1");
+    report();
+  });
+  network.on("stabilized", function () {
+    if (sg.stabilizedAt === null) { sg.stabilizedAt = performance.now() - started; }
+    network.setOptions({ physics: { enabled: false } });
+  });
+
+  var base = box.getAttribute("data-expand");  // e.g. /ui/api/neighbours ; absent offline
+  function expand(node, offset) {
+    if (!base || !node.sg_label) { return; }
+    var url = base + "/" + encodeURIComponent(node.sg_label.toLowerCase()) + "/" + encodeURIComponent(node.sg_id) +
+      "?offset=" + encodeURIComponent(offset || 0);
+    box.setAttribute("data-busy", "1");
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { nodes: [], edges: [] }; })
+      .then(function (page) {
+        var fresh = page.nodes.filter(function (n) { return !nodes.get(n.id); });
+        nodes.add(fresh);
+        var known = {};
+        edges.get().forEach(function (e) { known[e.from + "\u0000" + e.to] = true; });
+        edges.add(page.edges.filter(function (e) { return !known[e.from + "\u0000" + e.to]; }));
+        report();
+        box.removeAttribute("data-busy");
+        box.setAttribute("data-expanded", String((+box.getAttribute("data-expanded") || 0) + 1));
+      });
+  }
+
+  network.on("click", function (params) {
+    if (!params.nodes.length) { return; }
+    var node = nodes.get(params.nodes[0]);
+    var info = document.getElementById("node-info");
+    if (info) { info.textContent = node.title || node.label; }
+    if (node.sg_type === "more") {
+      nodes.remove(node.id);
+      expand(node, node.sg_offset);
+    } else if (box.getAttribute("data-kind") === "entity" && !sg.expanded[node.id]) {
+      sg.expanded[node.id] = true;
+      expand(node, 0);
+    }
+  });
+
+  document.querySelectorAll("[data-path]").forEach(function (item) {
+    item.addEventListener("click", function () {
+      var keys = JSON.parse(item.getAttribute("data-path"));
+      network.selectNodes(keys.filter(function (k) { return nodes.get(k); }));
+    });
+  });
+  report();
+})();

@@ -1,0 +1,171 @@
+"""The /ui pages through the ASGI app on both stores: login cookie, roles, 404s to other affiliates, exports.
+
+The browser itself is driven in tests/test_ui_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import KeyRing
+from graph.loading import load_bundles
+from graph.settings import Settings
+from tests.conftest import DEMO
+from tests.test_api_access import open_test_store
+
+AS_OF = "2026-06-01"
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+@dataclass
+class Ui:
+    app: object
+    keys: dict[str, str]
+
+    def client(self, who: str | None = None) -> TestClient:
+        client = TestClient(self.app, base_url="https://testserver", follow_redirects=False)
+        if who:
+            answer = client.post("/ui/login", data={"key": self.keys[who], "next": "/ui/"})
+            assert answer.status_code == 303, answer.text
+        return client
+
+
+@pytest.fixture(scope="module", params=["ladybug", "neo4j"])
+def ui(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
+    folder = tmp_path_factory.mktemp(f"ui-{request.param}")
+    store = open_test_store(request.param, folder)
+    try:
+        load_bundles(store, [DEMO])
+        keyring = KeyRing(folder / "keys.sqlite")
+        keys = {"investigator": keyring.create("investigator", name="inv")[0]}
+        for affiliate in ("AF-LIN", "AF-DBH"):
+            keys[affiliate] = keyring.create("affiliate", affiliate, affiliate)[0]
+        app = create_app(Settings(db=folder / "db"), store, keyring=keyring)
+        with TestClient(app):  # runs the lifespan once
+            yield Ui(app, keys)
+    finally:
+        store.close()
+
+
+def test_login_sets_a_secure_http_only_strict_cookie(ui: Ui) -> None:
+    client = ui.client()
+    assert client.get("/ui/search").headers["location"].startswith("/ui/login")
+    page = client.get("/ui/login")
+    assert page.status_code == 200 and 'name="key"' in page.text
+    refused = client.post("/ui/login", data={"key": "sg_wrong"})
+    assert refused.status_code == 401 and "Unknown or revoked key" in refused.text
+    answer = client.post("/ui/login", data={"key": ui.keys["investigator"], "next": "/ui/search"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/ui/search"
+    cookie = answer.headers["set-cookie"].lower()
+    for flag in ("secure", "httponly", "samesite=strict", "path=/ui"):
+        assert flag in cookie
+    assert client.get("/ui/search").status_code == 200
+    out = client.post("/ui/logout")
+    assert out.status_code == 303
+    assert client.get("/ui/search").status_code == 303
+
+
+def test_open_redirects_are_refused(ui: Ui) -> None:
+    client = ui.client()
+    answer = client.post("/ui/login", data={"key": ui.keys["investigator"], "next": "//evil.example/"})
+    assert answer.headers["location"] == "/ui/"
+
+
+def test_search_groups_results_by_type_with_country_and_counts(ui: Ui) -> None:
+    page = ui.client("investigator").get("/ui/search", params={"q": "silver heron"})
+    assert page.status_code == 200
+    assert 'data-type="factory"' in page.text and "FA-SH2" in page.text and ">CN<" in page.text
+    assert re.search(r"Factory <span class=\"count\">\(2\)</span>", page.text)
+    assert "Content-Security-Policy" in page.headers and "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_entity_page_has_properties_sources_findings_and_a_network(ui: Ui) -> None:
+    page = ui.client("investigator").get("/ui/entity/factory/FA-SH2", params={"depth": 2})
+    assert page.status_code == 200
+    assert "FI-101" in page.text and "SRC-03" in page.text and "14500" in page.text
+    data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text, re.S).group(1))
+    assert {"Factory:FA-SH2", "Finding:FI-101"} <= {n["id"] for n in data["nodes"]}
+    assert not EXTERNAL.search(page.text)
+
+
+def test_neighbour_pages_cap_and_continue(ui: Ui) -> None:
+    client = ui.client("investigator")
+    first = client.get("/ui/api/neighbours/company/CO-KOR").json()
+    more = [n for n in first["nodes"] if n["sg_type"] == "more"]
+    if more:
+        rest = client.get("/ui/api/neighbours/company/CO-KOR", params={"offset": more[0]["sg_offset"]}).json()
+        assert rest["nodes"]
+    assert ui.client().get("/ui/api/neighbours/company/CO-KOR").status_code == 401
+
+
+def test_exposure_view_levels_and_colours(ui: Ui) -> None:
+    page = ui.client("investigator").get("/ui/exposure/affiliate/AF-LIN", params={"as_of": AS_OF})
+    assert page.status_code == 200
+    data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text, re.S).group(1))
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes["Affiliate:AF-LIN"]["level"] == 0
+    assert nodes["Factory:FA-TWP1"]["level"] < nodes["Factory:FA-TWP2"]["level"] < nodes["Agency:AG-TH1"]["level"]
+    assert nodes["Agency:AG-MM1"]["sg_type"] == "subagent"
+    assert all(n["level"] > nodes["Agency:AG-MM2"]["level"] for n in data["nodes"] if n["sg_type"] == "finding")
+    assert data["options"]["layout"]["hierarchical"]["enabled"] and not data["options"]["physics"]["enabled"]
+    assert "SRC-07" in page.text  # sources in the side list
+
+
+def test_remediated_findings_are_muted(ui: Ui) -> None:
+    page = ui.client("investigator").get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF})
+    data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text, re.S).group(1))
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert nodes["Finding:FI-102"]["sg_muted"] is True  # remediated in 2023
+    assert nodes["Finding:FI-101"]["sg_muted"] is False
+
+
+def test_affiliate_keys_see_only_their_own_views(ui: Ui) -> None:
+    client = ui.client("AF-LIN")
+    assert client.get("/ui/").headers["location"] == "/ui/exposure/affiliate/AF-LIN"
+    assert client.get("/ui/exposure/affiliate/AF-LIN", params={"as_of": AS_OF}).status_code == 200
+    for url in (
+        "/ui/exposure/affiliate/AF-DBH",
+        "/ui/exposure/affiliate/AF-DBH/export.json",
+        "/ui/exposure/affiliate/AF-NOPE",
+        "/ui/entity/affiliate/AF-DBH",
+        "/ui/entity/factory/FA-SH2",
+        "/ui/entity/affiliate/AF-DBH/export.graphml",
+    ):
+        answer = client.get(url, params={"as_of": AS_OF})
+        assert answer.status_code == 404, url
+        assert "AF-DBH" not in answer.text.split("</header>")[-1]
+    assert client.get("/ui/api/neighbours/affiliate/AF-DBH").status_code == 404
+    reverse = client.get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF})
+    assert reverse.status_code == 200 and "AF-UNB" not in reverse.text  # only its own paths
+    found = client.get("/ui/search", params={"q": "university"})
+    assert "AF-UNB" not in found.text
+
+
+def test_exports(ui: Ui) -> None:
+    client = ui.client("investigator")
+    base = "/ui/exposure/affiliate/AF-LIN/export"
+    graphml = client.get(f"{base}.graphml", params={"as_of": AS_OF})
+    assert graphml.status_code == 200 and "attachment" in graphml.headers["content-disposition"]
+    root = ET.fromstring(graphml.content)
+    assert len(root.findall(".//{http://graphml.graphdrawing.org/xmlns}node")) > 5
+    body = client.get(f"{base}.json", params={"as_of": AS_OF}).json()
+    assert {"nodes", "edges", "answers", "as_of"} <= set(body) and body["as_of"] == AS_OF
+    html = client.get(f"{base}.html", params={"as_of": AS_OF}).text
+    assert "vis.Network" in html and "FA-TWP1" in html
+    assert not EXTERNAL.search(html)
+    assert "<script src" not in html and "<link" not in html
+
+
+def test_static_assets_are_served_locally(ui: Ui) -> None:
+    client = ui.client()
+    assert client.get("/ui/static/vis-network.min.js").status_code == 200
+    assert client.get("/ui/static/ui.css").status_code == 200
+    assert client.get("/ui/static/../keys.sqlite").status_code == 404
