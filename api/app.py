@@ -7,6 +7,7 @@ what each sees are described in api/deps.py and the routers. Every error is a pr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -81,6 +82,7 @@ def create_app(
         keyring=keyring or KeyRing(keys_path(settings, root)),
         sandbox=sandbox,
         exposure_cache=ExposureCache(settings.exposure_cache_mb * 2**20),
+        exposure_slots=threading.BoundedSemaphore(max(1, settings.exposure_threads)),
     )
 
     @asynccontextmanager

@@ -137,9 +137,10 @@ class AppState:
     keyring: KeyRing
     sandbox: Sandbox
     exposure_cache: ExposureCache
+    exposure_slots: threading.BoundedSemaphore
 
 
-def state(request: Request) -> AppState:
+async def state(request: Request) -> AppState:
     return request.app.state.supplygraph  # type: ignore[no-any-return]
 
 
@@ -149,7 +150,7 @@ State = Annotated[AppState, Depends(state)]
 bearer = HTTPBearer(auto_error=False, description="an API key, sg_...: `supplygraph keys create --role ROLE`")
 
 
-def principal(
+async def principal(
     request: Request,
     app_state: State,
     _documented: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
@@ -173,7 +174,7 @@ Caller = Annotated[Principal, Depends(principal)]
 def require(role: Role) -> Any:
     """A dependency refusing (403) callers whose role is below `role`; affiliate keys are below every other."""
 
-    def check(caller: Caller) -> Principal:
+    async def check(caller: Caller) -> Principal:
         if caller.role != role and not caller.at_least(role):
             raise forbidden(f"this needs a key of role {role.value} or above; yours is {caller.role.value}")
         return caller

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     cypher_max_bytes: int = 16 * 2**20  # largest JSON answer a sandboxed query may return
     exposure_cache_mb: int = 256  # encoded exposure answers kept per immutable generation
     max_upload_mb: int = 512  # largest bundle zip POST /v1/loads accepts
+    exposure_threads: int = 2  # exposure walks computed at once (CPU-bound: more only contend)
 
 
 class Neo4jSettings(BaseSettings):

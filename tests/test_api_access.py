@@ -45,6 +45,7 @@ class Api:
 
     def call(self, who: str | None, method: str, url: str, body: Any = None, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
+        headers.update(kwargs.pop("headers", {}))
         if body is not None:
             kwargs["json"] = body
         return self.client.request(method, url, headers=headers, **kwargs)
@@ -218,14 +219,19 @@ def test_consortium_key_covers_its_frameworks_call_offs(api: Api) -> None:
 
 def test_exposure_is_the_cli_json(api: Api) -> None:
     for affiliate in ("AF-LIN", "AF-UCB", "AF-NUPC"):
-        response = api.call("investigator", "GET", f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}&depth=4")
+        url = f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}&depth=4"
+        response = api.call("investigator", "GET", url)
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
         want = get_query("exposure").run(api.store, {"affiliate_id": affiliate, "as_of": AS_OF, "depth": 4})
         assert response.json() == json.loads(json.dumps(want))
         assert list(response.json()) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps"]
-        again = api.call(f"affiliate:{affiliate}", "GET", f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}")
+        again = api.call(f"affiliate:{affiliate}", "GET", url)
         assert again.content == response.content  # the cached answer is byte-identical
+        plain = api.call("investigator", "GET", url, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and plain.content == response.content
+        if api.store.dialect == "ladybug":
+            assert again.headers["x-cache"] == "hit" and again.headers["content-encoding"] == "gzip"
 
 
 def test_exposure_filters_apply_to_findings(api: Api) -> None:
