@@ -39,7 +39,7 @@ VIS_DIR = Path(str(files("pyvis"))) / "lib" / "vis-9.1.2"
 VIS_JS = VIS_DIR / "vis-network.min.js"
 VIS_CSS = VIS_DIR / "vis-network.css"
 
-NEIGHBOUR_CAP = 12  # neighbours drawn per node before an "and N more" node
+NEIGHBOUR_CAP = 8  # neighbours drawn per node before an "and N more" node
 ENTITY_NODE_BUDGET = 400  # nodes at most in an entity's first drawing (the rest expand on click)
 MAX_EXPOSURE_NODES = 20_000
 
