@@ -383,3 +383,30 @@ def keys_revoke(
 
 if __name__ == "__main__":
     main()
+
+
+@app.command()
+def viz(
+    kind: Annotated[str, typer.Argument(help="affiliate, factory or agency")],
+    item_id: Annotated[str, typer.Argument(metavar="ID", help="Its id")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .html file to write")],
+    as_of: AsOfOption = None,
+    depth: DepthOption = 4,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Write the exposure view of the browser (/ui) as one standalone HTML file that works offline."""
+    from api.ui.views import exposure_drawing, standalone_html
+
+    try:
+        day = _as_of(as_of)
+        store = _store(db, neo4j)
+        try:
+            drawing = exposure_drawing(store, kind, item_id, day, depth)
+        finally:
+            store.close()
+        output.write_text(standalone_html(drawing), encoding="utf-8")
+    except SupplygraphError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        raise SystemExit(exc.exit_code) from None
+    err.print(f"{output}: {len(drawing.nodes)} nodes, {len(drawing.answers)} answers as of {day}", highlight=False)

@@ -10,6 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -169,3 +170,20 @@ def test_static_assets_are_served_locally(ui: Ui) -> None:
     assert client.get("/ui/static/vis-network.min.js").status_code == 200
     assert client.get("/ui/static/ui.css").status_code == 200
     assert client.get("/ui/static/../keys.sqlite").status_code == 404
+
+
+def test_viz_writes_a_standalone_offline_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    db = tmp_path / "db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["load", str(DEMO), "--db", str(db)]).exit_code == 0
+    out = tmp_path / "view.html"
+    done = runner.invoke(cli, ["viz", "factory", "FA-SH2", "-o", str(out), "--as-of", AS_OF, "--db", str(db)])
+    assert done.exit_code == 0, done.output
+    html = out.read_text()
+    assert "vis.Network" in html and "AF-UNB" in html and not EXTERNAL.search(html)
+    missing = runner.invoke(cli, ["viz", "agency", "AG-NOPE", "-o", str(out), "--db", str(db)])
+    assert missing.exit_code == 3
