@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.deps import AppState, ExposureCache, StoreAccess
@@ -103,12 +104,48 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.supplygraph = app_state
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_kb * 1024,
+        larger={"/v1/loads": settings.max_upload_mb * 2**20},
+    )
     problems.install(app)
     for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads):
         app.include_router(module.router)
     app.include_router(ui_router)  # the browser views under /ui (api/ui/)
     _problem_media_types(app)
     return app
+
+
+class BodyLimit:
+    """Refuses request bodies above a size (413) before the app reads them; streamed bodies are cut off."""
+
+    def __init__(self, app: ASGIApp, default: int, larger: dict[str, int]) -> None:
+        self.app = app
+        self.default = default
+        self.larger = larger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.larger.get(scope["path"], self.default)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            response = problems.problem(413, "Too large", f"request bodies here may have at most {limit:,} bytes")
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                return {"type": "http.disconnect"}
+            return message
+
+        await self.app(scope, limited, send)
 
 
 def _problem_media_types(app: FastAPI) -> None:

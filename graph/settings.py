@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     exposure_cache_mb: int = 256  # encoded exposure answers kept per immutable generation
     max_upload_mb: int = 512  # largest bundle zip POST /v1/loads accepts
     exposure_threads: int = 2  # exposure walks computed at once (CPU-bound: more only contend)
+    max_body_kb: int = 1024  # largest request body elsewhere (Cypher, named query parameters)
 
 
 class Neo4jSettings(BaseSettings):

@@ -79,6 +79,14 @@ def test_problem_details_everywhere(client_and_key: tuple[TestClient, str]) -> N
     assert "secret" not in crash["detail"] and "shadow" not in client.get("/v1/boom", headers=auth).text
 
 
+def test_large_bodies_are_refused(client_and_key: tuple[TestClient, str]) -> None:
+    client, key = client_and_key
+    auth = {"Authorization": f"Bearer {key}"}
+    huge = {"query": "MATCH (n) RETURN $x", "params": {"x": "y" * 2_000_000}}
+    body = is_problem(client.post("/v1/cypher", json=huge, headers=auth), 413)
+    assert "at most" in body["detail"]
+
+
 def test_bad_bundle_upload_lists_its_problems(client_and_key: tuple[TestClient, str]) -> None:
     client, key = client_and_key
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/zip"}
