@@ -94,8 +94,7 @@ def create_app(
             yield
         finally:
             sandbox.close()
-            if owns_store:
-                access.close()
+            access.close(store=owns_store)
 
     app = FastAPI(
         title="supplygraph",

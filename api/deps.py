@@ -94,12 +94,14 @@ class StoreAccess:
         except EmptyGraph:
             pass
 
-    def close(self) -> None:
+    def close(self, *, store: bool = True) -> None:
+        """Close the generations opened for requests, and the store itself unless store=False."""
         with self._lock:
             for entry in self._generations.values():
                 entry.store.close()
             self._generations.clear()
-        self.store.close()
+        if store:
+            self.store.close()
 
 
 class ExposureCache:
