@@ -18,7 +18,8 @@
     box.setAttribute("data-nodes", String(nodes.length));
   }
   network.once("afterDrawing", function () {
-    sg.drawnAt = performance.now() - started;
+    sg.drawnAt = performance.now() - started;  // since this script started
+    sg.drawnSinceNavigation = performance.now();  // since the page was requested
     box.setAttribute("data-drawn", "1");
     report();
   });
