@@ -367,7 +367,10 @@ class Sandbox:
             proc.wait(timeout=10)
             if not raw:
                 raise _death(proc.returncode, timeout_s)
-            answer = json.loads(raw)
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                raise _death(proc.returncode, timeout_s) from None  # it died while writing
             if not answer.get("ok"):
                 raise ERRORS.get(answer.get("error"), QueryFailed)(answer.get("detail", "the query failed"))
             return {k: answer[k] for k in ("columns", "count", "truncated", "rows")}
