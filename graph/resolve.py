@@ -110,7 +110,7 @@ class Decisions:
         found = next((m for m in self.queue if m["id"] == match_id), None) or self.decided.get(match_id)
         if found is None:
             raise KeyError(match_id)
-        entry = {k: found[k] for k in ("id", "label", "a", "b", "score", "names") if k in found}
+        entry: dict[str, Any] = {k: found[k] for k in ("id", "label", "a", "b", "score", "names") if k in found}
         self.decided[match_id] = {**entry, "decision": decision}
         self.queue = [m for m in self.queue if m["id"] != match_id]
         return self.decided[match_id]
@@ -222,7 +222,7 @@ def find_matches(label: str, recs: dict[str, dict[str, Any]], decisions: Decisio
             union.union(d["a"], d["b"])
     review: dict[str, dict] = {}
     if label == "Product":
-        return union, review
+        return union, []
     blocks: dict[str, list[str]] = defaultdict(list)
     for rid, rec in recs.items():
         for token in set(name_key(rec.get("name") or "").split()):

@@ -64,6 +64,15 @@ def _values(props: dict, key: str) -> list[str]:
     return [str(v) for v in found] if isinstance(found, list) else [str(found)]
 
 
+def _first(props: dict[str, Any], *keys: str) -> str | None:
+    """The first value of the first of `keys` that has one."""
+    for key in keys:
+        values = _values(props, key)
+        if values:
+            return values[0]
+    return None
+
+
 def listing_datasets(entity: dict) -> list[str]:
     datasets = [str(d) for d in entity.get("datasets") or []]
     topics = set(_values(entity.get("properties") or {}, "topics"))
@@ -100,8 +109,8 @@ def read_ftm(path: Path, name: str | None = None) -> Bundle:
         if schema == "Sanction":
             for target in _values(props, "entity"):
                 sanctions[target] = (
-                    (_values(props, "program") or [None])[0],
-                    (_values(props, "startDate") or [None])[0],
+                    _first(props, "program"),
+                    _first(props, "startDate"),
                 )
             continue
         if schema not in COMPANY_SCHEMATA:
@@ -114,17 +123,17 @@ def read_ftm(path: Path, name: str | None = None) -> Bundle:
         cid = f"ftm:{eid}"
         lists = listing_datasets(entity)
         first_seen = str(entity.get("first_seen") or "")[:10] or None
-        country = (_values(props, "country") or _values(props, "jurisdiction") or [None])[0]
-        row = {
+        country = _first(props, "country", "jurisdiction")
+        row: dict[str, object] = {
             "company_id": cid,
             "name": names[0],
             "country": country,
-            "lei": (_values(props, "leiCode") or [None])[0],
+            "lei": _first(props, "leiCode"),
             "aliases": names[1:] + _values(props, "alias") + _values(props, "weakAlias"),
             "registration_numbers": _values(props, "registrationNumber")
             + _values(props, "innCode")
             + _values(props, "ogrnCode"),
-            "address": (_values(props, "address") or [None])[0],
+            "address": _first(props, "address"),
             "ftm_id": eid,
             "ftm_schema": schema,
             "datasets": [str(d) for d in entity.get("datasets") or []],
