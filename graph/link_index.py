@@ -22,6 +22,8 @@ NEVER_AFTER = np.iinfo(np.int32).max
 
 
 def _days(column: pa.ChunkedArray | pa.Array, missing: int) -> np.ndarray:
+    if pa.types.is_null(column.type) or pa.types.is_string(column.type):  # no dates at all
+        return np.full(len(column), missing, dtype=np.int32)
     as_int = pc.cast(column, pa.int32()) if pa.types.is_date(column.type) else column
     return np.asarray(pc.fill_null(as_int, missing).to_numpy(zero_copy_only=False), dtype=np.int32)
 

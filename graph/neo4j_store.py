@@ -16,6 +16,7 @@ Transactions per batch keep the server's memory bounded on million-row loads.
 from __future__ import annotations
 
 import io
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -35,6 +36,7 @@ from graph.store import LoadedBundle, Progress, Row, ident
 BUNDLE_LABEL = "SupplygraphBundle"
 LOAD_LABEL = "SupplygraphLoad"
 DEFAULT_BATCH = 10_000
+LATEST_LOAD = "MATCH (l:SupplygraphLoad {status: 'complete'}) RETURN l.id AS id ORDER BY l.finished DESC LIMIT 1"
 
 
 def _native(value: Any) -> Any:
@@ -66,10 +68,35 @@ class Neo4jStore:
         self.database = database
         self.batch_size = batch_size
         self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        self._index: tuple[str, Any] | None = None
+        self._index_lock = threading.Lock()
 
     @property
     def generation(self) -> str | None:
-        return None  # other clients may write: nothing here may be cached across calls
+        """The id of the latest complete `supplygraph load`.
+
+        Answers and the exposure index are cached per load: a write to the database by other means
+        than `supplygraph load` is not seen by them until the next load.
+        """
+        rows = self.run(LATEST_LOAD)
+        return rows[0]["id"] if rows else None
+
+    def exposure_steps(self) -> Any:
+        """Exposure steps from an in-memory index of the latest load (Cypher steps before any load)."""
+        from queries.steps import CypherSteps, IndexedSteps, build_link_index
+
+        with self._index_lock:
+            name = self.generation
+            if name is None:
+                return CypherSteps(self)
+            if self._index is None or self._index[0] != name:
+                self._index = (name, build_link_index(self))
+            return IndexedSteps(self, self._index[1])
+
+    def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        keys, records = self._execute(cypher, params, neo4j.READ_ACCESS)
+        columns = {k: [_native(r[k]) for r in records] for k in keys}
+        return pa.table({k: pa.array(v) if v else pa.array([], pa.string()) for k, v in columns.items()})
 
     def close(self) -> None:
         self.driver.close()

@@ -83,9 +83,12 @@ def check_depth(depth: int, max_depth: int = 8) -> int:
     return depth
 
 
-def exposure_for_affiliate(store: Store, affiliate_id: str, as_of: date, depth: int = 4) -> Exposure:
+def exposure_for_affiliate(
+    store: Store, affiliate_id: str, as_of: date, depth: int = 4, *, steps: CypherSteps | None = None
+) -> Exposure:
+    """`steps` defaults to the store's own (indexed where the store offers it)."""
     check_depth(depth)
-    steps = steps_for(store)
+    steps = steps or steps_for(store)
     found = steps.affiliate(affiliate_id)
     if found is None:
         raise NotFound(f"no affiliate with id {affiliate_id!r}")

@@ -14,6 +14,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from graph.ladybug_store import LadybugStore
+from graph.neo4j_store import Neo4jStore
+from graph.settings import Neo4jSettings
 from graph.store import Store
 
 DEFAULT_NEO4J = "bolt://127.0.0.1:7687"
@@ -59,18 +62,12 @@ def store_factory(store_kind: str, tmp_path: Path) -> Iterator[StoreFactory]:
     made: list[Store] = []
 
     if store_kind == "ladybug":
-        from graph.ladybug_store import LadybugStore
-
         def make() -> Store:
             if not made:
                 made.append(LadybugStore(tmp_path / "db"))
             return made[0]
     else:
         uri = require_neo4j()
-        from graph.neo4j_store import Neo4jStore
-
-        from graph.settings import Neo4jSettings
-
         settings = Neo4jSettings()
 
         def make() -> Store:

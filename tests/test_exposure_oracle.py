@@ -87,3 +87,18 @@ def test_demo_equals_oracle(store, day) -> None:
     for finding in sorted(r["finding_id"] for r in rows["findings"]):
         reverse = exposed_affiliates(store, "finding", finding, when)
         assert {a["id"] for a in reverse.affiliates} == oracle.exposed_affiliates_oracle(rows, "finding", finding, when)
+
+
+@pytest.mark.parametrize("day", ["2023-06-01", "2026-06-01"])
+def test_cypher_steps_equal_indexed_steps_on_demo(store, day) -> None:
+    """The plain Cypher steps (used before a store has an index) give the same answers as the indexed ones."""
+    from queries.steps import CypherSteps
+
+    load_bundles(store, [DEMO])
+    rows = oracle.read_bundle(DEMO)
+    when = date.fromisoformat(day)
+    for affiliate in affiliates_of(rows):
+        plain = exposure_for_affiliate(store, affiliate, when, steps=CypherSteps(store)).as_json()
+        assert plain == exposure_for_affiliate(store, affiliate, when).as_json()
+        got = {f["id"]: f["tier"] for f in plain["factories"]}
+        assert got == oracle.exposure_oracle(rows, affiliate, when)["factories"]
