@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -169,10 +170,11 @@ async def main_async(args: argparse.Namespace) -> None:
         ids = await affiliates(base, admin, args.affiliates)
         if not ids:
             raise SystemExit("no affiliates in the graph")
-        if args.role == "affiliate":
-            keyed = {
-                a: cli("keys", "create", "--role", "affiliate", "--affiliate", a, *store_args, env=env) for a in ids
-            }
+        if args.role == "affiliate":  # one key per client, each for its own affiliate
+            from api.keys import KeyRing
+
+            ids = ids[: args.clients]
+            keyed = {a: KeyRing(keys).create("affiliate", a, "load_api")[0] for a in ids}
         print(f"{len(ids)} affiliates, role {args.role}, as_of {args.as_of}, depth {args.depth}")
         params: dict[str, str | int] = {"as_of": args.as_of, "depth": args.depth}
 
@@ -183,7 +185,8 @@ async def main_async(args: argparse.Namespace) -> None:
             return admin, ids
 
         if args.first_pass:  # every affiliate once: the answers are computed (cache misses)
-            queue = list(ids if args.role == "investigator" else ids[: args.clients])
+            shared = list(ids)  # investigators share one queue; an affiliate asks for its own exposure
+            queues = [shared if args.role == "investigator" else list(headers_for(i)[1]) for i in range(args.clients)]
             first = Run()
             started = time.monotonic()
             await asyncio.gather(
@@ -191,7 +194,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     client_loop(
                         base,
                         headers_for(i)[0],
-                        lambda q=queue: q.pop() if q else None,
+                        lambda q=queues[i]: q.pop() if q else None,
                         params,
                         first,
                         started + args.start_timeout,
@@ -217,7 +220,7 @@ async def main_async(args: argparse.Namespace) -> None:
         report(f"{args.seconds:.0f} s run (random affiliates)", run, time.monotonic() - started, args.clients)
         sizes = [s.size for s in run.samples if s.status == 200]
         if sizes:
-            print(f"answer size on the wire (gzip): median {statistics.median(sizes) / 1024:,.0f} KiB")
+            print(f"answer size (JSON, sent gzip-compressed): median {statistics.median(sizes) / 1024:,.0f} KiB")
     finally:
         server.terminate()
         try:
@@ -254,6 +257,7 @@ def main() -> None:
         parser.error("give --db PATH or --neo4j URI")
     if args.db and not (args.db / "CURRENT").exists():
         parser.error(f"{args.db} holds no graph: load one first (see this script's docstring)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
     asyncio.run(main_async(args))
 
 
