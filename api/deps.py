@@ -48,10 +48,6 @@ class StoreAccess:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
-    def embedded(self) -> bool:
-        return isinstance(self.store, LadybugStore)
-
-    @property
     def root(self) -> Path | None:
         return self.store.root if isinstance(self.store, LadybugStore) else None
 
