@@ -134,7 +134,7 @@ def test_read_queries_run_with_a_row_cap(api: Api) -> None:
     [
         "UNWIND range(1, 100000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*)",
         "UNWIND range(1, 40000) AS x UNWIND range(1, 40000) AS y WITH x, y WHERE (x * y) % 7 = 3 RETURN count(*)",
-        "MATCH (a), (b), (c), (d), (e) WHERE a.id < b.id AND c.id <> d.id AND e.id > a.id RETURN count(*)",
+        "MATCH (a), (b), (c), (d), (e), (f) WHERE a.id < b.id AND c.id <> d.id AND e.id > f.id RETURN count(*)",
     ],
     ids=["unwind-100M", "unwind-cross", "cartesian-5"],
 )
