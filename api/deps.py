@@ -12,6 +12,7 @@ Neo4j: one store for the app; the driver is thread-safe and every call opens its
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -46,13 +47,25 @@ class StoreAccess:
     store: Store
     _generations: dict[str, _Pinned] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _current: tuple[tuple[int, int, int], str | None] | None = None
 
     @property
     def root(self) -> Path | None:
         return self.store.root if isinstance(self.store, LadybugStore) else None
 
     def current_generation(self) -> str | None:
-        return self.store.generation
+        """The generation CURRENT names (re-read only when the file was replaced: one stat() a call)."""
+        if not isinstance(self.store, LadybugStore):
+            return self.store.generation
+        try:
+            info = os.stat(self.store.root / "CURRENT")
+        except FileNotFoundError:
+            return None
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        seen = self._current
+        if seen is None or seen[0] != stamp:
+            seen = self._current = (stamp, self.store.generation)
+        return seen[1]
 
     @contextmanager
     def use(self) -> Iterator[Store]:
@@ -60,7 +73,7 @@ class StoreAccess:
             yield self.store
             return
         with self._lock:
-            name = self.store.generation  # reads CURRENT: cheap, and always the latest complete load
+            name = self.current_generation()  # always the latest complete load
             if name is None:
                 raise EmptyGraph(f"no graph in {self.store.root}: load a bundle first (supplygraph load BUNDLE)")
             entry = self._generations.get(name)

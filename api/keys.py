@@ -8,8 +8,10 @@ slow hash is needed against guessing); lookups are by hash, and revoked keys sta
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -63,8 +65,16 @@ def digest(key: str) -> str:
 
 
 class KeyRing:
+    """The key file. Lookups are cached until the file changes (a create or revoke rewrites it), so a
+    revoked key stops working with the next request while most requests cost one stat() call."""
+
+    MAX_CACHED = 10_000
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._cached: dict[str, Principal] = {}
+        self._stamp: tuple[int, int, int] | None = None
+        self._cache_lock = threading.Lock()
 
     @contextmanager
     def _db(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -132,14 +142,30 @@ class KeyRing:
         """The principal of a valid, unrevoked key; None for anything else."""
         if not key.startswith(PREFIX) or len(key) > 200:
             return None
+        hashed = digest(key)
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        with self._cache_lock:
+            if stamp != self._stamp:
+                self._cached.clear()
+                self._stamp = stamp
+            found = self._cached.get(hashed)
+        if found is not None:
+            return found
         try:
             with self._db() as conn:
                 row = conn.execute(
-                    "SELECT id, role, affiliate_id, name FROM api_keys WHERE hash = ? AND revoked IS NULL",
-                    (digest(key),),
+                    "SELECT id, role, affiliate_id, name FROM api_keys WHERE hash = ? AND revoked IS NULL", (hashed,)
                 ).fetchone()
         except FileNotFoundError:
             return None
         if row is None:
-            return None
-        return Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
+            return None  # unknown keys are not cached: anyone may send any number of them
+        found = Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
+        with self._cache_lock:
+            if self._stamp == stamp and len(self._cached) < self.MAX_CACHED:
+                self._cached[hashed] = found
+        return found

@@ -64,6 +64,13 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc), to tell the server's own cost
+    per request apart from what a shared machine and the client cost."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cli(*args: str, env: dict[str, str]) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
@@ -128,13 +135,15 @@ async def client_loop(
             run.samples.append(Sample(time.perf_counter() - started, status, cache, size))
 
 
-def report(title: str, run: Run, seconds: float, clients: int) -> None:
+def report(title: str, run: Run, seconds: float, clients: int, server_cpu: float) -> None:
     ok = [s for s in run.samples if s.status == 200]
     print(
         f"{title}: {len(run.samples):,} requests in {seconds:.1f} s with {clients} clients "
         f"→ {len(run.samples) / seconds:,.1f} requests/s; errors: {len(run.samples) - len(ok)}"
         + (f" (first: {run.failures[0]})" if run.failures else "")
     )
+    if run.samples:
+        print(f"  server CPU: {server_cpu:.1f} s, {server_cpu / len(run.samples) * 1000:.2f} ms per request")
     groups = (("all", ok), ("miss", [s for s in ok if s.cache == "miss"]), ("hit", [s for s in ok if s.cache == "hit"]))
     for name, group in groups:
         ms = [s.seconds * 1000 for s in group]
@@ -189,6 +198,7 @@ async def main_async(args: argparse.Namespace) -> None:
             queues = [shared if args.role == "investigator" else list(headers_for(i)[1]) for i in range(args.clients)]
             first = Run()
             started = time.monotonic()
+            cpu_before = cpu_seconds(server.pid)
             await asyncio.gather(
                 *(
                     client_loop(
@@ -203,10 +213,17 @@ async def main_async(args: argparse.Namespace) -> None:
                     for i in range(args.clients)
                 )
             )
-            report("first pass (each affiliate once)", first, time.monotonic() - started, args.clients)
+            report(
+                "first pass (each affiliate once)",
+                first,
+                time.monotonic() - started,
+                args.clients,
+                cpu_seconds(server.pid) - cpu_before,
+            )
         run = Run()
         budget = [args.max_requests]
         started = time.monotonic()
+        cpu_before = cpu_seconds(server.pid)
         tasks = []
         for i in range(args.clients):
             headers, choices = headers_for(i)
@@ -217,7 +234,13 @@ async def main_async(args: argparse.Namespace) -> None:
                 )
             )
         await asyncio.gather(*tasks)
-        report(f"{args.seconds:.0f} s run (random affiliates)", run, time.monotonic() - started, args.clients)
+        report(
+            f"{args.seconds:.0f} s run (random affiliates)",
+            run,
+            time.monotonic() - started,
+            args.clients,
+            cpu_seconds(server.pid) - cpu_before,
+        )
         sizes = [s.size for s in run.samples if s.status == 200]
         if sizes:
             print(f"answer size (JSON, sent gzip-compressed): median {statistics.median(sizes) / 1024:,.0f} KiB")
