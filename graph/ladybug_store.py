@@ -34,15 +34,6 @@ from graph.records import GraphTables, RelPart
 from graph.schema import SCHEMA
 from graph.store import LoadedBundle, Progress, Row, ident
 
-KUZU_TYPES = {
-    "string": "STRING",
-    "date": "DATE",
-    "float": "DOUBLE",
-    "int": "INT64",
-    "list": "STRING[]",
-    "enum_list": "STRING[]",
-}
-
 
 def kuzu_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_list(arrow_type):

@@ -44,15 +44,6 @@ class GraphTables:
     def rel_count(self) -> int:
         return sum(p.table.num_rows for p in self.rels)
 
-    def extras(self, label_or_type: str) -> list[str]:
-        """Property columns that come from extra input columns, not from the schema."""
-        if label_or_type in self.nodes:
-            known = {"id", "origins", *(p.name for p in SCHEMA.nodes[label_or_type].properties)}
-            return [c for c in self.nodes[label_or_type].column_names if c not in known]
-        known = {"from", "to", *SCHEMA.rel_types[label_or_type].properties}
-        cols = [c for p in self.rels if p.type == label_or_type for c in p.table.column_names if c not in known]
-        return list(dict.fromkeys(cols))
-
 
 def _with_origin(table: pa.Table, bundle: str, file: str) -> pl.DataFrame:
     frame = pl.from_arrow(table)
@@ -77,7 +68,7 @@ def _merge_nodes(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _arrow_type(prop: Property) -> pa.DataType:
+def arrow_type(prop: Property) -> pa.DataType:
     if prop.is_list:
         return STRING_LIST
     return {"date": pa.date32(), "float": pa.float64(), "int": pa.int64()}.get(prop.type, pa.string())
@@ -85,7 +76,7 @@ def _arrow_type(prop: Property) -> pa.DataType:
 
 def _node_table(spec: NodeType, frame: pl.DataFrame | None) -> pa.Table:
     """Columns in a fixed order: id, schema properties, extras (sorted), origins."""
-    fields = [pa.field("id", pa.string())] + [pa.field(p.name, _arrow_type(p)) for p in spec.properties]
+    fields = [pa.field("id", pa.string())] + [pa.field(p.name, arrow_type(p)) for p in spec.properties]
     if frame is None:
         return pa.table({f.name: pa.array([], f.type) for f in [*fields, pa.field("origins", STRING_LIST)]})
     table = frame.to_arrow()
@@ -231,9 +222,9 @@ def _link_rels(links: dict[str, pl.DataFrame | None]) -> list[RelPart]:
             columns["source_ids"] = table.column("source_ids").cast(STRING_LIST)
         for prop in spec.properties:
             columns[prop.name] = (
-                table.column(prop.name).cast(_arrow_type(prop))
+                table.column(prop.name).cast(arrow_type(prop))
                 if prop.name in table.column_names
-                else pa.nulls(n, _arrow_type(prop))
+                else pa.nulls(n, arrow_type(prop))
             )
         known = {
             "from_id",

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.errors import BundleError, Problem
+from graph.records import arrow_type
 from graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
 from loaders.columns import convert, out_of_range
 from loaders.csvfile import CsvTable, property_name, read_csv
@@ -151,7 +152,7 @@ class _FileChecker:
         for prop in props:
             values = self.column(prop)
             if values is None:
-                values = pa.nulls(n, pa.list_(pa.string()) if prop.is_list else _arrow_type(prop))
+                values = pa.nulls(n, arrow_type(prop))
             out[prop.name] = values
         return out
 
@@ -217,7 +218,3 @@ class _FileChecker:
         self.report(
             mask, end, pc.binary_join_element_wise(starts, dates, " > "), lambda v: f"{start} after {end} ({v})"
         )
-
-
-def _arrow_type(prop: Property) -> pa.DataType:
-    return {"date": pa.date32(), "float": pa.float64(), "int": pa.int64()}.get(prop.type, pa.string())
