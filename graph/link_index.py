@@ -64,6 +64,85 @@ class LinkTable:
         return list(zip(*(c.to_pylist() for c in columns), strict=True))
 
 
+class SupplyWalk:
+    """Supply links over one code space of factory ids, walked a whole tier at a time with numpy.
+
+    Codes are the ranks of the ids in sorted order, so comparing codes compares ids.
+    """
+
+    def __init__(self, table: pa.Table) -> None:
+        buyers = table.column("buyer").combine_chunks()
+        suppliers = table.column("supplier").combine_chunks()
+        ids = pc.unique(pa.concat_arrays([buyers.cast(pa.string()), suppliers.cast(pa.string())]))
+        ids = ids.take(pc.sort_indices(ids))
+        self.ids: list[str] = ids.to_pylist()
+        self.code = {k: i for i, k in enumerate(self.ids)}
+        buyer_codes = np.asarray(pc.index_in(buyers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.supplier = np.asarray(
+            pc.index_in(suppliers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64
+        )
+        self.order = np.argsort(buyer_codes, kind="stable")
+        self.offsets = np.concatenate([[0], np.cumsum(np.bincount(buyer_codes, minlength=len(self.ids)))])
+        self.sources = table.column("sources").combine_chunks()
+        self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
+        self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
+
+    def tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[tuple[str, str, list[Any]]]]:
+        """Tiers 2..depth from the tier-1 factories `start` (in route order).
+
+        Each tier lists (supplier, buyer, sources of every link from that buyer) in the order of
+        the new routes: a supplier's buyer is the first of its buyers in the previous tier's order,
+        and suppliers of one buyer follow in id order. Factories already reached are skipped.
+        """
+        day = (as_of - EPOCH).days
+        visited = np.zeros(len(self.ids), dtype=bool)
+        ranked = [(rank, self.code[f]) for rank, f in enumerate(start) if f in self.code]
+        frontier = np.array([c for _, c in ranked], dtype=np.int64)  # codes, in route order
+        visited[frontier] = True
+        out: list[list[tuple[str, str, list[Any]]]] = []
+        for _tier in range(2, depth + 1):
+            if not len(frontier):
+                break
+            starts, lengths = self.offsets[frontier], self.offsets[frontier + 1] - self.offsets[frontier]
+            total = int(lengths.sum())
+            if not total:
+                break
+            rank = np.repeat(np.arange(len(frontier)), lengths)
+            edges = self.order[np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)]
+            supplier = self.supplier[edges]
+            keep = (self.valid_from[edges] <= day) & (self.valid_to[edges] >= day) & ~visited[supplier]
+            edges, rank, supplier = edges[keep], rank[keep], supplier[keep]
+            if not len(edges):
+                break
+            by = np.lexsort((edges, rank, supplier))  # per supplier, its best buyer's links first
+            edges, rank, supplier = edges[by], rank[by], supplier[by]
+            first = np.concatenate([[True], supplier[1:] != supplier[:-1]])
+            group = np.cumsum(first) - 1
+            kept = rank == rank[first][group]  # all parallel links from the best buyer
+            edges, rank, supplier, group = edges[kept], rank[kept], supplier[kept], group[kept]
+            heads = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+            new_order = np.lexsort((supplier[heads], rank[heads]))  # by buyer's route, then id
+            sources = self.sources.take(pa.array(edges)).to_pylist()
+            starts_of = heads[new_order]
+            ends_of = np.append(heads, len(edges))[new_order + 1]
+            ids = self.ids
+            out.append(
+                [
+                    (ids[s], ids[b], sources[lo:hi])
+                    for s, b, lo, hi in zip(
+                        supplier[starts_of].tolist(),
+                        frontier[rank[starts_of]].tolist(),
+                        starts_of.tolist(),
+                        ends_of.tolist(),
+                        strict=True,
+                    )
+                ]
+            )
+            frontier = supplier[starts_of]
+            visited[frontier] = True
+        return out
+
+
 class LinkIndex:
     """Everything the exposure walk reads in bulk, for one immutable generation."""
 
@@ -77,6 +156,7 @@ class LinkIndex:
         findings: pa.Table,
     ) -> None:
         self.suppliers = LinkTable(supply, "buyer", "supplier")
+        self.supply_walk = SupplyWalk(supply)
         self.placements = LinkTable(placements, "factory", "agency")
         self.subagents = LinkTable(agency_links, "agency", "subagent")
         self.factories = {row["id"]: row for row in factories.to_pylist()}

@@ -21,25 +21,29 @@ from graph.store import Row, Store
 from queries.steps import CypherSteps, steps_for
 
 MAX_AGENCY_HOPS = 3
+NO_DETAILS: dict[str, Any] = {}
 
 
 class Route:
     """A path from the affiliate to a node, the sources backing its links, and its first contract."""
 
-    __slots__ = ("contracts", "key", "path", "sources")
+    __slots__ = ("contracts", "path", "sources")
 
     def __init__(self, path: tuple[str, ...], sources: tuple[str, ...] = (), contracts: tuple[str, ...] = ()) -> None:
         self.path = path
         self.sources = sources
         self.contracts = contracts
-        self.key = (len(path), path)  # shortest first, then id order: deterministic ties
+
+    @property
+    def key(self) -> tuple[int, tuple[str, ...]]:
+        return (len(self.path), self.path)  # shortest first, then id order: deterministic ties
 
     def extend(self, node: str, sources: str | Iterable[str] | None) -> Route:
-        merged = list(self.sources)
-        for s in source_list(sources):
-            if s not in merged:
-                merged.append(s)
-        return Route((*self.path, node), tuple(merged), self.contracts)
+        known = self.sources
+        new = [s for s in source_list(sources) if s not in known] if sources else ()
+        if new:
+            known = known + tuple(dict.fromkeys(new))
+        return Route((*self.path, node), known, self.contracts)
 
 
 def source_list(value: str | Iterable[str] | None) -> list[str]:
@@ -131,43 +135,28 @@ def exposure_for_affiliate(
     ]
 
     # Tiers 2..depth: walk supply links from buyer to supplier, breadth first.
-    frontier = sorted(factories, key=lambda f: factories[f].key)
-    for tier in range(2, depth + 1):
-        if not frontier:
-            break
-        rank = {buyer: i for i, buyer in enumerate(frontier)}  # the frontier is sorted by route
-        best: dict[str, tuple[int, str, list[Any]]] = {}  # supplier -> (rank, buyer, sources of its links)
-        for buyer, supplier, sources in steps.suppliers(frontier, as_of):
-            if supplier in tiers:
-                continue
-            current = best.get(supplier)
-            if current is None or rank[buyer] < current[0]:
-                best[supplier] = (rank[buyer], buyer, [sources])
-            elif rank[buyer] == current[0]:
-                current[2].append(sources)  # parallel links between the same pair: all their sources
-        for supplier, (_rank, buyer, raw) in best.items():
-            sources = [s for value in raw for s in source_list(value)]
-            factories[supplier], tiers[supplier] = factories[buyer].extend(supplier, sources), tier
-        frontier = sorted(best, key=lambda f: factories[f].key)
+    tier_one = sorted(factories, key=lambda f: factories[f].key)
+    for tier, reached in enumerate(steps.supplier_tiers(tier_one, depth, as_of), start=2):
+        for supplier, buyer, raw in reached:
+            sources = raw[0] if len(raw) == 1 else [s for value in raw for s in source_list(value)]
+            factories[supplier] = factories[buyer].extend(supplier, sources)
+            tiers[supplier] = tier
 
     details = steps.factories(sorted(factories))
     agencies = _agencies(steps, factories, as_of)
     agency_details = steps.agencies(sorted(agencies))
 
     # Companies: operators of exposed factories and brands of bought products.
-    companies: dict[str, Route] = {}
+    via: dict[str, Route] = {}  # company -> the best route to a node it operates or brands
     for fid, route in factories.items():
-        operator = details.get(fid, {}).get("operator")
-        if operator:
-            candidate = route.extend(operator, None)
-            if _better(companies.get(operator), candidate):
-                companies[operator] = candidate
+        operator = details.get(fid, NO_DETAILS).get("operator")
+        if operator and _better(via.get(operator), route):
+            via[operator] = route
     for pid, route in products.items():
         brand = info[pid]["brand"]
-        if brand:
-            candidate = route.extend(brand, None)
-            if _better(companies.get(brand), candidate):
-                companies[brand] = candidate
+        if brand and _better(via.get(brand), route):
+            via[brand] = route
+    companies = {company: route.extend(company, None) for company, route in via.items()}
 
     findings = _findings(steps, as_of, {"factory": factories, "agency": agencies, "company": companies})
     used: set[str] = set()
@@ -182,8 +171,8 @@ def exposure_for_affiliate(
         factories=[
             {
                 "id": fid,
-                "name": details.get(fid, {}).get("name"),
-                "country": details.get(fid, {}).get("country"),
+                "name": (known := details.get(fid, NO_DETAILS)).get("name"),
+                "country": known.get("country"),
                 "tier": tiers[fid],
                 "path": list(route.path),
                 "sources": list(route.sources),

@@ -16,6 +16,7 @@ from graph.store import Row, Store
 from queries import cypher
 
 Link = tuple[str, str, "str | Sequence[str] | None"]  # (from id, to id, source ids)
+Reached = tuple[str, str, list[Any]]  # (supplier, buyer, source ids of each link between them)
 
 
 class CypherSteps:
@@ -38,6 +39,35 @@ class CypherSteps:
     def suppliers(self, buyers: Sequence[str], as_of: date) -> list[Link]:
         rows = self.store.run(cypher.SUPPLIERS_OF_FACTORIES, {"factory_ids": list(buyers), "as_of": as_of})
         return [(r["buyer"], r["supplier"], r["sources"]) for r in rows]
+
+    def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
+        """Tiers 2..depth walked buyer -> supplier from the tier-1 factories `start` (in route order).
+
+        Each tier lists (supplier, buyer, [sources of each link from that buyer]) in route order:
+        a supplier hangs off the first of its buyers in the previous tier's order (routes are
+        ordered shortest first, then by path, so a child's order is its parent's, then its id).
+        """
+        seen = set(start)
+        frontier = list(start)
+        tiers: list[list[Reached]] = []
+        for _tier in range(2, depth + 1):
+            if not frontier:
+                break
+            rank = {buyer: i for i, buyer in enumerate(frontier)}
+            best: dict[str, tuple[int, str, list[Any]]] = {}  # supplier -> (rank, buyer, link sources)
+            for buyer, supplier, sources in self.suppliers(frontier, as_of):
+                if supplier in seen:
+                    continue
+                current = best.get(supplier)
+                if current is None or rank[buyer] < current[0]:
+                    best[supplier] = (rank[buyer], buyer, [sources])
+                elif rank[buyer] == current[0]:
+                    current[2].append(sources)  # parallel links between the same pair: all their sources
+            ordered = sorted(best, key=lambda f: (best[f][0], f))
+            tiers.append([(f, best[f][1], best[f][2]) for f in ordered])
+            seen.update(ordered)
+            frontier = ordered
+        return tiers
 
     def factories(self, ids: Sequence[str]) -> dict[str, Row]:
         if not ids:
@@ -78,6 +108,9 @@ class IndexedSteps(CypherSteps):
 
     def suppliers(self, buyers: Sequence[str], as_of: date) -> list[Link]:
         return self.index.suppliers.active(buyers, as_of)
+
+    def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
+        return self.index.supply_walk.tiers(start, depth, as_of)
 
     def factories(self, ids: Sequence[str]) -> dict[str, Row]:
         known = self.index.factories
