@@ -1,8 +1,8 @@
 """The /ui pages in real headless Chromium (Debian's `chromium`, driven by Playwright), over the demo graph.
 
-The app runs with uvicorn on a free loopback port over the embedded store. Every request the pages make
-is recorded, and none may leave 127.0.0.1. Screenshots go to test-output/ (git-ignored). Without
-Chromium these tests are skipped on a laptop and fail in CI (CI=true).
+The app runs with uvicorn on a free loopback port, over each store. Every request the pages make is
+recorded, and none may leave 127.0.0.1. Screenshots go to test-output/ (git-ignored; over Neo4j with a
+neo4j- prefix). Without Chromium these tests are skipped on a laptop and fail in CI (CI=true).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import pytest
 
 from api.app import create_app
 from api.keys import KeyRing
-from graph.ladybug_store import LadybugStore
 from graph.loading import load_bundles
 from graph.settings import Settings
 from tests.conftest import DEMO
+from tests.test_api_access import open_test_store
 
 CHROMIUM = os.environ.get("SUPPLYGRAPH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,6 +62,7 @@ def free_port() -> int:
 class Served:
     base: str
     keys: dict[str, str]
+    store: str
     requests: list[str] = field(default_factory=list)
 
 
@@ -80,11 +81,11 @@ def serve(app: Any) -> tuple[Any, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+@pytest.fixture(scope="module", params=["ladybug", "neo4j"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     _require_browser()
-    folder = tmp_path_factory.mktemp("ui-browser")
-    store = LadybugStore(folder / "db")
+    folder = tmp_path_factory.mktemp(f"ui-browser-{request.param}")
+    store = open_test_store(request.param, folder)
     load_bundles(store, [DEMO])
     keyring = KeyRing(folder / "keys.sqlite")
     keys = {"investigator": keyring.create("investigator", name="Investigator")[0]}
@@ -92,7 +93,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         keys[affiliate] = keyring.create("affiliate", affiliate, affiliate)[0]
     server, thread, base = serve(create_app(Settings(db=folder / "db"), store, keyring=keyring))
     try:
-        yield Served(base, keys)
+        yield Served(base, keys, request.param)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -147,9 +148,9 @@ def click_node(page: Any, node_id: str) -> None:
     page.mouse.click(point["x"], point["y"])
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, served: Served, name: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / name))
+    page.screenshot(path=str(OUTPUT / (name if served.store == "ladybug" else f"{served.store}-{name}")))
 
 
 def test_login_search_entity_and_expand(page: Any, served: Served) -> None:
@@ -162,7 +163,7 @@ def test_login_search_entity_and_expand(page: Any, served: Served) -> None:
     page.wait_for_selector(".result-group[data-type='factory']")
     assert int(page.inner_text("#result-count").split()[0]) >= 3
     assert "CN" in page.inner_text(".result-group[data-type='factory']")
-    shot(page, "ui-search.png")
+    shot(page, served, "ui-search.png")
 
     page.click("a.entity-link:text('FA-SH2')")
     page.wait_for_selector("#entity-title")
@@ -179,22 +180,35 @@ def test_login_search_entity_and_expand(page: Any, served: Served) -> None:
     page.wait_for_selector("#network[data-expanded='2']:not([data-busy])")
     assert int(page.evaluate("window.sg.nodes.length")) > after
     page.wait_for_timeout(300)
-    shot(page, "ui-entity.png")
+    shot(page, served, "ui-entity.png")
 
 
-def test_exposure_view_date_and_exports(page: Any, served: Served, tmp_path: Path) -> None:
+def test_exposure_view_date_and_exports(
+    page: Any, served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.ui import routes
+
+    monkeypatch.setattr(routes, "ANSWER_PAGE", 4)  # the served app runs in this process
     login(page, served, "investigator")
     page.goto(f"{served.base}/ui/exposure/affiliate/AF-DBH?as_of={AS_OF}")
     now = drawn_nodes(page)
+    assert page.locator("#answers li.answer").count() == 4
+    page.click("#more-answers")  # the rest of the side list
+    page.wait_for_selector("#more-answers", state="detached")
     answers = page.locator("#answers li.answer").count()
-    assert now > 5 and answers > 3
+    assert now > 5 and answers > 4
     levels = page.evaluate("Object.fromEntries(window.sg.nodes.get().map(n => [n.id, n.level]))")
     assert levels["Affiliate:AF-DBH"] == 0
+    # Drawn where the server placed them: x by level, and no physics moved them.
+    xs = page.evaluate("Object.fromEntries(Object.entries(window.sg.network.getPositions()).map(([k, p]) => [k, p.x]))")
+    assert all((xs[a] < xs[b]) == (levels[a] < levels[b]) for a in xs for b in xs)
     assert "Sources:" in page.inner_text("#answers")
+    page.locator("#answers li.answer").last.click()  # one of those added later
+    assert page.evaluate("window.sg.network.getSelectedNodes().length") > 1
     page.locator("#answers li.answer").first.click()
     assert page.evaluate("window.sg.network.getSelectedNodes().length") > 1
     page.wait_for_timeout(200)
-    shot(page, "ui-exposure.png")
+    shot(page, served, "ui-exposure.png")
 
     page.fill("#as_of", "2021-01-01")
     page.click("#as-of-form button")
@@ -202,7 +216,7 @@ def test_exposure_view_date_and_exports(page: Any, served: Served, tmp_path: Pat
     then = drawn_nodes(page)
     assert then != now
     assert page.input_value("#as_of") == "2021-01-01"
-    shot(page, "ui-exposure-2021.png")
+    shot(page, served, "ui-exposure-2021.png")
 
     page.goto(f"{served.base}/ui/exposure/affiliate/AF-DBH?as_of={AS_OF}")
     drawn_nodes(page)
@@ -218,7 +232,7 @@ def test_exposure_view_date_and_exports(page: Any, served: Served, tmp_path: Pat
     offline.value.save_as(standalone)
     page.goto(standalone.as_uri())
     assert drawn_nodes(page) == now
-    shot(page, "ui-offline.png")
+    shot(page, served, "ui-offline.png")
 
 
 def test_affiliate_key_cannot_open_another_affiliates_view(page: Any, served: Served) -> None:

@@ -5,18 +5,22 @@ The browser itself is driven in tests/test_ui_browser.py.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.keys import KeyRing
+from api.ui.views import MUTED, SEVERITY_COLOURS
 from graph.loading import load_bundles
 from graph.settings import Settings
 from tests.conftest import DEMO
@@ -26,9 +30,47 @@ AS_OF = "2026-06-01"
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
 
 
+def graph_data(html: str) -> dict[str, Any]:
+    found = re.search(r'id="graph-data">(.*?)</script>', html, re.S)
+    assert found is not None
+    return json.loads(found.group(1))  # type: ignore[no-any-return]
+
+
+def demo_findings() -> dict[str, dict[str, str]]:
+    """The demo bundle's findings file, read directly (the oracle for colours and muting)."""
+    with (DEMO / "findings.csv").open(newline="") as f:
+        return {row["finding_id"]: row for row in csv.DictReader(f)}
+
+
+def open_on(row: dict[str, str], day: date) -> bool:
+    if row["reported_on"] and date.fromisoformat(row["reported_on"]) > day:
+        return False
+    if row["closed_on"]:
+        return date.fromisoformat(row["closed_on"]) > day
+    return row["status"] != "remediated"
+
+
+def check_finding_colours(nodes: list[dict[str, Any]], day: date) -> int:
+    """Each drawn finding: muted grey when not open on `day`, else the colour of its severity in the CSV."""
+    expected = demo_findings()
+    seen = 0
+    for node in nodes:
+        if node.get("sg_type") != "finding":
+            continue
+        row = expected[node["id"].split(":", 1)[1]]
+        colour = node["color"]
+        if open_on(row, day):
+            assert colour == SEVERITY_COLOURS[row["severity"]] and not node["sg_muted"], node
+        else:
+            assert colour["background"] == MUTED and node["sg_muted"], node
+        assert node["sg_severity"] == row["severity"]
+        seen += 1
+    return seen
+
+
 @dataclass
 class Ui:
-    app: object
+    app: Any
     keys: dict[str, str]
 
     def client(self, who: str | None = None) -> TestClient:
@@ -92,9 +134,27 @@ def test_entity_page_has_properties_sources_findings_and_a_network(ui: Ui) -> No
     page = ui.client("investigator").get("/ui/entity/factory/FA-SH2", params={"depth": 2})
     assert page.status_code == 200
     assert "FI-101" in page.text and "SRC-03" in page.text and "14500" in page.text
-    data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text, re.S).group(1))
+    data = graph_data(page.text)
     assert {"Factory:FA-SH2", "Finding:FI-101"} <= {n["id"] for n in data["nodes"]}
     assert not EXTERNAL.search(page.text)
+    # The side list: FI-101 open; FI-102 (remediated in 2023) listed apart, muted.
+    open_list = page.text.split('id="findings"')[1].split("</ul>")[0]
+    closed_list = page.text.split('id="closed-findings" class="muted"')[1].split("</ul>")[0]
+    assert "FI-101" in open_list and "FI-102" not in open_list and "FI-102" in closed_list
+
+
+def test_entity_networks_colour_findings_by_severity_and_mute_closed_ones(ui: Ui) -> None:
+    client = ui.client("investigator")
+    today = date.today()
+    seen = 0
+    for type_, id_ in (("factory", "FA-SH2"), ("agency", "AG-TH1"), ("factory", "FA-JED"), ("finding", "FI-102")):
+        page = client.get(f"/ui/entity/{type_}/{id_}", params={"depth": 2})
+        assert page.status_code == 200
+        seen += check_finding_colours(graph_data(page.text)["nodes"], today)
+    assert seen >= 8
+    expanded = client.get("/ui/api/neighbours/agency/AG-TH1").json()  # what a click adds is coloured alike
+    assert check_finding_colours(expanded["nodes"], today) == 2  # FI-201 and FI-202, both remediated
+    assert all(n["sg_muted"] for n in expanded["nodes"] if n["sg_type"] == "finding")
 
 
 def test_neighbour_pages_cap_and_continue(ui: Ui) -> None:
@@ -110,22 +170,51 @@ def test_neighbour_pages_cap_and_continue(ui: Ui) -> None:
 def test_exposure_view_levels_and_colours(ui: Ui) -> None:
     page = ui.client("investigator").get("/ui/exposure/affiliate/AF-LIN", params={"as_of": AS_OF})
     assert page.status_code == 200
-    data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text, re.S).group(1))
+    data = graph_data(page.text)
     nodes = {n["id"]: n for n in data["nodes"]}
     assert nodes["Affiliate:AF-LIN"]["level"] == 0
-    assert nodes["Factory:FA-TWP1"]["level"] < nodes["Factory:FA-TWP2"]["level"] < nodes["Agency:AG-TH1"]["level"]
+    levels = [nodes[k]["level"] for k in ("Contract:CT-LIN-01", "Product:PR-OPC450", "Factory:FA-TWP1",
+                                          "Factory:FA-TWP2", "Agency:AG-TH1")]
+    assert levels == sorted(set(levels))  # contract, product, assembly factory, tier 2, agency
     assert nodes["Agency:AG-MM1"]["sg_type"] == "subagent"
     assert all(n["level"] > nodes["Agency:AG-MM2"]["level"] for n in data["nodes"] if n["sg_type"] == "finding")
-    assert data["options"]["layout"]["hierarchical"]["enabled"] and not data["options"]["physics"]["enabled"]
+    assert check_finding_colours(data["nodes"], date.fromisoformat(AS_OF)) >= 3
+    # Laid out by the server: x by level, one node per place, and no layout or physics left to the browser.
+    assert not data["options"]["physics"]["enabled"] and not data["options"]["layout"]["hierarchical"]["enabled"]
+    x_of_level = {n["level"]: n["x"] for n in data["nodes"]}
+    assert all(n["x"] == x_of_level[n["level"]] for n in data["nodes"])
+    assert sorted(x_of_level.values()) == [x_of_level[level] for level in sorted(x_of_level)]
+    assert len({(n["x"], n["y"]) for n in data["nodes"]}) == len(data["nodes"])
     assert "SRC-07" in page.text  # sources in the side list
 
 
 def test_remediated_findings_are_muted(ui: Ui) -> None:
     page = ui.client("investigator").get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF})
-    data = json.loads(re.search(r'id="graph-data">(.*?)</script>', page.text, re.S).group(1))
+    data = graph_data(page.text)
     nodes = {n["id"]: n for n in data["nodes"]}
     assert nodes["Finding:FI-102"]["sg_muted"] is True  # remediated in 2023
     assert nodes["Finding:FI-101"]["sg_muted"] is False
+    assert check_finding_colours(data["nodes"], date.fromisoformat(AS_OF)) == 2
+
+
+def test_the_side_list_comes_a_page_at_a_time(ui: Ui, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.ui import routes
+
+    client = ui.client("investigator")
+    every = client.get("/ui/exposure/affiliate/AF-DBH/export.json", params={"as_of": AS_OF}).json()["answers"]
+    assert len(every) > 7
+    monkeypatch.setattr(routes, "ANSWER_PAGE", 3)
+    page = client.get("/ui/exposure/affiliate/AF-DBH", params={"as_of": AS_OF}).text
+    listed = [every[0]["text"], every[1]["text"], every[2]["text"]]
+    assert [t for t in (a["text"] for a in every) if t in page] == listed  # the first page only
+    more = re.search(r'id="more-answers" data-next="([^"]+)"', page)
+    assert more is not None and f"({len(every) - 3} left)" in page
+    url = more.group(1).replace("&amp;", "&")
+    answer = client.get(url).json()  # 5 pages' worth at a time: the rest
+    assert [a["text"] for a in every if a["text"] in answer["html"]] == [a["text"] for a in every[3:]]
+    assert answer["next"] is None or answer["next"]["left"] == len(every) - 18
+    assert ui.client("AF-LIN").get(url).status_code == 404
+    assert ui.client().get(url).status_code == 401
 
 
 def test_affiliate_keys_see_only_their_own_views(ui: Ui) -> None:

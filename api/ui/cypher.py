@@ -13,6 +13,10 @@ SEARCH_NO_COUNTRY = (
     " RETURN n.id AS id, n.{display} AS name ORDER BY id LIMIT $limit"
 )
 
+# The display name of nodes of one label by id (fill: label, display). UNWIND then a match on the key
+# uses the primary key index on both stores; `n.id IN $ids` scanned the label (0.4 s for 1,600 factories).
+NODE_DISPLAY_BY_IDS = "UNWIND $ids AS wanted MATCH (n:{label} {id: wanted}) RETURN n.id AS id, n.{display} AS name"
+
 # Findings about a set of subjects, whatever their status (the view mutes those not open on the day).
 FINDINGS_ON = (
     "MATCH (fi:Finding) WHERE fi.subject_id IN $ids AND (fi.reported_on IS NULL OR fi.reported_on <= $as_of)"
@@ -22,11 +26,12 @@ FINDINGS_ON = (
 )
 
 FINDINGS_BY_ID = (
-    "MATCH (fi:Finding) WHERE fi.id IN $ids RETURN fi.id AS id, fi.category AS category,"
-    " fi.severity AS severity, fi.status AS status, fi.closed_on AS closed_on"
+    "UNWIND $ids AS wanted MATCH (fi:Finding {id: wanted}) RETURN fi.id AS id, fi.category AS category,"
+    " fi.severity AS severity, fi.status AS status, fi.reported_on AS reported_on, fi.closed_on AS closed_on"
 )
 
-OPEN_FINDINGS_OF = (
+# Every finding about one subject (the entity page lists the open ones, and the others muted).
+FINDINGS_OF = (
     "MATCH (fi:Finding) WHERE fi.subject_id = $id AND fi.subject_type = $subject_type"
     " RETURN fi.id AS id, fi.category AS category, fi.severity AS severity, fi.status AS status,"
     " fi.reported_on AS reported_on, fi.closed_on AS closed_on, fi.summary AS summary ORDER BY id"

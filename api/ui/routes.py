@@ -1,5 +1,8 @@
 """Pages under /ui: login, search, entity, exposure views and their exports; every asset from /ui/static.
 
+Exposure drawings are cached per graph generation (a generation never changes): the next request
+for the same view, day, depth and visibility, its answer pages and its exports skip the walk.
+
 The login page takes an API key and keeps it in a Secure, HttpOnly, SameSite=Strict cookie scoped to
 /ui; each request looks the key up in the same key ring as the API, so roles and revocation apply at
 once. Affiliate keys see their own affiliate only: any other affiliate's view, and every other entity
@@ -9,6 +12,8 @@ Pages send a Content-Security-Policy allowing nothing but this origin.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from contextlib import nullcontext
 from datetime import date
 from typing import Any
@@ -36,6 +41,7 @@ STATIC_FILES = {
     "ui.js": (views.STATIC / "ui.js", "text/javascript"),
     "ui.css": (views.STATIC / "ui.css", "text/css"),
 }
+ANSWER_PAGE = 100  # answers listed beside an exposure drawing at first; the rest come on request
 EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "html": "text/html"}
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -44,6 +50,52 @@ templates = Jinja2Templates(env=views.templates_env())
 
 class LoginNeeded(Exception):
     pass
+
+
+class DrawingCache:
+    """Exposure drawings of immutable generations, least recently used out first.
+
+    Bounded by an estimate of their size: their page JSON plus 1 kB an answer (the Python objects
+    take more than their JSON; the bound is the API's exposure_cache_mb).
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[Any, ...], tuple[views.Drawing, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> views.Drawing | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: tuple[Any, ...], drawing: views.Drawing) -> None:
+        size = len(drawing.script_data()) + 1024 * len(drawing.answers)
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._bytes += size - (old[1] if old is not None else 0)
+            self._items[key] = (drawing, size)
+            while self._bytes > self.max_bytes and self._items:
+                _key, (_drawing, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
+
+
+_cache_lock = threading.Lock()
+
+
+def _drawings(request: Request) -> DrawingCache:
+    state = request.app.state
+    with _cache_lock:
+        cache = getattr(state, "ui_drawings", None)
+        if cache is None:
+            cache = state.ui_drawings = DrawingCache(_state(request).settings.exposure_cache_mb * 2**20)
+    return cache  # type: ignore[no-any-return]
 
 
 def _state(request: Request) -> AppState:
@@ -194,7 +246,7 @@ def entity_page(request: Request, type_: str, id_: str, depth: str | None = None
         d = _int(depth, 1, "depth", 1, 3)
         detail, drawing = _entity(request, caller, type_, id_, d)
         return _page(request, "entity.html", caller, entity=detail, drawing=drawing, depth=d,
-                     exposure_kinds=views.EXPOSURE_KINDS)
+                     exposure_kinds=views.EXPOSURE_KINDS, **_legend())
 
     return _guard(request, work)
 
@@ -230,31 +282,80 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
 # ---------------------------------------------------------------- exposure views
 
 
-def _exposure(request: Request, caller: Principal, kind: str, id_: str, as_of: str | None, depth: str | None) -> Any:
+def _exposure(
+    request: Request, caller: Principal, kind: str, id_: str, as_of: str | None, depth: str | None
+) -> views.Drawing:
+    """The drawing of an exposure view, from the cache when this generation drew it already."""
     if kind not in views.EXPOSURE_KINDS:
         raise NotFound("no such view")
     if caller.role == Role.affiliate and kind == "affiliate" and id_ != caller.affiliate_id:
         raise NotFound("not visible")
-    own = caller.affiliate_id
-    visible = (lambda affiliate_id: affiliate_id == own) if caller.role == Role.affiliate else None
+    own = caller.affiliate_id if caller.role == Role.affiliate else None
+    visible = (lambda affiliate_id: affiliate_id == own) if own is not None else None
     day = _day(as_of)
     app_state = _state(request)
     d = _int(depth, 4, "depth", 1, app_state.settings.max_depth)
-    slots = getattr(app_state, "exposure_slots", None) or nullcontext()  # the walk is CPU-bound: bounded
-    with slots, app_state.access.use() as store:
-        return views.exposure_drawing(store, kind, id_, day, d, visible=visible)
+    cache = _drawings(request)
+    with app_state.access.use() as store:
+        generation = store.generation
+        key = (generation, kind, id_, day, d, own)  # an affiliate's key sees only its own paths
+        drawing = cache.get(key) if generation else None
+        if drawing is not None:
+            return drawing
+        slots = getattr(app_state, "exposure_slots", None) or nullcontext()  # the walk is CPU-bound: bounded
+        with slots:
+            drawing = views.exposure_drawing(store, kind, id_, day, d, visible=visible)
+    if generation:
+        cache.put(key, drawing)
+    return drawing
+
+
+def _query(as_of: str | None, depth: str | None, **more: Any) -> str:
+    return f"?as_of={as_of}" + (f"&depth={quote(depth)}" if depth else "") + "".join(
+        f"&{k}={v}" for k, v in more.items())
+
+
+def _more_answers(kind: str, id_: str, drawing: views.Drawing, depth: str | None, offset: int) -> dict[str, Any] | None:
+    left = len(drawing.answers) - offset
+    if left <= 0:
+        return None
+    url = f"/ui/exposure/{kind}/{quote(id_, safe='')}/answers" + _query(drawing.as_of, depth, offset=offset)
+    return {"url": url, "left": left}
 
 
 @router.get("/exposure/{kind}/{id_}")
 def exposure_page(request: Request, kind: str, id_: str, as_of: str | None = None, depth: str | None = None) -> Response:
     def work(caller: Principal) -> Response:
         drawing = _exposure(request, caller, kind, id_, as_of, depth)
-        query = f"?as_of={drawing.as_of}" + (f"&depth={quote(depth)}" if depth else "")
-        return _page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_, query=query,
-                     severities=list(SCHEMA.enums["severity"]), severity_colours=views.SEVERITY_COLOURS,
-                     styles=views.STYLE, type_names=views.TYPE_NAMES)
+        return _page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_,
+                     query=_query(drawing.as_of, depth), answers=drawing.answers[:ANSWER_PAGE],
+                     more_answers=_more_answers(kind, id_, drawing, depth, ANSWER_PAGE), **_legend())
 
     return _guard(request, work)
+
+
+@router.get("/exposure/{kind}/{id_}/answers")
+def exposure_answers(
+    request: Request, kind: str, id_: str, as_of: str | None = None, depth: str | None = None,
+    offset: str | None = None,
+) -> Response:
+    """The next answers of an exposure view's side list, as list items: {"html": ..., "next": {url, left} | null}."""
+
+    def work(caller: Principal) -> Response:
+        drawing = _exposure(request, caller, kind, id_, as_of, depth)
+        start = _int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
+        end = start + 5 * ANSWER_PAGE
+        html = templates.env.get_template("_answer_items.html").render(
+            answers=drawing.answers[start:end], severity_colours=views.SEVERITY_COLOURS)
+        return JSONResponse({"html": html, "next": _more_answers(kind, id_, drawing, depth, end)},
+                            headers={"Cache-Control": "no-store"})
+
+    return _guard(request, work, api=True)
+
+
+def _legend() -> dict[str, Any]:
+    return {"severities": list(SCHEMA.enums["severity"]), "severity_colours": views.SEVERITY_COLOURS,
+            "styles": views.STYLE, "type_names": views.TYPE_NAMES}
 
 
 @router.get("/exposure/{kind}/{id_}/export.{fmt}")

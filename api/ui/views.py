@@ -1,9 +1,12 @@
 """What the browser views draw: search results, an entity's neighbourhood, the network of exposure paths.
 
-Each view is a `Drawing`: nodes and edges with their type, tier level and style, built with pyvis
-(its Network holds the vis-network node and edge options), plus the answers in words. The pages
-draw it with vis-network served by the app (api/ui/routes.py); `standalone_html` inlines the same
-JS and CSS into one file that works offline; `to_graphml` / `to_json` export the drawn subgraph.
+Each view is a `Drawing`: the vis-network nodes and edges with their type (a vis-network group),
+tier level and style, plus the answers in words. The pages draw it with the vis-network that pyvis
+ships, served by the app (api/ui/routes.py); `standalone_html` inlines the same JS and CSS into one
+file that works offline; `to_graphml` / `to_json` export the drawn subgraph.
+
+Exposure views are laid out here, not in the browser: x by tier level, y by a tidy tree (O(n)), and
+vis-network draws them with no layout or physics of its own, so the first drawing is the stable one.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from typing import Any
 
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pyvis.network import Network
 
 from graph.errors import InvalidParameter, NotFound
 from graph.schema import SCHEMA
@@ -39,6 +41,8 @@ VIS_DIR = Path(str(files("pyvis"))) / "lib" / "vis-9.1.2"
 VIS_JS = VIS_DIR / "vis-network.min.js"
 VIS_CSS = VIS_DIR / "vis-network.css"
 
+LEVEL_GAP = 190  # px between tier levels of an exposure view
+ROW_GAP = 34  # px between rows (leaves of the layout tree)
 NEIGHBOUR_CAP = 8  # neighbours drawn per node before an "and N more" node
 ENTITY_NODE_BUDGET = 400  # nodes at most in an entity's first drawing (the rest expand on click)
 MAX_EXPOSURE_NODES = 20_000
@@ -84,64 +88,110 @@ class Drawing:
     options: dict[str, Any] = field(default_factory=dict)
     answers: list[dict[str, Any]] = field(default_factory=list)
     as_of: str | None = None
+    _script: str | None = field(default=None, repr=False)
 
     def data(self) -> dict[str, Any]:
         return {"title": self.title, "kind": self.kind, "nodes": self.nodes, "edges": self.edges,
                 "options": self.options}
 
-
-def _style(kind: str) -> dict[str, Any]:
-    return json.loads(json.dumps(STYLE[kind]))
+    def script_data(self) -> str:
+        """data() as JSON safe inside a <script> element (computed once: drawings are cached)."""
+        if self._script is None:
+            self._script = script_json(self.data())
+        return self._script
 
 
 class NetworkBuilder:
-    """Nodes and edges collected in a pyvis Network (keys 'Label:id'), deduplicated."""
+    """The vis-network nodes and edges of a drawing (keys 'Label:id'), deduplicated, O(1) a call.
+
+    Nodes carry their type as a vis-network group (the styles are the `groups` option) and only what
+    differs from it, which keeps the page small. pyvis's Network.add_edge looks both ends up in a list
+    of every node, which made a 6,500-node drawing take ~14 s to build: the JSON is built here instead,
+    and drawn by the vis-network pyvis ships (VIS_JS).
+    """
 
     def __init__(self) -> None:
-        self.net = Network(directed=True, cdn_resources="local")
-        self._edges: set[tuple[str, str]] = set()
+        self._nodes: dict[str, dict[str, Any]] = {}
+        self._edges: dict[tuple[str, str], dict[str, Any]] = {}
 
     def has(self, key: str) -> bool:
-        return key in self.net.node_map
+        return key in self._nodes
 
     def node(self, key: str, kind: str, label: str, title: str, **extra: Any) -> None:
-        if self.has(key):
-            old = self.net.node_map[key]
+        old = self._nodes.get(key)
+        if old is not None:
             if "level" in extra and extra["level"] < old.get("level", 1 << 30):
                 old["level"] = extra["level"]
             return
-        style = {**_style(kind), **extra}
-        shape = style.pop("shape")
-        color = style.pop("color")
-        self.net.add_node(key, label=label, shape=shape, color=color, title=title, **style)
+        self._nodes[key] = {"id": key, "label": label, "group": kind, "title": title, **extra}
 
     def edge(self, source: str, target: str, **extra: Any) -> None:
-        if (source, target) in self._edges or source == target:
+        if source == target or (source, target) in self._edges:
             return
-        self._edges.add((source, target))
-        self.net.add_edge(source, target, **extra)
+        self._edges[(source, target)] = {"from": source, "to": target, **extra}
 
     @property
     def nodes(self) -> list[dict[str, Any]]:
-        return self.net.nodes
+        return list(self._nodes.values())
 
     @property
     def edges(self) -> list[dict[str, Any]]:
-        return [{k: v for k, v in e.items() if v is not None} for e in self.net.edges]
+        return list(self._edges.values())
 
 
-def hierarchical_options() -> dict[str, Any]:
-    """Levels are tiers, left to right; physics off, so 2,000 nodes draw at once."""
+def tier_options() -> dict[str, Any]:
+    """Nodes come with their positions (tier_layout): no layout and no physics in the browser."""
     return {
-        "layout": {"hierarchical": {"enabled": True, "direction": "LR", "sortMethod": "directed",
-                                    "levelSeparation": 190, "nodeSpacing": 34, "treeSpacing": 60,
-                                    "blockShifting": True, "edgeMinimization": False, "parentCentralization": False}},
+        "layout": {"hierarchical": {"enabled": False}, "improvedLayout": False},
         "physics": {"enabled": False},
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "smooth": False,
                   "color": {"color": "#9aa5b1", "highlight": "#1f4e79"}, "width": 1},
         "nodes": {"font": {"size": 12, "face": "sans-serif"}},
+        "groups": STYLE,
         "interaction": {"hover": True, "hideEdgesOnDrag": True, "tooltipDelay": 150, "navigationButtons": False},
     }
+
+
+def tier_layout(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
+    """Sets x (the node's level, left to right) and y of each node, in O(nodes + edges).
+
+    The tree is each node's first incoming edge from a lower level; its leaves are one row apart in
+    depth-first order (children by level, then id) and each parent sits midway between its first and
+    last child, as in a dendrogram. Edges outside the tree are drawn all the same.
+    """
+    by_key = {n["id"]: n for n in nodes}
+    children: dict[str, list[str]] = {}
+    has_parent: set[str] = set()
+    for e in edges:
+        a, b = by_key.get(e["from"]), by_key.get(e["to"])
+        if a is None or b is None or b["id"] in has_parent or a.get("level", 0) >= b.get("level", 0):
+            continue
+        has_parent.add(b["id"])
+        children.setdefault(a["id"], []).append(b["id"])
+
+    def order(key: str) -> tuple[int, str]:
+        return by_key[key].get("level", 0), key
+
+    y: dict[str, float] = {}
+    row = 0
+    for root in sorted((k for k in by_key if k not in has_parent), key=order):
+        stack: list[tuple[str, bool]] = [(root, False)]
+        while stack:
+            key, placed_children = stack.pop()
+            kids = children.get(key)
+            if placed_children:
+                assert kids
+                y[key] = (y[kids[0]] + y[kids[-1]]) / 2
+            elif not kids:
+                y[key] = row * ROW_GAP
+                row += 1
+            else:
+                kids.sort(key=order)
+                stack.append((key, True))
+                stack.extend((k, False) for k in reversed(kids))
+    for key, node in by_key.items():
+        node["x"] = node.get("level", 0) * LEVEL_GAP
+        node["y"] = round(y[key])
 
 
 def network_options() -> dict[str, Any]:
@@ -153,6 +203,7 @@ def network_options() -> dict[str, Any]:
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "smooth": False,
                   "color": {"color": "#9aa5b1", "highlight": "#1f4e79"}},
         "nodes": {"font": {"size": 12, "face": "sans-serif"}},
+        "groups": STYLE,
         "interaction": {"hover": True, "tooltipDelay": 150},
     }
 
@@ -168,7 +219,7 @@ def _labels_of(store: Store, ids: Iterable[str], labels: Iterable[str]) -> dict[
         return found
     for label in labels:
         display = SCHEMA.nodes[label].display
-        for row in store.run(fill(q.NODE_DISPLAY, label=label, display=display), {"ids": wanted}):
+        for row in store.run(fill(ui_cypher.NODE_DISPLAY_BY_IDS, label=label, display=display), {"ids": wanted}):
             found.setdefault(row["id"], {})[label] = None if row["name"] is None else str(row["name"])
     return found
 
@@ -183,6 +234,9 @@ def _sources(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 def is_open(row: dict[str, Any], as_of: date) -> bool:
     """The rule of queries/cypher.py FINDING_OPEN (reported on or before the day is checked by the query)."""
+    reported = row.get("reported_on")
+    if isinstance(reported, date) and reported > as_of:
+        return False
     closed = row.get("closed_on")
     if closed is not None:
         return bool(closed > as_of)
@@ -283,7 +337,9 @@ def _draw_paths(
         path_keys.append(keys)
     max_tier = max((r for lb, _k, r in placed.values() if lb == "Factory"), default=0)
     max_hop = max((r for lb, _k, r in placed.values() if lb == "Agency"), default=0)
-    base = {"Affiliate": 0, "Contract": 0, "Product": 3, "Factory": 3, "Agency": 3 + max_tier,
+    # Levels: affiliate 0, contracts 1-2 (framework, call-off), products 3, factories 3 + tier, agencies
+    # after the deepest tier (sub-agents one further a hop), then companies, then findings.
+    base = {"Affiliate": 0, "Contract": 0, "Product": 2, "Factory": 3, "Agency": 3 + max_tier,
             "Company": 4 + max_tier + max_hop, "Finding": 5 + max_tier + max_hop}
     # Findings on drawn subjects: the open ones are on the paths; the others are drawn muted.
     subjects = [k.split(":", 1)[1] for k, v in placed.items() if v[0] in ("Factory", "Agency", "Company")]
@@ -296,7 +352,7 @@ def _draw_paths(
         node_id = key.split(":", 1)[1]
         name = known.get(node_id, {}).get(label) or node_id
         level = 0 if label == "Affiliate" else base[label] + rank
-        extra: dict[str, Any] = {"level": level, "sg_key": key, "sg_type": kind}
+        extra: dict[str, Any] = {"level": level, "sg_type": kind}
         text = f"{TYPE_NAMES[kind]} {node_id}: {name}"
         if label == "Factory":
             extra["sg_tier"] = rank
@@ -323,13 +379,14 @@ def _draw_paths(
         name = f"{fid} {str(row['category']).replace('_', ' ')}"
         state = "open" if open_ else f"not open on {as_of.isoformat()}"
         builder.node(key, "finding", name, f"finding {name}, severity {row['severity']}, {row['status']} ({state})",
-                     level=finding_level, sg_key=key, sg_type="finding", sg_muted=not open_,
+                     level=finding_level, sg_type="finding", sg_muted=not open_,
                      sg_severity=row["severity"], **finding_style(row["severity"], open_))
         builder.edge(subject, key, dashes=True)
     if len(builder.nodes) > MAX_EXPOSURE_NODES:
         raise InvalidParameter("depth", f"the drawing would have {len(builder.nodes)} nodes: choose a smaller depth")
-    drawing = Drawing(title="", kind="exposure", nodes=builder.nodes, edges=builder.edges, options=hierarchical_options())
-    return drawing, path_keys
+    nodes, edges = builder.nodes, builder.edges
+    tier_layout(nodes, edges)
+    return Drawing(title="", kind="exposure", nodes=nodes, edges=edges, options=tier_options()), path_keys
 
 
 def _short(text: str, width: int = 28) -> str:
@@ -359,11 +416,13 @@ def entity_detail(store: Store, type_: str, id_: str, hidden: list[str], redacte
     for row in store.run(fill(_text(q.LINK_SOURCE_IDS, store), label=label), {"id": id_, "hidden": hidden}):
         source_ids.extend(s for s in source_list(row["ids"]) if s not in source_ids)
     sources = list(_sources(store, source_ids[:200]).values())
-    findings = []
+    findings: list[dict[str, Any]] = []
+    closed: list[dict[str, Any]] = []  # remediated, closed or not yet reported: listed muted
     if type_ in ("factory", "agency", "company"):
-        for row in store.run(ui_cypher.OPEN_FINDINGS_OF, {"id": id_, "subject_type": type_}):
-            if row["closed_on"] is None and row["status"] != "remediated":
-                findings.append({k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()})
+        today = date.today()
+        for row in store.run(ui_cypher.FINDINGS_OF, {"id": id_, "subject_type": type_}):
+            (findings if is_open(row, today) else closed).append(
+                {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()})
     return {
         "type": type_,
         "label": label,
@@ -372,6 +431,7 @@ def entity_detail(store: Store, type_: str, id_: str, hidden: list[str], redacte
         "properties": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in node.items()},
         "sources": sources,
         "findings": findings,
+        "closed_findings": closed,
     }
 
 
@@ -384,11 +444,29 @@ def neighbours_page(
     return rows, int(total)
 
 
-def _entity_node(builder: NetworkBuilder, label: str, id_: str, name: str | None, **extra: Any) -> str:
+def _finding_rows(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    wanted = sorted(set(ids))
+    return {r["id"]: r for r in store.run(ui_cypher.FINDINGS_BY_ID, {"ids": wanted})} if wanted else {}
+
+
+def _entity_node(
+    builder: NetworkBuilder, label: str, id_: str, name: str | None, finding: dict[str, Any] | None = None,
+    **extra: Any,
+) -> str:
+    """A node of an entity network; a finding (its row of FINDINGS_BY_ID) coloured as in exposure views."""
     key = f"{label}:{id_}"
     kind = label.lower() if label.lower() in STYLE else "company"
-    builder.node(key, kind, _short(name or id_), f"{label.lower()} {id_}: {name or id_}", sg_key=key,
-                 sg_type=kind, sg_id=id_, sg_label=label, **extra)
+    title = f"{label.lower()} {id_}: {name or id_}"
+    if finding is not None:
+        name = f"{id_} {str(finding.get('category') or '').replace('_', ' ')}"
+        title = f"finding {name}"
+        today = date.today()
+        open_ = is_open(finding, today)
+        extra.update(finding_style(finding.get("severity"), open_), sg_severity=finding.get("severity"),
+                     sg_muted=not open_)
+        state = "open" if open_ else f"not open on {today.isoformat()}"
+        title += f", severity {finding.get('severity')}, {finding.get('status')} ({state})"
+    builder.node(key, kind, _short(name or id_), title, sg_type=kind, sg_id=id_, sg_label=label, **extra)
     return key
 
 
@@ -400,13 +478,15 @@ def expand(
     if not builder.has(source):  # a page asked for by the browser, which has drawn the node already
         _entity_node(builder, label, id_, None)
     rows, total = neighbours_page(store, label, id_, hidden, offset)
+    findings = _finding_rows(store, (r["id"] for r in rows if r["label"] == "Finding"))
     added = []
     for r in rows:
         other = str(r["label"])
         if other not in SCHEMA.nodes:
             continue
         new = not builder.has(f"{other}:{r['id']}")
-        key = _entity_node(builder, other, r["id"], None if r["name"] is None else str(r["name"]))
+        key = _entity_node(builder, other, r["id"], None if r["name"] is None else str(r["name"]),
+                           findings.get(r["id"]) if other == "Finding" else None)
         if r["outgoing"]:
             builder.edge(source, key, title=r["type"])
         else:
@@ -417,7 +497,7 @@ def expand(
     if rest > 0:
         more = f"more:{label}:{id_}:{offset + len(rows)}"
         builder.node(more, "more", f"and {rest} more", f"{rest} more neighbours of {id_}: click to show them",
-                     sg_key=more, sg_type="more", sg_label=label, sg_id=id_, sg_offset=offset + len(rows))
+                     sg_type="more", sg_label=label, sg_id=id_, sg_offset=offset + len(rows))
         builder.edge(source, more, dashes=True)
     return added
 
@@ -427,7 +507,8 @@ def neighbourhood_drawing(store: Store, detail: dict[str, Any], depth: int, hidd
         raise InvalidParameter("depth", f"must be between 1 and 3, got {depth}")
     builder = NetworkBuilder()
     label, id_ = detail["label"], detail["id"]
-    _entity_node(builder, label, id_, detail["name"], borderWidth=3)
+    finding = _finding_rows(store, [id_]).get(id_) if label == "Finding" else None
+    _entity_node(builder, label, id_, detail["name"], finding, borderWidth=3)
     frontier = [(label, id_)]
     for _hop in range(depth):
         nxt: list[tuple[str, str]] = []
@@ -505,6 +586,8 @@ def standalone_html(drawing: Drawing) -> str:
     env = templates_env()
     return env.get_template("standalone.html").render(
         drawing=drawing,
+        answers=drawing.answers,
+        severity_colours=SEVERITY_COLOURS,
         vis_js=Markup(_inline(VIS_JS.read_text(encoding="utf-8"), "script")),
         vis_css=Markup(_inline(VIS_CSS.read_text(encoding="utf-8"), "style")),
         ui_js=Markup(_inline((STATIC / "ui.js").read_text(encoding="utf-8"), "script")),

@@ -4,12 +4,14 @@
   var holder = document.getElementById("graph-data");
   var box = document.getElementById("network");
   if (!holder || !box || typeof vis === "undefined") { return; }
-  var data = JSON.parse(holder.textContent);
   var started = performance.now();
+  var data = JSON.parse(holder.textContent);
+  var parsed = performance.now();
   var nodes = new vis.DataSet(data.nodes);
   var edges = new vis.DataSet(data.edges);
   var network = new vis.Network(box, { nodes: nodes, edges: edges }, data.options);
-  var sg = { network: network, nodes: nodes, edges: edges, drawnAt: null, stabilizedAt: null, expanded: {} };
+  var sg = { network: network, nodes: nodes, edges: edges, drawnAt: null, stabilizedAt: null, expanded: {},
+             timings: { parse: parsed - started, build: performance.now() - parsed } };
   window.sg = sg;
   var status = document.getElementById("network-status");
 
@@ -62,11 +64,32 @@
     }
   });
 
-  document.querySelectorAll("[data-path]").forEach(function (item) {
-    item.addEventListener("click", function () {
+  var answers = document.getElementById("answers");
+  if (answers) {  // a click on an answer selects its path in the drawing
+    answers.addEventListener("click", function (event) {
+      var item = event.target.closest ? event.target.closest("[data-path]") : null;
+      if (!item) { return; }
       var keys = JSON.parse(item.getAttribute("data-path"));
       network.selectNodes(keys.filter(function (k) { return nodes.get(k); }));
     });
-  });
+  }
+  var more = document.getElementById("more-answers");  // the side list comes a page at a time
+  if (more && answers) {
+    more.addEventListener("click", function () {
+      more.disabled = true;
+      fetch(more.getAttribute("data-next"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { html: "", next: null }; })
+        .then(function (page) {
+          answers.insertAdjacentHTML("beforeend", page.html);
+          if (page.next) {
+            more.setAttribute("data-next", page.next.url);
+            more.textContent = "Show more answers (" + page.next.left + " left)";
+            more.disabled = false;
+          } else {
+            more.remove();
+          }
+        });
+    });
+  }
   report();
 })();
