@@ -153,7 +153,7 @@ def tier_options() -> dict[str, Any]:
 
 
 def tier_layout(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
-    """Sets x (the node's level, left to right) and y of each node, in O(nodes + edges).
+    """Sets x (the node's level, left to right, levels without nodes left out) and y of each node, in O(n).
 
     The tree is each node's first incoming edge from a lower level; its leaves are one row apart in
     depth-first order (children by level, then id) and each parent sits midway between its first and
@@ -183,15 +183,18 @@ def tier_layout(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> Non
                 assert kids
                 y[key] = (y[kids[0]] + y[kids[-1]]) / 2
             elif not kids:
-                y[key] = row * ROW_GAP
+                y[key] = row
                 row += 1
             else:
                 kids.sort(key=order)
                 stack.append((key, True))
                 stack.extend((k, False) for k in reversed(kids))
+    column = {level: i for i, level in enumerate(sorted({n.get("level", 0) for n in nodes}))}  # no empty levels
+    # Rows ROW_GAP apart, or further in small drawings, up to 3/5 as high as wide (the shape of the page).
+    gap = max(ROW_GAP, min(3 * ROW_GAP, 0.6 * len(column) * LEVEL_GAP / max(row, 1)))
     for key, node in by_key.items():
-        node["x"] = node.get("level", 0) * LEVEL_GAP
-        node["y"] = round(y[key])
+        node["x"] = column[node.get("level", 0)] * LEVEL_GAP
+        node["y"] = round(y[key] * gap)
 
 
 def network_options() -> dict[str, Any]:
