@@ -8,7 +8,7 @@ hundreds of milliseconds per exposure step. Date filters run vectorised over the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -26,6 +26,14 @@ def _days(column: pa.ChunkedArray | pa.Array, missing: int) -> np.ndarray:
         return np.full(len(column), missing, dtype=np.int32)
     as_int = pc.cast(column, pa.int32()) if pa.types.is_date(column.type) else column
     return np.asarray(pc.fill_null(as_int, missing).to_numpy(zero_copy_only=False), dtype=np.int32)
+
+
+def gather(offsets: np.ndarray, order: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The links of each key code in `keys` (CSR `offsets` over `order`): (link ids, position of its key)."""
+    starts, lengths = offsets[keys], offsets[keys + 1] - offsets[keys]
+    total = int(lengths.sum())
+    position = np.repeat(np.arange(len(keys)), lengths)
+    return order[np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)], position
 
 
 class LinkTable:
@@ -48,15 +56,9 @@ class LinkTable:
 
     def active(self, keys: Sequence[str], as_of: date) -> list[tuple[str, str, Any]]:
         idx = np.array([self.index[k] for k in keys if k in self.index], dtype=np.int64)
-        if not len(idx):
+        edges, _ = gather(self.offsets, self.order, idx)
+        if not len(edges):
             return []
-        starts, ends = self.offsets[idx], self.offsets[idx + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
-        if not total:
-            return []
-        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        edges = self.order[shift + np.arange(total)]
         day = (as_of - EPOCH).days
         edges = edges[(self.valid_from[edges] <= day) & (self.valid_to[edges] >= day)]
         take = pa.array(edges)
@@ -81,8 +83,9 @@ class SupplyWalk:
         self.supplier = np.asarray(
             pc.index_in(suppliers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64
         )
-        self.order = np.argsort(buyer_codes, kind="stable")
-        self.offsets = np.concatenate([[0], np.cumsum(np.bincount(buyer_codes, minlength=len(self.ids)))])
+        self.buyer = buyer_codes
+        self.order, self.offsets = _csr(buyer_codes, len(self.ids))
+        self.up_order, self.up_offsets = _csr(self.supplier, len(self.ids))  # the same links by supplier
         self.sources = table.column("sources").combine_chunks()
         self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
         self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
@@ -103,12 +106,7 @@ class SupplyWalk:
         for _tier in range(2, depth + 1):
             if not len(frontier):
                 break
-            starts, lengths = self.offsets[frontier], self.offsets[frontier + 1] - self.offsets[frontier]
-            total = int(lengths.sum())
-            if not total:
-                break
-            rank = np.repeat(np.arange(len(frontier)), lengths)
-            edges = self.order[np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)]
+            edges, rank = gather(self.offsets, self.order, frontier)
             supplier = self.supplier[edges]
             keep = (self.valid_from[edges] <= day) & (self.valid_to[edges] >= day) & ~visited[supplier]
             edges, rank, supplier = edges[keep], rank[keep], supplier[keep]
@@ -143,6 +141,30 @@ class SupplyWalk:
         return out
 
 
+    def upstream(self, targets: Iterable[str], hops: int, as_of: date) -> set[str]:
+        """The factories from which a buyer -> supplier walk of at most `hops` active links reaches a target."""
+        day = (as_of - EPOCH).days
+        reached = set(targets)
+        seen = np.zeros(len(self.ids), dtype=bool)
+        frontier = np.unique(np.array([self.code[t] for t in reached if t in self.code], dtype=np.int64))
+        seen[frontier] = True
+        for _hop in range(hops):
+            edges, _ = gather(self.up_offsets, self.up_order, frontier)
+            edges = edges[(self.valid_from[edges] <= day) & (self.valid_to[edges] >= day)]
+            buyers = self.buyer[edges]
+            frontier = np.unique(buyers[~seen[buyers]])
+            if not len(frontier):
+                break
+            seen[frontier] = True
+        ids = self.ids
+        reached.update(ids[c] for c in np.flatnonzero(seen).tolist())
+        return reached
+
+
+def _csr(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.argsort(codes, kind="stable"), np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=size))])
+
+
 class LinkIndex:
     """Everything the exposure walk reads in bulk, for one immutable generation."""
 
@@ -159,11 +181,25 @@ class LinkIndex:
         self.supply_walk = SupplyWalk(supply)
         self.placements = LinkTable(placements, "factory", "agency")
         self.subagents = LinkTable(agency_links, "agency", "subagent")
+        self.recruiters = LinkTable(agency_links, "subagent", "agency")  # for the reverse questions
+        self.placing = LinkTable(placements, "agency", "factory")
         self.factories = {row["id"]: row for row in factories.to_pylist()}
         self.agencies = {row["id"]: row for row in agencies.to_pylist()}
         self.findings: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for row in findings.to_pylist():
             self.findings.setdefault((row["subject_type"], row["subject_id"]), []).append(row)
+
+    def factories_reaching(self, agency: str, hops: int, as_of: date) -> set[str]:
+        """Factories at which `agency` works on `as_of`: it places workers there, or an agency that does
+        recruits through it within `hops` sub-agent links."""
+        agencies, frontier = {agency}, [agency]
+        for _hop in range(hops):
+            frontier = [a for _, a, _ in self.recruiters.active(frontier, as_of) if a not in agencies]
+            agencies.update(frontier)
+        return {f for _, f, _ in self.placing.active(sorted(agencies), as_of)}
+
+    def factories_operated_by(self, company: str) -> set[str]:
+        return {f for f, row in self.factories.items() if row["operator"] == company}
 
     def open_findings(self, subject_type: str, ids: Sequence[str], as_of: date) -> list[dict[str, Any]]:
         out = []

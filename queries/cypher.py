@@ -167,3 +167,39 @@ ALL_FINDINGS = (
     " fi.subject_type AS subject_type, fi.subject_id AS subject_id, fi.reported_on AS reported_on,"
     " fi.closed_on AS closed_on, fi.source_ids AS sources"
 )
+
+# The reverse questions' candidates: who buys, on $as_of, products assembled at a factory or of a brand.
+AFFILIATES_BUYING_AT_FACTORIES = {
+    "direct": (
+        "MATCH (a:Affiliate)-[:HOLDS]->(c:Contract)-[:INCLUDES]->(:Product)-[r:ASSEMBLED_AT]->(f:Factory) WHERE "
+        + _active(CONTRACT_ACTIVE, "c")
+        + " AND "
+        + _active(LINK_ACTIVE, "r")
+        + " RETURN DISTINCT a.id AS affiliate, f.id AS factory"
+    ),
+    "framework": (
+        "MATCH (a:Affiliate)-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)-[:INCLUDES]->(:Product)"
+        "-[r:ASSEMBLED_AT]->(f:Factory) WHERE "
+        + _active(CONTRACT_ACTIVE, "fw")
+        + " AND "
+        + _active(CONTRACT_ACTIVE, "c")
+        + " AND "
+        + _active(LINK_ACTIVE, "r")
+        + " RETURN DISTINCT a.id AS affiliate, f.id AS factory"
+    ),
+}
+AFFILIATES_BUYING_BRAND = {
+    "direct": (
+        "MATCH (a:Affiliate)-[:HOLDS]->(c:Contract)-[:INCLUDES]->(p:Product) WHERE p.brand_id = $company AND "
+        + _active(CONTRACT_ACTIVE, "c")
+        + " RETURN DISTINCT a.id AS affiliate"
+    ),
+    "framework": (
+        "MATCH (a:Affiliate)-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)-[:INCLUDES]->(p:Product)"
+        " WHERE p.brand_id = $company AND "
+        + _active(CONTRACT_ACTIVE, "fw")
+        + " AND "
+        + _active(CONTRACT_ACTIVE, "c")
+        + " RETURN DISTINCT a.id AS affiliate"
+    ),
+}

@@ -1,7 +1,11 @@
 """The reverse questions: which affiliates are exposed to a factory, an agency or a finding, and the leverage.
 
-Candidates are the affiliates that hold contracts; each one's forward exposure decides, so a
-reverse answer always agrees with the forward answer (same tier, same path).
+Candidates are the affiliates that could reach the item on that day: with a store's link index,
+a walk from the item against the links (supplier -> buyer up to depth - 1 links, sub-agent ->
+agency up to three) finds the tier-1 factories that lead to it, and the affiliates buying there
+(or buying the brand) are the candidates; without an index, every affiliate holding a contract.
+Each candidate's forward exposure decides, so a reverse answer always agrees with the forward
+answer (same tier, same path).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Store
 from queries import cypher
-from queries.exposure import Exposure, check_depth, exposure_for_affiliate
+from queries.exposure import MAX_AGENCY_HOPS, Exposure, check_depth, exposure_for_affiliate
+from queries.steps import steps_for
 
 KINDS = {"factory": ("Factory", "factories"), "agency": ("Agency", "agencies"), "finding": ("Finding", "findings")}
 
@@ -57,10 +62,10 @@ def exposed_affiliates(
         raise NotFound(f"no {kind} with id {item_id!r}")
     affiliates = []
     value: dict[str, float] = {}
-    for row in store.run(cypher.AFFILIATES_WITH_CONTRACTS):
-        if visible is not None and not visible(row["id"]):
+    for candidate in candidate_affiliates(store, kind, item_id, as_of, depth):
+        if visible is not None and not visible(candidate):
             continue
-        exposure: Exposure = exposure_for_affiliate(store, row["id"], as_of, depth)
+        exposure: Exposure = exposure_for_affiliate(store, candidate, as_of, depth)
         hit = next((x for x in getattr(exposure, section) if x["id"] == item_id), None)
         if hit is None:
             continue
@@ -81,3 +86,30 @@ def exposed_affiliates(
         affiliates=affiliates,
         leverage={"affiliates": len(affiliates), "contract_value": dict(sorted(value.items()))},
     )
+
+
+def candidate_affiliates(store: Store, kind: str, item_id: str, as_of: date, depth: int) -> list[str]:
+    """Every affiliate that may be exposed to the item (a superset of the answer), in id order."""
+    index = getattr(steps_for(store), "index", None)
+    if index is None:
+        return [row["id"] for row in store.run(cypher.AFFILIATES_WITH_CONTRACTS)]
+    params = {"as_of": as_of}
+    targets: set[str] = set()
+    buyers: set[str] = set()
+    subject_type, subject = kind, item_id
+    if kind == "finding":
+        found = store.run(cypher.FINDING_BY_ID, {"id": item_id})
+        subject_type, subject = (found[0]["subject_type"], found[0]["subject_id"]) if found else ("", "")
+    if subject_type == "factory":
+        targets = {subject}
+    elif subject_type == "agency":
+        targets = index.factories_reaching(subject, MAX_AGENCY_HOPS, as_of)
+    elif subject_type == "company":
+        targets = index.factories_operated_by(subject)
+        for text in cypher.AFFILIATES_BUYING_BRAND.values():
+            buyers.update(row["affiliate"] for row in store.run(text, {**params, "company": subject}))
+    if targets:
+        tier_one = index.supply_walk.upstream(targets, depth - 1, as_of)
+        for text in cypher.AFFILIATES_BUYING_AT_FACTORIES.values():
+            buyers.update(row["affiliate"] for row in store.run(text, params) if row["factory"] in tier_one)
+    return sorted(buyers)

@@ -72,6 +72,11 @@ def test_exposure_equals_oracle(store_factory, rows, data) -> None:
         assert {a["id"] for a in reverse.affiliates} == oracle.exposed_affiliates_oracle(
             back, "agency", agency, days[0], depth
         )
+    for finding in sorted(r["finding_id"] for r in back["findings"]):  # on factories, agencies, companies
+        reverse = exposed_affiliates(store, "finding", finding, days[1], depth)
+        assert {a["id"] for a in reverse.affiliates} == oracle.exposed_affiliates_oracle(
+            back, "finding", finding, days[1], depth
+        )
 
 
 @pytest.mark.parametrize("day", ["2023-06-01", "2024-06-01", "2026-06-01", "2026-11-27"])
