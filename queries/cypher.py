@@ -169,15 +169,15 @@ ALL_FINDINGS = (
 )
 
 # The reverse questions' candidates: who buys, on $as_of, products assembled at a factory or of a brand.
-AFFILIATES_BUYING_AT_FACTORIES = {
-    "direct": (
+AFFILIATES_BUYING_AT_FACTORIES = (  # direct, then through a framework
+    (
         "MATCH (a:Affiliate)-[:HOLDS]->(c:Contract)-[:INCLUDES]->(:Product)-[r:ASSEMBLED_AT]->(f:Factory) WHERE "
         + _active(CONTRACT_ACTIVE, "c")
         + " AND "
         + _active(LINK_ACTIVE, "r")
         + " RETURN DISTINCT a.id AS affiliate, f.id AS factory"
     ),
-    "framework": (
+    (
         "MATCH (a:Affiliate)-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)-[:INCLUDES]->(:Product)"
         "-[r:ASSEMBLED_AT]->(f:Factory) WHERE "
         + _active(CONTRACT_ACTIVE, "fw")
@@ -187,14 +187,14 @@ AFFILIATES_BUYING_AT_FACTORIES = {
         + _active(LINK_ACTIVE, "r")
         + " RETURN DISTINCT a.id AS affiliate, f.id AS factory"
     ),
-}
-AFFILIATES_BUYING_BRAND = {
-    "direct": (
+)
+AFFILIATES_BUYING_BRAND = (  # direct, then through a framework
+    (
         "MATCH (a:Affiliate)-[:HOLDS]->(c:Contract)-[:INCLUDES]->(p:Product) WHERE p.brand_id = $company AND "
         + _active(CONTRACT_ACTIVE, "c")
         + " RETURN DISTINCT a.id AS affiliate"
     ),
-    "framework": (
+    (
         "MATCH (a:Affiliate)-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)-[:INCLUDES]->(p:Product)"
         " WHERE p.brand_id = $company AND "
         + _active(CONTRACT_ACTIVE, "fw")
@@ -202,4 +202,4 @@ AFFILIATES_BUYING_BRAND = {
         + _active(CONTRACT_ACTIVE, "c")
         + " RETURN DISTINCT a.id AS affiliate"
     ),
-}
+)

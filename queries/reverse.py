@@ -106,10 +106,10 @@ def candidate_affiliates(store: Store, kind: str, item_id: str, as_of: date, dep
         targets = index.factories_reaching(subject, MAX_AGENCY_HOPS, as_of)
     elif subject_type == "company":
         targets = index.factories_operated_by(subject)
-        for text in cypher.AFFILIATES_BUYING_BRAND.values():
+        for text in cypher.AFFILIATES_BUYING_BRAND:
             buyers.update(row["affiliate"] for row in store.run(text, {**params, "company": subject}))
     if targets:
         tier_one = index.supply_walk.upstream(targets, depth - 1, as_of)
-        for text in cypher.AFFILIATES_BUYING_AT_FACTORIES.values():
+        for text in cypher.AFFILIATES_BUYING_AT_FACTORIES:
             buyers.update(row["affiliate"] for row in store.run(text, params) if row["factory"] in tier_one)
     return sorted(buyers)
