@@ -177,7 +177,7 @@ def large(p: Any, folder: Path, store: LadybugStore, keyring: KeyRing, key: str,
     for _run in range(args.runs):
         server = Server(folder, store, keyring)
         try:
-            with httpx.Client(base_url=server.base) as client:
+            with httpx.Client(base_url=server.base, timeout=600) as client:
                 # The login cookie is Secure (kept for https only): sent by hand over loopback.
                 t = time.perf_counter()
                 answer = client.get(path, headers={"Cookie": f"sg_ui_key={key}"})

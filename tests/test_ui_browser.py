@@ -179,7 +179,9 @@ def test_login_search_entity_and_expand(page: Any, served: Served) -> None:
     click_node(page, "Company:CO-SHM")  # any other node shows its own neighbours
     page.wait_for_selector("#network[data-expanded='2']:not([data-busy])")
     assert int(page.evaluate("window.sg.nodes.length")) > after
-    page.wait_for_timeout(300)
+    box = page.locator("#network").bounding_box()
+    page.mouse.move(box["x"] + 8, box["y"] + box["height"] - 8)  # to an empty corner: no tooltip left open
+    page.wait_for_timeout(600)
     shot(page, served, "ui-entity.png")
 
 

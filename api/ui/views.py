@@ -202,7 +202,7 @@ def network_options() -> dict[str, Any]:
     return {
         "layout": {"improvedLayout": False, "randomSeed": 7},
         "physics": {"enabled": True, "solver": "forceAtlas2Based", "stabilization": {"iterations": 150, "fit": True},
-                    "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 90}},
+                    "forceAtlas2Based": {"gravitationalConstant": -90, "springLength": 120, "avoidOverlap": 0.5}},
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "smooth": False,
                   "color": {"color": "#9aa5b1", "highlight": "#1f4e79"}},
         "nodes": {"font": {"size": 12, "face": "sans-serif"}},

@@ -45,6 +45,10 @@
         edges.get().forEach(function (e) { known[e.from + "\u0000" + e.to] = true; });
         edges.add(page.edges.filter(function (e) { return !known[e.from + "\u0000" + e.to]; }));
         report();
+        if (fresh.length) {  // let the new nodes settle, then physics stops again (the "stabilized" handler)
+          network.setOptions({ physics: { enabled: true } });
+          network.stabilize(120);
+        }
         box.removeAttribute("data-busy");
         box.setAttribute("data-expanded", String((+box.getAttribute("data-expanded") || 0) + 1));
       });
