@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,7 +21,7 @@ from api.deps import AppState, ExposureCache, StoreAccess
 from api.keys import KeyRing, keys_path
 from api.problems import MEDIA_TYPE
 from api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
-from api.sandbox import Sandbox
+from api.sandbox import Sandbox, sandbox_config
 from api.ui.routes import router as ui_router
 from graph.ladybug_store import LadybugStore
 from graph.settings import Neo4jSettings, Settings
@@ -42,19 +41,6 @@ def default_store(settings: Settings) -> Store:
     """NEO4J_URI when set, else the embedded store in settings.db."""
     uri = Neo4jSettings().uri
     return open_store(None, uri) if uri else open_store(settings.db, None)
-
-
-def sandbox_config(store: Store) -> dict[str, Any]:
-    if isinstance(store, LadybugStore):
-        return {"dialect": "ladybug", "root": str(Path(store.root).resolve())}
-    neo = Neo4jSettings()
-    return {
-        "dialect": "neo4j",
-        "uri": getattr(store, "uri", neo.uri),
-        "database": getattr(store, "database", neo.database),
-        "user": neo.user,
-        "password": neo.password,
-    }
 
 
 def create_app(

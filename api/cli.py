@@ -199,7 +199,14 @@ def cypher(
     db: DbOption = None,
     neo4j: Neo4jOption = None,
 ) -> None:
-    """Run read-only Cypher (for researchers) with a timeout and a row cap. Writes are refused."""
+    """Run read-only Cypher (for researchers) with a timeout and a row cap.
+
+    The same sandbox as the API's POST /v1/cypher: the query must pass a clause allowlist (MATCH,
+    OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY, SKIP, LIMIT, UNION; no writes, files,
+    procedures or settings), and runs in a separate process with CPU, memory and time limits,
+    in Neo4j's read access mode or on LadybugDB opened read-only. Parameters are strings."""
+    from api.sandbox import Sandbox, sandbox_config
+
     settings = Settings()
     params = {}
     for item in param or []:
@@ -207,9 +214,26 @@ def cypher(
         if not sep:
             raise InvalidParameter(item, "expected key=value")
         params[key] = value
-    columns, rows, truncated = _store(db, neo4j).run_readonly(
-        query, params, timeout_s=timeout or settings.query_timeout_s, max_rows=max_rows or settings.max_rows
+    store = _store(db, neo4j)
+    sandbox = Sandbox(
+        sandbox_config(store),
+        workers=1,
+        memory_bytes=settings.cypher_memory_mb * 2**20,
+        buffer_pool_bytes=settings.cypher_buffer_pool_mb * 2**20,
+        max_bytes=settings.cypher_max_bytes,
+        spare=False,
     )
+    try:
+        answer = sandbox.run(
+            query,
+            params,
+            timeout_s=timeout or settings.query_timeout_s,
+            max_rows=max_rows or settings.max_rows,
+            generation=store.generation,
+        )
+    finally:
+        sandbox.close()
+    columns, rows, truncated = answer["columns"], answer["rows"], answer["truncated"]
     if as_json:
         _print_json({"columns": columns, "count": len(rows), "truncated": truncated, "rows": rows})
         return

@@ -44,6 +44,7 @@ import ladybug
 
 from graph.errors import EmptyGraph, QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
 from graph.ladybug_store import LadybugStore
+from graph.settings import Neo4jSettings
 from graph.store import IDENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +164,8 @@ def _check_words(tokens: list[tuple[str, str]]) -> None:
     if not tokens:
         raise _refuse("the query is empty")
     kind, first = tokens[0]
+    if kind == "word" and first.upper() in FORBIDDEN:
+        raise _refuse(f"{first.upper()} is not allowed: researcher queries are read-only and may not call procedures")
     if kind != "word" or first.upper() not in STARTS:
         raise _refuse(f"a query must start with {', '.join(sorted(STARTS))}, not {first!r}")
     for i, (kind, text) in enumerate(tokens):
@@ -243,6 +246,20 @@ class PinnedLadybugStore(LadybugStore):
 # ------------------------------------------------------------------------------------ the server side
 
 
+def sandbox_config(store: Any) -> dict[str, Any]:
+    """How a worker process opens the same graph as `store` (the embedded folder, or the Neo4j server)."""
+    if isinstance(store, LadybugStore):
+        return {"dialect": "ladybug", "root": str(Path(store.root).resolve())}
+    neo = Neo4jSettings()
+    return {
+        "dialect": "neo4j",
+        "uri": getattr(store, "uri", neo.uri),
+        "database": getattr(store, "database", neo.database),
+        "user": neo.user,
+        "password": neo.password,
+    }
+
+
 class SandboxBusy(StoreUnavailable):
     title = "Too many queries running"
 
@@ -277,6 +294,7 @@ class Sandbox:
         memory_bytes: int = 2**30,
         buffer_pool_bytes: int = 256 * 2**20,
         max_bytes: int = 16 * 2**20,
+        spare: bool = True,
     ) -> None:
         self.store_config = dict(store_config)
         if "root" in self.store_config:
@@ -287,7 +305,7 @@ class Sandbox:
         self._slots = threading.BoundedSemaphore(workers)
         self._spare: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
-        self._closed = False
+        self._closed = not spare  # no spare worker is started once closed (or for a one-off query)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import os
 import subprocess
 import sys
@@ -130,7 +131,20 @@ def test_cypher_reads_and_refuses_writes(demo_db: Path) -> None:
     assert json.loads(capped.stdout)["truncated"] is True
     write = cli("cypher", "CREATE (f:Factory {id: 'X', name: 'x', country: 'CN'})", db=demo_db)
     assert write.returncode == 4
-    assert "read-only" in write.stderr
+    assert write.stderr.strip() == "error: CREATE is not allowed: researcher queries are read-only and may not call procedures"
+    copy = cli("cypher", "MATCH (f:Factory) RETURN f.id // \n COPY (MATCH (f) RETURN f) TO '/tmp/x.csv'", db=demo_db)
+    assert copy.returncode == 4
+    assert copy.stderr.strip() == "error: COPY is not allowed: researcher queries are read-only and may not call procedures"
+
+
+def test_cypher_runaway_query_is_killed(demo_db: Path) -> None:
+    runaway = "UNWIND range(1, 40000) AS x UNWIND range(1, 40000) AS y WITH x, y WHERE (x * y) % 7 = 3 RETURN count(*)"
+    started = time.monotonic()
+    result = cli("cypher", runaway, "--timeout", "2", db=demo_db)
+    assert result.returncode == 5, result.stderr
+    # stopped by the database's own timeout, or else the worker is killed just after it
+    assert result.stderr.strip() in ("error: query stopped after 2 s", "error: query stopped after 2 s (worker killed)")
+    assert time.monotonic() - started < 30
 
 
 def test_every_command_has_help() -> None:

@@ -40,7 +40,7 @@ def test_cli_on_neo4j_matches_embedded(tmp_path) -> None:
         assert left == right, command
     write = cli("cypher", "MATCH (f:Factory) SET f.name = 'x'", "--neo4j", uri)
     assert write.returncode == 4
-    assert "writes are refused: the query runs read-only" in write.stderr
+    assert write.stderr.strip() == "error: SET is not allowed: researcher queries are read-only and may not call procedures"
     info = cli("info", "--neo4j", uri)
     assert info.returncode == 0 and "bundle bundle" in info.stdout
     export = cli("export", str(tmp_path / "g.graphml"), "--neo4j", uri)
