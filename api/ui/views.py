@@ -319,22 +319,23 @@ def _draw_paths(
     # Each node: (label, kind, rank within kind) from its position on the paths; the smallest rank wins.
     placed: dict[str, tuple[str, str, int]] = {}
     path_keys: list[list[str]] = []
+    label_after: dict[tuple[str | None, str], str] = {}  # (label before, id) -> label: paths share prefixes
     for path in paths:
         previous: str | None = None
         counts: dict[str, int] = {}
         keys = []
-        for position, node_id in enumerate(path):
-            candidates = known.get(node_id, {})
-            allowed = ("Affiliate",) if position == 0 else FOLLOWS.get(previous or "", ())
-            label = next((lb for lb in allowed if lb in candidates), None) or next(iter(candidates), "Company")
-            counts[label] = counts.get(label, 0) + 1
-            kind = label.lower()
-            if label == "Agency" and counts[label] > 1:
-                kind = "subagent"
-            key = f"{label}:{node_id}"
-            rank = counts[label]
-            if key not in placed or rank < placed[key][2]:
-                placed[key] = (label, kind, rank)
+        for node_id in path:
+            label = label_after.get((previous, node_id))
+            if label is None:
+                candidates = known.get(node_id, {})
+                allowed = ("Affiliate",) if previous is None else FOLLOWS.get(previous, ())
+                label = next((lb for lb in allowed if lb in candidates), None) or next(iter(candidates), "Company")
+                label_after[(previous, node_id)] = label
+            rank = counts[label] = counts.get(label, 0) + 1
+            key = label + ":" + node_id
+            old = placed.get(key)
+            if old is None or rank < old[2]:
+                placed[key] = (label, "subagent" if label == "Agency" and rank > 1 else label.lower(), rank)
             keys.append(key)
             previous = label
         path_keys.append(keys)
@@ -369,9 +370,8 @@ def _draw_paths(
             name = f"{node_id} {str(row.get('category') or name).replace('_', ' ')}"
             text = f"finding {name}, severity {row.get('severity')}, {row.get('status')}"
         builder.node(key, kind, _short(name), text, **extra)
-    for keys in path_keys:
-        for a, b in pairwise(keys):
-            builder.edge(a, b)
+    for a, b in dict.fromkeys(pair for keys in path_keys for pair in pairwise(keys)):  # each link once
+        builder.edge(a, b)
     finding_level = base["Finding"] + 1
     for fid, row in sorted(findings.items()):
         key = f"Finding:{fid}"
