@@ -176,7 +176,15 @@ class LinkIndex:
         factories: pa.Table,
         agencies: pa.Table,
         findings: pa.Table,
+        affiliates: pa.Table,
+        purchases_direct: pa.Table,
+        purchases_framework: pa.Table,
+        assembly: pa.Table,
     ) -> None:
+        self.affiliates = {row["id"]: row for row in affiliates.to_pylist()}
+        self.direct = _by_affiliate(purchases_direct)
+        self.framework = _by_affiliate(purchases_framework)
+        self.assembly = LinkTable(assembly, "product", "factory")
         self.suppliers = LinkTable(supply, "buyer", "supplier")
         self.supply_walk = SupplyWalk(supply)
         self.placements = LinkTable(placements, "factory", "agency")
@@ -188,6 +196,18 @@ class LinkIndex:
         self.findings: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for row in findings.to_pylist():
             self.findings.setdefault((row["subject_type"], row["subject_id"]), []).append(row)
+
+    def purchases(self, affiliate: str, as_of: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """What `affiliate` buys on `as_of`: through its active contracts, and through active call-offs
+        of its active frameworks (the rows of cypher.PURCHASES_DIRECT and PURCHASES_FRAMEWORK)."""
+        direct = [r for r in self.direct.get(affiliate, ()) if _running(r["start_date"], r["end_date"], as_of)]
+        framework = [
+            r
+            for r in self.framework.get(affiliate, ())
+            if _running(r["framework_start"], r["framework_end"], as_of)
+            and _running(r["start_date"], r["end_date"], as_of)
+        ]
+        return direct, framework
 
     def factories_reaching(self, agency: str, hops: int, as_of: date) -> set[str]:
         """Factories at which `agency` works on `as_of`: it places workers there, or an agency that does
@@ -208,6 +228,21 @@ class LinkIndex:
                 if finding_open(row, as_of):
                     out.append(row)
         return out
+
+
+def _by_affiliate(table: pa.Table) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in table.to_pylist():
+        for key in ("start_date", "end_date", "framework_start", "framework_end"):
+            if isinstance(row.get(key), str):
+                row[key] = date.fromisoformat(row[key])
+        grouped.setdefault(row.pop("affiliate"), []).append(row)
+    return grouped
+
+
+def _running(start: date | None, end: date | None, as_of: date) -> bool:
+    """The spec's contract 'active on day D' (the same predicate as cypher.CONTRACT_ACTIVE)."""
+    return (start is None or start <= as_of) and (end is None or end >= as_of)
 
 
 def finding_open(row: dict[str, Any], as_of: date) -> bool:

@@ -203,3 +203,28 @@ AFFILIATES_BUYING_BRAND = (  # direct, then through a framework
         + " RETURN DISTINCT a.id AS affiliate"
     ),
 )
+
+# The rest of what the exposure walk reads, in bulk for the in-memory index (graph/link_index.py):
+# with these, an indexed exposure answer reads nothing from the database, so it is computed from
+# one generation even while a load writes the next one.
+ALL_AFFILIATES = "MATCH (a:Affiliate) RETURN a.id AS id, a.name AS name, a.country AS country"
+
+ALL_PURCHASES_DIRECT = (
+    "MATCH (a:Affiliate)-[:HOLDS]->(c:Contract)-[i:INCLUDES]->(p:Product)"
+    " RETURN a.id AS affiliate, c.id AS contract, c.start_date AS start_date, c.end_date AS end_date,"
+    " c.value AS value, c.currency AS currency, p.id AS product, p.model AS model, p.brand_id AS brand,"
+    " i.source_ids AS sources"
+)
+
+ALL_PURCHASES_FRAMEWORK = (
+    "MATCH (a:Affiliate)-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)-[i:INCLUDES]->(p:Product)"
+    " RETURN a.id AS affiliate, fw.id AS framework, fw.start_date AS framework_start, fw.end_date AS framework_end,"
+    " fw.value AS value, fw.currency AS currency, c.id AS contract, c.start_date AS start_date,"
+    " c.end_date AS end_date, p.id AS product, p.model AS model, p.brand_id AS brand, i.source_ids AS sources"
+)
+
+ALL_ASSEMBLY = (
+    "MATCH (p:Product)-[r:ASSEMBLED_AT]->(f:Factory)"
+    " RETURN p.id AS product, f.id AS factory, r.valid_from AS valid_from, r.valid_to AS valid_to,"
+    " r.source_ids AS sources"
+)

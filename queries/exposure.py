@@ -59,6 +59,32 @@ def _better(current: Route | None, candidate: Route) -> bool:
     return current is None or candidate.key < current.key
 
 
+def link_sources(raw: list[Any]) -> str | list[str] | None:
+    """The sources of the parallel links between one pair of nodes, in an order that does not
+    depend on the order the store returned the links in."""
+    if len(raw) == 1:
+        return raw[0]  # type: ignore[no-any-return]
+    return [s for value in sorted(raw, key=lambda v: source_list(v)) for s in source_list(value)]
+
+
+class Best:
+    """The best route to each node: through the parent with the smallest route; when several links
+    join that parent to the node (parallel links), the route carries the sources of all of them."""
+
+    def __init__(self) -> None:
+        self.parents: dict[str, tuple[Route, list[Any]]] = {}
+
+    def offer(self, node: str, parent: Route, sources: Any) -> None:
+        current = self.parents.get(node)
+        if current is None or parent.key < current[0].key:
+            self.parents[node] = (parent, [sources])
+        elif parent.path == current[0].path:
+            current[1].append(sources)
+
+    def routes(self) -> dict[str, Route]:
+        return {node: parent.extend(node, link_sources(raw)) for node, (parent, raw) in self.parents.items()}
+
+
 @dataclass
 class Exposure:
     affiliate: dict[str, Any]
@@ -100,36 +126,31 @@ def exposure_for_affiliate(
     direct, framework = steps.purchases(affiliate_id, as_of)
 
     # What the affiliate buys, and the best route to each product.
-    products: dict[str, Route] = {}
+    bought = Best()
     info: dict[str, Row] = {}
     contracts: dict[str, dict[str, Any]] = {}
     for row in direct:
-        route = start.extend(row["contract"], None).extend(row["product"], row["sources"])
-        route.contracts = (row["contract"],)
+        parent = start.extend(row["contract"], None)
+        parent.contracts = (row["contract"],)
         contracts[row["contract"]] = {"value": row["value"], "currency": row["currency"]}
-        if _better(products.get(row["product"]), route):
-            products[row["product"]] = route
+        bought.offer(row["product"], parent, row["sources"])
         info[row["product"]] = row
     for row in framework:
-        route = (
-            start.extend(row["framework"], None).extend(row["contract"], None).extend(row["product"], row["sources"])
-        )
-        route.contracts = (row["framework"],)
+        parent = start.extend(row["framework"], None).extend(row["contract"], None)
+        parent.contracts = (row["framework"],)
         contracts[row["framework"]] = {"value": row["value"], "currency": row["currency"]}
-        if _better(products.get(row["product"]), route):
-            products[row["product"]] = route
+        bought.offer(row["product"], parent, row["sources"])
         info[row["product"]] = row
+    products = bought.routes()
 
     # Tier 1: where the products are assembled; products assembled nowhere are gaps.
-    factories: dict[str, Route] = {}
-    tiers: dict[str, int] = {}
+    assembly = Best()
     assembled: set[str] = set()
     for row in steps.assembly(sorted(products), as_of):
+        assembly.offer(row["factory"], products[row["product"]], row["sources"])
         assembled.add(row["product"])
-        route = products[row["product"]].extend(row["factory"], row["sources"])
-        if _better(factories.get(row["factory"]), route):
-            factories[row["factory"]] = route
-            tiers[row["factory"]] = 1
+    factories = assembly.routes()
+    tiers = dict.fromkeys(factories, 1)
     gaps = [
         {"id": p, "model": info[p]["model"], "brand": info[p]["brand"]} for p in sorted(products) if p not in assembled
     ]
@@ -138,8 +159,7 @@ def exposure_for_affiliate(
     tier_one = sorted(factories, key=lambda f: factories[f].key)
     for tier, reached in enumerate(steps.supplier_tiers(tier_one, depth, as_of), start=2):
         for supplier, buyer, raw in reached:
-            sources = raw[0] if len(raw) == 1 else [s for value in raw for s in source_list(value)]
-            factories[supplier] = factories[buyer].extend(supplier, sources)
+            factories[supplier] = factories[buyer].extend(supplier, link_sources(raw))
             tiers[supplier] = tier
 
     details = steps.factories(sorted(factories))
@@ -207,24 +227,19 @@ def exposure_for_affiliate(
 
 
 def _agencies(steps: CypherSteps, factories: dict[str, Route], as_of: date) -> dict[str, Route]:
-    agencies: dict[str, Route] = {}
+    placed = Best()
     for factory, agency, sources in steps.placements(sorted(factories), as_of):
-        parent = factories[factory]
-        route = parent.extend(agency, sources)
-        if _better(agencies.get(agency), route):
-            agencies[agency] = route
+        placed.offer(agency, factories[factory], sources)
+    agencies = placed.routes()
     frontier = sorted(agencies)
     for _hop in range(MAX_AGENCY_HOPS):
         if not frontier:
             break
-        reached: dict[str, Route] = {}
+        recruited = Best()
         for agency, subagent, sources in steps.subagents(frontier, as_of):
-            if subagent in agencies:
-                continue
-            parent = agencies[agency]
-            route = parent.extend(subagent, sources)
-            if _better(reached.get(subagent), route):
-                reached[subagent] = route
+            if subagent not in agencies:
+                recruited.offer(subagent, agencies[agency], sources)
+        reached = recruited.routes()
         agencies.update(reached)
         frontier = sorted(reached)
     return agencies

@@ -1,8 +1,9 @@
 """The steps the exposure walk takes, each one named Cypher query (queries/cypher.py).
 
-`CypherSteps` runs them on any store. A store whose graph is immutable between loads (the
-embedded store) may hand out a subclass that answers the wide steps from an in-memory index
-(graph/link_index.py); answers are the same, only faster.
+`CypherSteps` runs them on any store. A store whose graph changes only by whole loads (both
+stores, per generation) hands out `IndexedSteps`, which answers every step from an in-memory
+index of that generation (graph/link_index.py): the same answers, faster, and never a mix of two
+generations while a load writes the next one.
 """
 
 from __future__ import annotations
@@ -100,11 +101,21 @@ def steps_for(store: Store) -> CypherSteps:
 
 
 class IndexedSteps(CypherSteps):
-    """The wide steps answered from a LinkIndex of an immutable graph; the rest by Cypher."""
+    """Every step answered from a LinkIndex of one generation: nothing is read from the database."""
 
     def __init__(self, store: Store, index: LinkIndex) -> None:
         super().__init__(store)
         self.index = index
+
+    def affiliate(self, affiliate_id: str) -> Row | None:
+        return self.index.affiliates.get(affiliate_id)
+
+    def purchases(self, affiliate_id: str, as_of: date) -> tuple[list[Row], list[Row]]:
+        return self.index.purchases(affiliate_id, as_of)
+
+    def assembly(self, product_ids: Sequence[str], as_of: date) -> list[Row]:
+        links = self.index.assembly.active(product_ids, as_of)
+        return [{"product": p, "factory": f, "sources": s} for p, f, s in links]
 
     def suppliers(self, buyers: Sequence[str], as_of: date) -> list[Link]:
         return self.index.suppliers.active(buyers, as_of)
@@ -140,4 +151,8 @@ def build_link_index(store: Any) -> LinkIndex:
         factories=run_arrow(cypher.ALL_FACTORIES),
         agencies=run_arrow(cypher.ALL_AGENCIES),
         findings=run_arrow(cypher.ALL_FINDINGS),
+        affiliates=run_arrow(cypher.ALL_AFFILIATES),
+        purchases_direct=run_arrow(cypher.ALL_PURCHASES_DIRECT),
+        purchases_framework=run_arrow(cypher.ALL_PURCHASES_FRAMEWORK),
+        assembly=run_arrow(cypher.ALL_ASSEMBLY),
     )

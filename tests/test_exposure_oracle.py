@@ -107,3 +107,44 @@ def test_cypher_steps_equal_indexed_steps_on_demo(store, day) -> None:
         assert plain == exposure_for_affiliate(store, affiliate, when).as_json()
         got = {f["id"]: f["tier"] for f in plain["factories"]}
         assert got == oracle.exposure_oracle(rows, affiliate, when)["factories"]
+
+
+def _with_parallel_links(folder: Path, first: bool) -> Path:
+    """The demo bundle plus a second assembly and a second placement link beside existing ones, backed by
+    another source, written before or after the original rows."""
+    import shutil
+
+    shutil.copytree(DEMO, folder)
+    extra = {
+        "assembly.csv": "PR-AER14,FA-SH2,2021-06-01,,SRC-01\n",
+        "placements.csv": "AG-CN1,FA-SH2,CN,200,2021-03-01,,SRC-01\n",
+    }
+    for name, row in extra.items():
+        header, *rows = (folder / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        (folder / name).write_text(header + (row if first else "") + "".join(rows) + ("" if first else row))
+    return folder
+
+
+def test_parallel_links_carry_every_source_whatever_their_order(store_factory, tmp_path) -> None:
+    from queries.steps import CypherSteps
+
+    answers = []
+    for first in (True, False):
+        store = store_factory()
+        load_bundles(store, [_with_parallel_links(tmp_path / f"bundle-{first}", first)], fresh=True)
+        day = date(2026, 6, 1)
+        for affiliate in affiliates_of(oracle.read_bundle(DEMO)):
+            indexed = exposure_for_affiliate(store, affiliate, day).as_json()
+            assert indexed == exposure_for_affiliate(store, affiliate, day, steps=CypherSteps(store)).as_json()
+            answers.append((first, affiliate, indexed))
+    by_affiliate: dict[str, list[dict]] = {}
+    for _first, affiliate, answer in answers:
+        by_affiliate.setdefault(affiliate, []).append(answer)
+    assert all(a == b for a, b in by_affiliate.values())  # the order of the rows changes nothing
+    checked = 0
+    for answer in (a for a, _ in by_affiliate.values()):
+        for item in answer["factories"] + answer["agencies"]:
+            if item["id"] in ("FA-SH2", "AG-CN1") and item["path"][-2:] in (["PR-AER14", "FA-SH2"], ["FA-SH2", "AG-CN1"]):
+                assert {"SRC-01", "SRC-02" if item["id"] == "FA-SH2" else "SRC-03"} <= set(item["sources"]), item
+                checked += 1
+    assert checked >= 2
