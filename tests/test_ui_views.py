@@ -72,6 +72,7 @@ def check_finding_colours(nodes: list[dict[str, Any]], day: date) -> int:
 class Ui:
     app: Any
     keys: dict[str, str]
+    store: Any
 
     def client(self, who: str | None = None) -> TestClient:
         client = TestClient(self.app, base_url="https://testserver", follow_redirects=False)
@@ -93,7 +94,7 @@ def ui(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
             keys[affiliate] = keyring.create("affiliate", affiliate, affiliate)[0]
         app = create_app(Settings(db=folder / "db"), store, keyring=keyring)
         with TestClient(app):  # runs the lifespan once
-            yield Ui(app, keys)
+            yield Ui(app, keys, store)
     finally:
         store.close()
 
@@ -215,6 +216,36 @@ def test_the_side_list_comes_a_page_at_a_time(ui: Ui, monkeypatch: pytest.Monkey
     assert answer["next"] is None or answer["next"]["left"] == len(every) - 18
     assert ui.client("AF-LIN").get(url).status_code == 404
     assert ui.client().get(url).status_code == 401
+
+
+def test_drawings_are_cached_per_generation_and_visibility(ui: Ui) -> None:
+    client = ui.client("investigator")
+    url, params = "/ui/exposure/factory/FA-SH2/export.json", {"as_of": AS_OF}
+    first = client.get(url, params=params).json()
+    cache = ui.app.state.ui_drawings
+    before = len(cache._items)
+    assert client.get(url, params=params).json() == first and len(cache._items) == before  # a hit
+    own = ui.client("AF-LIN").get("/ui/exposure/factory/FA-SH2", params=params)
+    assert own.status_code == 200 and len(cache._items) == before + 1  # its own paths: its own entry
+    load_bundles(ui.store, [DEMO])  # a new generation of the same graph: drawn again, alike
+    assert client.get(url, params=params).json() == first and len(cache._items) == before + 2
+
+
+def test_the_drawing_cache_drops_the_least_recently_used() -> None:
+    from api.ui.routes import DrawingCache
+    from api.ui.views import Drawing
+
+    drawings = [Drawing(title=f"d{i}", kind="exposure", nodes=[{"id": "x" * 400}]) for i in range(4)]
+    size = 2 * len(drawings[0].script_data())
+    cache = DrawingCache(max_bytes=4 * size)  # room for four, and none above a quarter of it
+    for i, drawing in enumerate(drawings[:3]):
+        cache.put((i,), drawing)
+    assert cache.get((0,)) is drawings[0]  # now the most recently used
+    cache.put((3,), drawings[3])
+    cache.put((4,), Drawing(title="d4", kind="exposure", nodes=[{"id": "x" * 400}]))
+    assert cache.get((1,)) is None and cache.get((0,)) is drawings[0] and cache.get((4,)) is not None
+    cache.put((5,), Drawing(title="big", kind="exposure", nodes=[{"id": "x" * 4000}]))
+    assert cache.get((5,)) is None  # too big to keep
 
 
 def test_affiliate_keys_see_only_their_own_views(ui: Ui) -> None:
