@@ -189,6 +189,21 @@ def test_exposure_view_levels_and_colours(ui: Ui) -> None:
     assert "SRC-07" in page.text  # sources in the side list
 
 
+def test_names_from_the_exposure_answer_draw_the_same_as_names_looked_up(
+    ui: Ui, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.ui import views
+
+    day = date.fromisoformat(AS_OF)
+    for affiliate in ("AF-LIN", "AF-DBH", "AF-UNB"):
+        hinted = views.exposure_drawing(ui.store, "affiliate", affiliate, day)
+        with monkeypatch.context() as patched:
+            patched.setattr(views, "name_hints", lambda _exposure: {})
+            looked_up = views.exposure_drawing(ui.store, "affiliate", affiliate, day)
+        assert hinted.nodes == looked_up.nodes and hinted.answers == looked_up.answers
+        assert len(hinted.nodes) > 3
+
+
 def test_remediated_findings_are_muted(ui: Ui) -> None:
     page = ui.client("investigator").get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF})
     data = graph_data(page.text)

@@ -214,17 +214,39 @@ def network_options() -> dict[str, Any]:
 # ---------------------------------------------------------------- names and labels of ids
 
 
-def _labels_of(store: Store, ids: Iterable[str], labels: Iterable[str]) -> dict[str, dict[str, str | None]]:
-    """id -> {label: display name} for every label in `labels` that has a node with that id."""
+def _labels_of(
+    store: Store, ids: Iterable[str], labels: Iterable[str], known: dict[str, dict[str, str | None]] | None = None
+) -> dict[str, dict[str, str | None]]:
+    """id -> {label: display name} for every label in `labels` that has a node with that id.
+
+    `known`: label -> {id: display name} of nodes known to exist (the factories and agencies of an
+    exposure answer): only the other ids are looked up for that label.
+    """
     wanted = sorted(set(ids))
     found: dict[str, dict[str, str | None]] = {}
     if not wanted:
         return found
     for label in labels:
+        given = (known or {}).get(label, {})
+        for node_id in wanted:
+            if node_id in given:
+                found.setdefault(node_id, {})[label] = given[node_id]
+        rest = [node_id for node_id in wanted if node_id not in given]
+        if not rest:
+            continue
         display = SCHEMA.nodes[label].display
-        for row in store.run(fill(ui_cypher.NODE_DISPLAY_BY_IDS, label=label, display=display), {"ids": wanted}):
+        for row in store.run(fill(ui_cypher.NODE_DISPLAY_BY_IDS, label=label, display=display), {"ids": rest}):
             found.setdefault(row["id"], {})[label] = None if row["name"] is None else str(row["name"])
     return found
+
+
+def name_hints(exposure: dict[str, Any]) -> dict[str, dict[str, str | None]]:
+    """The names an affiliate's exposure answer gives: every factory and agency on its paths is in it."""
+    return {
+        "Affiliate": {exposure["affiliate"]["id"]: exposure["affiliate"]["name"]},
+        "Factory": {f["id"]: f["name"] for f in exposure["factories"]},
+        "Agency": {a["id"]: a["name"] for a in exposure["agencies"]},
+    }
 
 
 def _sources(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -269,8 +291,10 @@ def exposure_drawing(
         raise InvalidParameter("kind", f"must be one of {', '.join(EXPOSURE_KINDS)}, got {kind!r}")
     answers: list[dict[str, Any]] = []
     open_findings: dict[str, dict[str, Any]] = {}
+    hints: dict[str, dict[str, str | None]] = {}
     if kind == "affiliate":
         exposure = exposure_for_affiliate(store, item_id, as_of, depth).as_json()
+        hints = name_hints(exposure)
         title = f"Exposure of {exposure['affiliate']['name']} ({item_id})"
         for f in exposure["factories"]:
             answers.append({"kind": "factory", "id": f["id"], "path": f["path"], "sources": f["sources"],
@@ -297,7 +321,7 @@ def exposure_drawing(
                             "text": f"{a['name']} ({a['id']}) is exposed{tier} through contract "
                                     f"{a['contract']['id']}"})
     with_paths = [a for a in answers if a["path"]]
-    drawing, keys = _draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings)
+    drawing, keys = _draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings, hints)
     for answer, path_keys in zip(with_paths, keys, strict=True):
         answer["keys"] = path_keys
     drawing.title = title
@@ -312,10 +336,12 @@ def exposure_drawing(
 
 
 def _draw_paths(
-    store: Store, paths: list[list[str]], as_of: date, open_findings: dict[str, dict[str, Any]]
+    store: Store, paths: list[list[str]], as_of: date, open_findings: dict[str, dict[str, Any]],
+    hints: dict[str, dict[str, str | None]],
 ) -> tuple[Drawing, list[list[str]]]:
     ids = {i for path in paths for i in path}
-    known = _labels_of(store, ids, ["Affiliate", "Contract", "Product", "Factory", "Agency", "Company", "Finding"])
+    known = _labels_of(store, ids, ["Affiliate", "Contract", "Product", "Factory", "Agency", "Company", "Finding"],
+                       hints)
     # Each node: (label, kind, rank within kind) from its position on the paths; the smallest rank wins.
     placed: dict[str, tuple[str, str, int]] = {}
     path_keys: list[list[str]] = []
