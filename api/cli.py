@@ -10,7 +10,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from api import render
 from api.matches_cli import matches_app
@@ -66,6 +75,18 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+class _Amount(ProgressColumn):
+    """done/total and the rate: MB and MB/s while reading JSON, rows and rows/s otherwise."""
+
+    def render(self, task: Any) -> Text:
+        scale, unit = (2**20, "MB") if task.fields.get("unit") == "bytes" else (1, "rows")
+        if not task.total and not task.completed:
+            return Text("")
+        done = f"{task.completed / scale:,.0f}" + (f"/{task.total / scale:,.0f}" if task.total else "")
+        rate = f", {task.speed / scale:,.1f} {unit}/s" if task.speed else ""
+        return Text(f"{done} {unit}{rate}")
+
+
 @app.command()
 def load(
     bundles: Annotated[
@@ -89,16 +110,22 @@ def load(
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} rows"),
+        _Amount(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=err,
         transient=True,
         disable=not err.is_terminal,
     ) as bar:
-        task = bar.add_task("reading", total=None)
+        tasks: dict[str, TaskID] = {}
 
         def progress(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=total or None)
+            unit = "bytes" if step.endswith(" (bytes)") else "rows"
+            step = step.removesuffix(" (bytes)")
+            kind = "writing" if not step.startswith(("reading", "resolving")) else step
+            if kind not in tasks:
+                tasks[kind] = bar.add_task(step, total=total or None, unit=unit)
+            bar.update(tasks[kind], description=step, completed=done, total=total or None)
 
         report = load_bundles(store, bundles, fresh=fresh, dry_run=dry_run, progress=progress, format=format)
     for warning in report.warnings:

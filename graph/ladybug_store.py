@@ -5,7 +5,7 @@ Layout of the data folder:
     CURRENT                      name of the generation that answers queries
     load.lock                    held while a load runs
     generations/<name>/graph.lbug    the LadybugDB database
-    generations/<name>/bundles/NN-<bundle>/<table>.parquet   the canonical records it was built from
+    generations/<name>/bundles/NN-<bundle>/<table>.arrow   the canonical records it was built from (Arrow IPC)
 
 A load writes a whole new generation beside the current one and only then replaces CURRENT
 (an atomic rename). A load that fails or is killed leaves CURRENT, and so the graph, as it was.
@@ -137,7 +137,8 @@ class LadybugStore:
         out = []
         for entry in manifest["bundles"]:
             sub = folder / "bundles" / entry["folder"]
-            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}
+            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}  # loads before 2026-11-27
+            tables.update({p.stem: _mapped(p) for p in sorted(sub.glob("*.arrow"))})
             out.append(LoadedBundle(entry["name"], tables))
         return out
 
@@ -197,9 +198,17 @@ def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
         sub = f"{i:02d}-{bundle.name}"
         (folder / "bundles" / sub).mkdir(parents=True)
         for table_name, table in bundle.tables.items():
-            pq.write_table(table, folder / "bundles" / sub / f"{table_name}.parquet")
+            with pa.OSFile(str(folder / "bundles" / sub / f"{table_name}.arrow"), "wb") as fh:
+                with pa.ipc.new_file(fh, table.schema) as writer:
+                    for batch in table.to_batches(max_chunksize=100_000):
+                        writer.write_batch(batch)
         entries.append({"name": bundle.name, "folder": sub, "rows": {k: t.num_rows for k, t in bundle.tables.items()}})
     (folder / "manifest.json").write_text(json.dumps({"bundles": entries}, indent=2))
+
+
+def _mapped(path: Path) -> pa.Table:
+    """A stored table memory-mapped (Arrow IPC, uncompressed): later loads read it without copying it to the heap."""
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
 
 
 def _node_ddl(label: str, table: pa.Table) -> str:
@@ -228,6 +237,7 @@ def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> 
             rows = tables.nodes[label]
             conn.execute(_node_ddl(label, rows))
             if rows.num_rows:
+                rows = _batched(rows)
                 conn.execute(f"COPY {ident(label)} FROM rows")
             done += rows.num_rows
             if progress:
@@ -257,7 +267,13 @@ def _align(table: pa.Table, columns: list[str]) -> pa.Table:
     out = {"from": table.column("from"), "to": table.column("to")}
     for name in columns:
         out[name] = table.column(name) if name in table.column_names else pa.nulls(table.num_rows, pa.string())
-    return pa.table(out)
+    return _batched(pa.table(out))
+
+
+def _batched(table: pa.Table) -> pa.Table:
+    """The same rows without empty record batches (zero-copy): LadybugDB's COPY from Arrow stops at the first
+    empty batch and silently drops every row after it."""
+    return pa.Table.from_batches([b for b in table.to_batches() if b.num_rows], table.schema)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
 from graph.errors import BundleError, Problem
-from graph.records import build_tables
+from graph.records import LOADED, build_tables
 from graph.resolve import Decisions, matches_file, resolve_entities
 from graph.store import LoadedBundle, Progress, Store
 from loaders import read_source
@@ -45,17 +49,16 @@ def load_bundles(
     new: list[LoadedBundle] = []
     warnings: list[Problem] = []
     rows = 0
+    loaded_at = datetime.now(UTC).date().isoformat()  # a date: the same input read on one day gives one graph
     for i, path in enumerate(paths):
         try:
-            bundle = read_source(Path(path), names[i] if names else None, format)
+            bundle = read_source(Path(path), names[i] if names else None, format, progress)
         except BundleError as exc:
             problems.extend(exc.problems)
             continue
-        new.append(LoadedBundle(bundle.name, bundle.tables))
+        new.append(LoadedBundle(bundle.name, {k: _stamp(t, loaded_at) for k, t in bundle.tables.items()}))
         warnings.extend(bundle.warnings)
         rows += bundle.rows
-        if progress:
-            progress(f"read {bundle.name}", rows, 0)
     if problems:
         raise BundleError(problems)
     replaced = {b.name for b in new}
@@ -64,6 +67,8 @@ def load_bundles(
     # Entity resolution (graph/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
     decisions = Decisions.load(matches_file(store))
     resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
+    if progress:
+        progress("resolving and checking", 0, 0)
     tables = build_tables(resolved)
     warnings.extend(tables.warnings)
     if not dry_run:
@@ -78,3 +83,12 @@ def load_bundles(
         warnings=warnings,
         written=not dry_run,
     )
+
+
+def _stamp(table: pa.Table, loaded_at: str) -> pa.Table:
+    """The table with the time its bundle was read in every row (one byte a row: a dictionary column), kept with
+    the bundle's records so that later loads still know it; graph.records puts it into every origin."""
+    if LOADED in table.column_names:
+        return table
+    day = pa.DictionaryArray.from_arrays(pa.array(np.zeros(table.num_rows, np.int8)), pa.array([loaded_at]))
+    return table.append_column(LOADED, day)

@@ -8,14 +8,22 @@ relationships are derived. Stores only COPY or UNWIND what this module hands the
 
 from __future__ import annotations
 
+import atexit
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.errors import BundleError, Problem
-from graph.schema import SCHEMA, NodeType, Property
+from graph.schema import SCHEMA, LinkType, NodeType, Property, Reference
 
 STRING_LIST = pa.list_(pa.string())
 
@@ -45,18 +53,66 @@ class GraphTables:
         return sum(p.table.num_rows for p in self.rels)
 
 
+LOADED = "_loaded_at"  # column of every canonical table: the day its bundle was read (UTC, ISO 8601)
+ORIGIN = re.compile(r"^(.*):(\d+)(?: \(.*\))?$")
+SPILL_BYTES = 32 << 20  # tables larger than this are kept in memory-mapped files, not in the heap
+BATCH = 100_000
+_spill: list[Path] = []
+
+
+def to_disk(table: pa.Table) -> pa.Table:
+    """A large table memory-mapped from a temporary file (pages the kernel can drop), a small one as it is."""
+    if table.nbytes < SPILL_BYTES:
+        return table
+    if not _spill:
+        folder = Path(tempfile.mkdtemp(prefix="supplygraph-tables-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _spill.append(folder)
+    fd, name = tempfile.mkstemp(suffix=".arrow", dir=_spill[0])
+    with os.fdopen(fd, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=BATCH):
+            writer.write_batch(batch)
+    mapped = pa.ipc.open_file(pa.memory_map(name)).read_all()
+    os.unlink(name)  # the mapping stays valid; the space is freed with the table
+    return mapped
+
+
+def _origins(table: pa.Table, bundle: str, file: str) -> pa.Array:
+    """Where every row came from: `bundle/file:line (format record, loaded time)`, e.g.
+    `acme/factories.csv:3 (bundle, loaded 2026-11-27)` or
+    `tenders/contracts.csv:17 (ocds tenders.jsonl:17#/awards/0, loaded 2026-11-27)`."""
+    lines = pc.cast(table.column("_line").combine_chunks(), pa.string())
+    names = table.column_names
+    fmt = table.column("source_format").combine_chunks() if "source_format" in names else pa.scalar("bundle")
+    what = fmt
+    if "source_record" in names:
+        what = pc.binary_join_element_wise(
+            fmt, table.column("source_record").combine_chunks(), " ", null_handling="skip"
+        )
+    if LOADED in names:
+        loaded = pc.binary_join_element_wise("loaded ", table.column(LOADED).combine_chunks().cast(pa.string()), "")
+        what = pc.binary_join_element_wise(what, loaded, ", ", null_handling="skip")
+    return pc.binary_join_element_wise(f"{bundle}/{file}:", lines, " (", what, ")", "")
+
+
+def split_origin(origin: str) -> tuple[str, int]:
+    """(`bundle/file`, line) of an origin."""
+    found = ORIGIN.match(origin)
+    if found is None:
+        raise ValueError(origin)
+    return found.group(1), int(found.group(2))
+
+
 def _with_origin(table: pa.Table, bundle: str, file: str) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
+    origins = _origins(table, bundle, file)
+    drop = [c for c in ("_line", LOADED) if c in table.column_names]
+    frame = pl.from_arrow(table.drop_columns(drop).append_column("_origin", origins))
     assert isinstance(frame, pl.DataFrame)
-    prefix = f"{bundle}/{file}:"
-    return frame.with_columns((pl.lit(prefix) + pl.col("_line").cast(pl.String)).alias("_origin")).drop("_line")
+    return frame
 
 
-def _stack(bundles: list[tuple[str, dict[str, pa.Table]]], name: str, file: str) -> pl.DataFrame | None:
-    frames = [_with_origin(tables[name], bundle, file) for bundle, tables in bundles if name in tables]
-    if not frames:
-        return None
-    return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+def _parts(bundles: list[tuple[str, dict[str, pa.Table]]], name: str) -> list[tuple[str, pa.Table]]:
+    return [(bundle, tables[name]) for bundle, tables in bundles if name in tables]
 
 
 def _merge_nodes(frame: pl.DataFrame) -> pl.DataFrame:
@@ -68,18 +124,48 @@ def _merge_nodes(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _distinct_ids(parts: list[tuple[str, pa.Table]]) -> bool:
+    ids = pa.chunked_array([c for _b, t in parts for c in t.column("id").cast(pa.string()).chunks], pa.string())
+    return pc.count_distinct(ids).as_py() == len(ids)
+
+
+def _nodes(spec: NodeType, parts: list[tuple[str, pa.Table]]) -> pa.Table:
+    """The node table of a label: rows of every bundle; one row per id, later bundles' values winning."""
+    if not parts or not _distinct_ids(parts):
+        frames = [_with_origin(table, bundle, spec.file) for bundle, table in parts]
+        frame = None if not frames else pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+        return _node_table(spec, None if frame is None else _merge_nodes(frame))
+    # every id once (the usual case, and the large one): Arrow batch by batch, no copies of the columns
+    out = []
+    for bundle, table in parts:
+        for batch in table.to_batches(max_chunksize=BATCH):
+            rows = pa.Table.from_batches([batch])
+            origins = _origins(rows, bundle, spec.file)
+            single = pa.ListArray.from_arrays(pa.array(np.arange(len(origins) + 1, dtype=np.int32)), origins)
+            drop = [c for c in ("_line", LOADED) if c in rows.column_names]
+            out.append(_node_table(spec, rows.drop_columns(drop).append_column("origins", single)))
+    return to_disk(pa.concat_tables(out, promote_options="default").select(_node_columns(spec, out)))
+
+
+def _node_columns(spec: NodeType, tables: list[pa.Table]) -> list[str]:
+    """id, schema properties, extras (sorted), origins, over tables of which some may lack some extras."""
+    fixed = ["id", *(p.name for p in spec.properties)]
+    extras = sorted({n for t in tables for n in t.column_names} - {*fixed, "origins"})
+    return [*fixed, *extras, "origins"]
+
+
 def arrow_type(prop: Property) -> pa.DataType:
     if prop.is_list:
         return STRING_LIST
     return {"date": pa.date32(), "float": pa.float64(), "int": pa.int64()}.get(prop.type, pa.string())
 
 
-def _node_table(spec: NodeType, frame: pl.DataFrame | None) -> pa.Table:
+def _node_table(spec: NodeType, frame: pl.DataFrame | pa.Table | None) -> pa.Table:
     """Columns in a fixed order: id, schema properties, extras (sorted), origins."""
     fields = [pa.field("id", pa.string())] + [pa.field(p.name, arrow_type(p)) for p in spec.properties]
     if frame is None:
         return pa.table({f.name: pa.array([], f.type) for f in [*fields, pa.field("origins", STRING_LIST)]})
-    table = frame.to_arrow()
+    table = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
     known = {f.name for f in fields} | {"origins"}
     extras = sorted(c for c in table.column_names if c not in known)
     columns = {f.name: table.column(f.name).cast(f.type) for f in fields}
@@ -93,66 +179,86 @@ class _References:
 
     def __init__(self, nodes: dict[str, pa.Table]) -> None:
         self.nodes = nodes
-        self.known = {label: set(t.column("id").to_pylist()) for label, t in nodes.items()}
+        self.ids: dict[str, pa.Array] = {}
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.stubs: dict[str, dict[str, str]] = {}
 
-    def check(self, label: str, values: pa.Array, origins: pa.Array, column: str) -> None:
-        missing = pc.invert(pc.is_in(values, value_set=pa.array(sorted(self.known[label]), pa.string())))
-        missing = pc.and_(missing, pc.is_valid(values))
+    def check(self, label: str, values: pa.Array | pa.ChunkedArray, column: str, origin: Callable[[int], str]) -> None:
+        """Every value an id of `label`; `origin(i)` says where value i came from (`bundle/file:line`)."""
+        if label not in self.ids:
+            self.ids[label] = self.nodes[label].column("id").combine_chunks()
+        missing = pc.and_(pc.invert(pc.is_in(values, value_set=self.ids[label])), pc.is_valid(values))
+        if isinstance(missing, pa.ChunkedArray):
+            missing = missing.combine_chunks()
         idx = pc.indices_nonzero(missing).to_pylist()
         if not idx:
             return
         file = SCHEMA.nodes[label].file
         has_file = self.nodes[label].num_rows > 0
         for i in idx:
-            value, origin = values[i].as_py(), origins[i].as_py()
-            where, _, line = origin.rpartition(":")
+            value, where_line = values[i].as_py(), origin(i)
+            where, line = split_origin(where_line)
             if has_file:
                 if len(self.problems) < 500:
                     msg = f"unknown {label.lower()} id {value!r}: not in {file}"
                     self.problems.append(Problem(where, int(line), column, msg))
             else:
                 if value not in self.stubs.setdefault(label, {}):
-                    self.stubs[label][value] = origin
+                    self.stubs[label][value] = where_line
                     msg = f"{label.lower()} id {value!r} is not described: no bundle has {file}; a bare node is made"
                     self.warnings.append(Problem(where, int(line), column, msg))
 
 
+def _node_origin(table: pa.Table, rows: pa.Array | None) -> Callable[[int], str]:
+    origins = table.column("origins")
+    return lambda i: origins[i if rows is None else rows[i].as_py()].as_py()[0]
+
+
+def _link_origin(bundle: str, file: str, table: pa.Table, rows: pa.Array | None = None) -> Callable[[int], str]:
+    lines = table.column("_line")
+    return lambda i: f"{bundle}/{file}:{lines[i if rows is None else rows[i].as_py()].as_py()}"
+
+
 def build_tables(bundles: list[tuple[str, dict[str, pa.Table]]]) -> GraphTables:
-    """Merge bundles (in load order) into node and relationship tables; raise BundleError on dangling references."""
-    frames = {label: _stack(bundles, spec.file.removesuffix(".csv"), spec.file) for label, spec in SCHEMA.nodes.items()}
+    """Merge bundles (in load order) into node and relationship tables; raise BundleError on dangling references.
+
+    Large tables stay out of the heap: node tables of distinct ids and relationship tables are built in batches
+    and memory-mapped from temporary files (`to_disk`), so the memory a load needs does not grow with its size."""
     nodes = {
-        label: _node_table(SCHEMA.nodes[label], None if f is None else _merge_nodes(f)) for label, f in frames.items()
+        label: _nodes(spec, _parts(bundles, spec.file.removesuffix(".csv"))) for label, spec in SCHEMA.nodes.items()
     }
-    links = {name: _stack(bundles, name, spec.file) for name, spec in SCHEMA.links.items()}
     refs = _References(nodes)
     for ref in SCHEMA.references:
         table = nodes[ref.node]
-        values, origins = table.column(ref.column), pc.list_element(table.column("origins"), 0)
+        values = table.column(ref.column)
+        rows: pa.Array | None = None
         if ref.when is not None:
-            keep = pc.equal(table.column("subject_type"), ref.when)
-            values, origins = values.filter(keep), origins.filter(keep)
+            keep = pc.equal(table.column("subject_type"), ref.when).combine_chunks()
+            rows, values = pc.indices_nonzero(keep), values.filter(keep)
         if pa.types.is_list(values.type):
+            values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
             parents = pc.list_parent_indices(values)
-            values, origins = pc.list_flatten(values), pc.take(origins, parents)
-        refs.check(ref.target, values.combine_chunks(), origins.combine_chunks(), ref.column)
+            values = pc.list_flatten(values)
+            rows = parents if rows is None else pc.take(rows, parents)
+        refs.check(ref.target, values, ref.column, _node_origin(table, rows))
     for name, spec in SCHEMA.links.items():
-        frame = links[name]
-        if frame is None:
-            continue
-        origins = frame["_origin"].to_arrow()
-        refs.check(spec.source.node, frame["from_id"].to_arrow(), origins, spec.source.column)
-        refs.check(spec.target.node, frame["to_id"].to_arrow(), origins, spec.target.column)
-        exploded = frame.select(["source_ids", "_origin"]).explode("source_ids").drop_nulls("source_ids")
-        refs.check("Source", exploded["source_ids"].to_arrow(), exploded["_origin"].to_arrow(), "source_id")
+        parts = _parts(bundles, name)
+        for end, col in ((spec.source, "from_id"), (spec.target, "to_id")):
+            for bundle, table in parts:
+                refs.check(end.node, table.column(col), end.column, _link_origin(bundle, spec.file, table))
+        for bundle, table in parts:
+            if "source_ids" in table.column_names:
+                ids = table.column("source_ids").combine_chunks()
+                parents = pc.list_parent_indices(ids)
+                origin = _link_origin(bundle, spec.file, table, parents)
+                refs.check("Source", pc.list_flatten(ids), "source_id", origin)
     if refs.problems:
         raise BundleError(refs.problems)
     for label, stubs in refs.stubs.items():
         stub = pa.table({"id": list(stubs), "origins": [[f"reference from {o}"] for o in stubs.values()]})
         nodes[label] = pa.concat_tables([nodes[label], stub], promote_options="default")
-    return GraphTables(nodes, _reference_rels(nodes) + _link_rels(links), refs.warnings)
+    return GraphTables(nodes, _reference_rels(nodes) + _link_rels(bundles), refs.warnings)
 
 
 def _joined(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -169,6 +275,7 @@ def _rel(type_: str, source: str, target: str, columns: dict[str, pa.Array]) -> 
         "valid_from": columns.pop("valid_from", pa.nulls(n, pa.date32())),
         "valid_to": columns.pop("valid_to", pa.nulls(n, pa.date32())),
         "source_ids": _joined(columns.pop("source_ids", pa.nulls(n, STRING_LIST))),
+        "origin": columns.pop("origin", pa.nulls(n, pa.string())),
     }
     base.update(columns)
     return RelPart(type_, source, target, pa.table(base))
@@ -178,64 +285,76 @@ def _reference_rels(nodes: dict[str, pa.Table]) -> list[RelPart]:
     parts = []
     for ref in SCHEMA.references:
         table = nodes[ref.node]
-        if ref.when is not None:
-            table = table.filter(pc.equal(table.column("subject_type"), ref.when))
-        values = table.column(ref.column)
-        if pa.types.is_list(values.type):
-            parents = pc.list_parent_indices(values)
-            table, values = table.take(parents), pc.list_flatten(values)
-        keep = pc.is_valid(values)
-        table, values = table.filter(keep), values.filter(keep)
-        ids = table.column("id")
-        columns: dict[str, pa.Array] = {
-            "from": values if ref.reverse else ids,
-            "to": ids if ref.reverse else values,
-        }
-        if ref.dated:
-            columns["valid_from"], columns["valid_to"] = table.column("start_date"), table.column("end_date")
-        if "source_ids" in table.column_names and ref.rel != "BACKED_BY":
-            columns["source_ids"] = table.column("source_ids")
+        batches = [pa.Table.from_batches([b]) for b in table.to_batches(max_chunksize=BATCH)] or [table]
+        pieces = [_reference_piece(ref, batch) for batch in batches]
         source, target = (ref.target, ref.node) if ref.reverse else (ref.node, ref.target)
-        parts.append(_rel(ref.rel, source, target, columns))
+        parts.append(RelPart(ref.rel, source, target, to_disk(pa.concat_tables(pieces))))
     return parts
 
 
-def _link_rels(links: dict[str, pl.DataFrame | None]) -> list[RelPart]:
+def _reference_piece(ref: Reference, table: pa.Table) -> pa.Table:
+    if ref.when is not None:
+        table = table.filter(pc.equal(table.column("subject_type"), ref.when))
+    values = table.column(ref.column)
+    if pa.types.is_list(values.type):
+        parents = pc.list_parent_indices(values)
+        table, values = table.take(parents), pc.list_flatten(values)
+    keep = pc.is_valid(values)
+    table, values = table.filter(keep), values.filter(keep)
+    ids = table.column("id")
+    columns: dict[str, pa.Array] = {
+        "from": values if ref.reverse else ids,
+        "to": ids if ref.reverse else values,
+    }
+    if ref.dated:
+        columns["valid_from"], columns["valid_to"] = table.column("start_date"), table.column("end_date")
+    if "source_ids" in table.column_names and ref.rel != "BACKED_BY":
+        columns["source_ids"] = table.column("source_ids")
+    columns["origin"] = _joined(table.column("origins"))
+    return _rel(ref.rel, "", "", columns).table
+
+
+def _link_rels(bundles: list[tuple[str, dict[str, pa.Table]]]) -> list[RelPart]:
     parts = []
+    empty = pa.table({"from_id": pa.array([], pa.string()), "to_id": pa.array([], pa.string())})
     for name, spec in SCHEMA.links.items():
-        frame = links[name]
-        if frame is None:
-            frame = pl.DataFrame(
-                {"from_id": [], "to_id": [], "_origin": []},
-                schema={c: pl.String for c in ("from_id", "to_id", "_origin")},
-            )
-        table = frame.to_arrow()
-        n = table.num_rows
-        columns: dict[str, pa.Array] = {
-            "from": table.column("from_id").cast(pa.string()),
-            "to": table.column("to_id").cast(pa.string()),
-        }
-        for col in ("valid_from", "valid_to"):
-            if col in table.column_names:
-                columns[col] = table.column(col).cast(pa.date32())
-        if "source_ids" in table.column_names:
-            columns["source_ids"] = table.column("source_ids").cast(STRING_LIST)
-        for prop in spec.properties:
-            columns[prop.name] = (
-                table.column(prop.name).cast(arrow_type(prop))
-                if prop.name in table.column_names
-                else pa.nulls(n, arrow_type(prop))
-            )
-        known = {
-            "from_id",
-            "to_id",
-            "_origin",
-            "valid_from",
-            "valid_to",
-            "source_ids",
-            *(p.name for p in spec.properties),
-        }
-        for extra in sorted(c for c in table.column_names if c not in known):
-            columns[extra] = table.column(extra).cast(pa.string())
-        parts.append(_rel(spec.rel, spec.source.node, spec.target.node, columns))
+        pieces = [_link_piece(spec, table, bundle) for bundle, table in _parts(bundles, name)]
+        pieces = pieces or [_link_piece(spec, empty.append_column("_line", pa.array([], pa.int32())), "")]
+        base = pieces[0].column_names[: 6 + len(spec.properties)]
+        extras = sorted({c for p in pieces for c in p.column_names} - set(base))
+        table = pa.concat_tables(pieces, promote_options="default").select([*base, *extras])
+        parts.append(RelPart(spec.rel, spec.source.node, spec.target.node, to_disk(table)))
     return parts
+
+
+def _link_piece(spec: LinkType, table: pa.Table, bundle: str) -> pa.Table:
+    n = table.num_rows
+    columns: dict[str, pa.Array] = {
+        "from": table.column("from_id").cast(pa.string()),
+        "to": table.column("to_id").cast(pa.string()),
+        "origin": _origins(table, bundle, spec.file),
+    }
+    for col in ("valid_from", "valid_to"):
+        if col in table.column_names:
+            columns[col] = table.column(col).cast(pa.date32())
+    if "source_ids" in table.column_names:
+        columns["source_ids"] = table.column("source_ids").cast(STRING_LIST)
+    for prop in spec.properties:
+        columns[prop.name] = (
+            table.column(prop.name).cast(arrow_type(prop))
+            if prop.name in table.column_names
+            else pa.nulls(n, arrow_type(prop))
+        )
+    known = {
+        "from_id",
+        "to_id",
+        "_line",
+        LOADED,
+        "valid_from",
+        "valid_to",
+        "source_ids",
+        *(p.name for p in spec.properties),
+    }
+    for extra in sorted(c for c in table.column_names if c not in known):
+        columns[extra] = table.column(extra).cast(pa.string())
+    return _rel(spec.rel, "", "", columns).table

@@ -289,7 +289,103 @@ def resolve_entities(bundles: Bundles, decisions: Decisions) -> tuple[Bundles, l
             extra[keep] = {"merged_ids": "|".join(ids), "name_variants": "|".join(names)}
         if mapping:
             bundles = _rewrite(bundles, label, mapping, extra)
+    bundles, review = _listings(bundles, decisions)
+    queue.extend(review)
     return bundles, sorted(queue, key=lambda r: (-r["score"], r["id"]))
+
+
+def _listings(bundles: Bundles, decisions: Decisions) -> tuple[Bundles, list[dict[str, Any]]]:
+    """A listed company (FollowTheMoney entity on a sanctions or forced-labour list) that is also a factory or an
+    agency of the graph: its listing findings are repeated on that factory or agency (subject_type factory or
+    agency), so that exposure answers show the risk wherever the listed entity sits in a supply chain. Matching as
+    for entities of one type: the same registration/licence number, or name, country and address scored; an
+    automatic match needs 0.8 or more with one candidate; 0.5-0.8 goes to the review queue (label `Listing`)."""
+    listed = _listed(bundles)
+    if not listed:
+        return bundles, []
+    decided = {k: d["decision"] for k, d in decisions.decided.items() if d["label"] == "Listing"}
+    targets = {label: _records(bundles, label) for label in ("Factory", "Agency")}
+    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    numbers: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for label, recs in targets.items():
+        for rid, rec in recs.items():
+            for token in set(name_key(rec.get("name") or "").split()):
+                if len(token) > 2 and not token.isdigit():
+                    index[token].append((label, rid))
+            if rec.get("license_no") and rec.get("country"):
+                numbers[f"{rec['country']}:{rec['license_no'].upper()}"].append((label, rid))
+    matched: dict[tuple[int, str], list[tuple[str, str, float]]] = defaultdict(list)
+    review = []
+    for (order, cid), rec in listed.items():
+        scores: dict[tuple[str, str], float] = {}
+        for number in (rec.get("registration_numbers") or "").split("|"):
+            for hit in numbers.get(f"{rec.get('country')}:{number.upper()}", []) if number else []:
+                scores[hit] = 1.0
+        for token in set(name_key(rec.get("name") or "").split()):
+            for hit in index.get(token, [])[:200]:
+                if hit not in scores:
+                    scores[hit] = score(rec, targets[hit[0]][hit[1]])
+        strong = [hit for hit, s in scores.items() if s >= AUTO]
+        for (label, rid), s in scores.items():
+            pid = pair_id("Listing", cid, rid)
+            if decided.get(pid) == "reject" or (s < REVIEW and decided.get(pid) != "accept"):
+                continue
+            if decided.get(pid) == "accept" or (s >= AUTO and len(strong) == 1):
+                matched[(order, cid)].append((label, rid, s))
+            elif s >= max(scores.values()) or s >= AUTO:
+                names = [rec.get("name"), targets[label][rid].get("name")]
+                review.append({"id": pid, "label": "Listing", "a": cid, "b": rid, "score": s, "names": names})
+    return (_add_listing_findings(bundles, matched) if matched else bundles), review
+
+
+def _listed(bundles: Bundles) -> dict[tuple[int, str], dict[str, Any]]:
+    """(bundle position, company id) -> name, country, address, registration numbers of listed companies."""
+    out = {}
+    for order, (_bundle, tables) in enumerate(bundles):
+        table = tables.get("companies")
+        if table is None or "listed" not in table.column_names:
+            continue
+        wanted = [
+            c for c in ("id", "name", "country", "address", "registration_numbers", "listed") if c in table.column_names
+        ]
+        for row in table.filter(pc.is_valid(table.column("listed"))).select(wanted).to_pylist():
+            out[(order, row["id"])] = row
+    return out
+
+
+def _add_listing_findings(bundles: Bundles, matched: dict[tuple[int, str], list[tuple[str, str, float]]]) -> Bundles:
+    out: Bundles = []
+    for order, (bundle, tables) in enumerate(bundles):
+        findings = tables.get("findings")
+        ours = {cid: hits for (o, cid), hits in matched.items() if o == order}
+        if not ours or findings is None or "subject_id" not in findings.column_names:
+            out.append((bundle, tables))
+            continue
+        new = []
+        for row in findings.to_pylist():
+            if row.get("subject_type") != "company" or row.get("subject_id") not in ours:
+                continue
+            for label, rid, s in ours[row["subject_id"]]:
+                kind = label.lower()
+                new.append(
+                    {
+                        **row,
+                        "id": f"{row['id']}@{rid}",
+                        "subject_type": kind,
+                        "subject_id": rid,
+                        "summary": f"{row.get('summary') or row['id']} (matched to {kind} {rid}, score {s:.2f})",
+                        "listing_match": f"{row['subject_id']}={rid}@{s:.2f}",
+                    }
+                )
+        if not new:
+            out.append((bundle, tables))
+            continue
+        schema = findings.schema
+        if "listing_match" not in schema.names:
+            schema = schema.append(pa.field("listing_match", pa.string()))
+        added = pa.Table.from_pylist(new, schema=schema)
+        out.append((bundle, {**tables, "findings": pa.concat_tables([findings, added], promote_options="default")}))
+    return out
 
 
 def _replace(column: pa.ChunkedArray | pa.Array, mapping: dict[str, str]) -> pa.Array:

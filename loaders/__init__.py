@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from graph.errors import BundleError, Problem
+from graph.store import Progress
 from loaders.bundle import Bundle, read_bundle
 
 FORMATS = ("bundle", "ocds", "oshub", "ftm", "xlsx")
@@ -25,7 +26,7 @@ def _first_json(path: Path) -> object:
             if raw.strip():
                 try:
                     return json.loads(raw)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, UnicodeDecodeError):
                     break
     import ijson
 
@@ -102,8 +103,12 @@ def detect_format(path: Path) -> str:
     )
 
 
-def read_source(path: Path, name: str | None = None, format: str | None = None) -> Bundle:
-    """Read any supported input into validated canonical tables; raise BundleError naming where it is wrong."""
+def read_source(
+    path: Path, name: str | None = None, format: str | None = None, progress: Progress | None = None
+) -> Bundle:
+    """Read any supported input into validated canonical tables; raise BundleError naming where it is wrong.
+
+    `progress(step, done, total)` is told how far reading has come (bytes of JSON, rows of CSV and sheets)."""
     path = Path(path)
     if not path.exists():
         raise BundleError([Problem(str(path), None, None, "no such file or folder")])
@@ -113,19 +118,19 @@ def read_source(path: Path, name: str | None = None, format: str | None = None) 
     if kind == "ocds":
         from loaders.ocds import read_ocds
 
-        return read_ocds(path, name)
+        return read_ocds(path, name, progress)
     if kind == "oshub":
         from loaders.oshub import read_oshub
 
-        return read_oshub(path, name)
+        return read_oshub(path, name, progress)
     if kind == "ftm":
         from loaders.ftm import read_ftm
 
-        return read_ftm(path, name)
+        return read_ftm(path, name, progress)
     if kind == "xlsx":
         from loaders.xlsx import read_xlsx
 
-        return read_xlsx(path, name)
+        return read_xlsx(path, name, progress)
     raise BundleError(
         [Problem(str(path), None, None, f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")]
     )

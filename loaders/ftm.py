@@ -19,8 +19,9 @@ from typing import Any
 import ijson
 
 from graph.errors import BundleError
+from graph.store import Progress
 from loaders.bundle import Bundle
-from loaders.canonical import TableBuilder
+from loaders.canonical import TableBuilder, Ticker, partitions_for
 
 COMPANY_SCHEMATA = {"Company", "Organization", "LegalEntity", "PublicBody"}
 KNOWN_SCHEMATA = COMPANY_SCHEMATA | set(
@@ -35,7 +36,7 @@ LISTING_TOPICS = {"sanction", "sanction.linked", "export.control", "debarment", 
 LISTING_DATASET = re.compile(r"sanction|uflpa|forced|labou?r|entity_list|debar|withhold", re.I)
 
 
-def _entities(path: Path, out: TableBuilder) -> Iterator[tuple[Any, int, str]]:
+def _entities(path: Path, out: TableBuilder, tick: Ticker) -> Iterator[tuple[Any, int, str]]:
     if path.suffix.lower() == ".json":
         out.by_line = False
         index = 0
@@ -44,11 +45,15 @@ def _entities(path: Path, out: TableBuilder) -> Iterator[tuple[Any, int, str]]:
                 for entity in ijson.items(fh, "item", use_float=True):
                     yield entity, index + 1, f"#/{index}"
                     index += 1
+                    if index % 256 == 0:
+                        tick(fh.tell())
             except ijson.JSONError as exc:
                 out.problem(f"#/{index}", None, f"broken JSON near byte {fh.tell():,}: {exc}")
         return
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
+            if lineno % 256 == 0:
+                tick(fh.tell())
             if not raw.strip():
                 continue
             try:
@@ -81,13 +86,15 @@ def listing_datasets(entity: dict) -> list[str]:
     return [d for d in datasets if LISTING_DATASET.search(d)]
 
 
-def read_ftm(path: Path, name: str | None = None) -> Bundle:
+def read_ftm(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
     path = Path(path)
-    out = TableBuilder(path.name, "ftm")
+    size = path.stat().st_size
+    out = TableBuilder(path.name, "ftm", partitions=partitions_for(size))
+    tick = Ticker(progress, f"reading {path.name} (bytes)", size)
     sanctions: dict[str, tuple[str | None, str | None]] = {}  # entity id -> (programme, start date)
     listed: list[tuple[str, str, list[str], str | None, int, str]] = []
     skipped: dict[str, int] = {}
-    for entity, line, where in _entities(path, out):
+    for entity, line, where in _entities(path, out, tick):
         if not isinstance(entity, dict):
             out.problem(where, line, f"expected a JSON object, found {type(entity).__name__}")
             continue
@@ -142,6 +149,7 @@ def read_ftm(path: Path, name: str | None = None) -> Bundle:
         out.add("companies", row, line, where, order=str(entity.get("last_seen") or ""))
         if lists:
             listed.append((cid, names[0], lists, first_seen, line, where))
+    tick(size, final=True)
     if out.problems:
         raise BundleError(out.problems)
     for cid, company, lists, first_seen, line, where in listed:

@@ -23,8 +23,9 @@ import polars as pl
 import pyarrow as pa
 
 from graph.errors import BundleError, Problem
+from graph.store import Progress
 from loaders.bundle import Bundle
-from loaders.canonical import TableBuilder
+from loaders.canonical import TableBuilder, Ticker, partitions_for
 
 ITEM_PREFIXES = ("releases.item", "records.item", "item")
 CPV_CATEGORY = (  # CPV prefix -> product category
@@ -60,11 +61,13 @@ def name_slug(name: str) -> str:
     return slug(name_key(name)) or slug(name)
 
 
-def _releases(path: Path, out: TableBuilder) -> Iterator[tuple[dict, int, str]]:
+def _releases(path: Path, out: TableBuilder, tick: Ticker) -> Iterator[tuple[dict, int, str]]:
     """(release, line or index, JSON pointer) for every release in the file."""
     if path.suffix.lower() in (".jsonl", ".ndjson") or path.name.lower().endswith(".jsonl.gz"):
         with path.open("rb") as fh:
             for lineno, raw in enumerate(fh, 1):
+                if lineno % 256 == 0:
+                    tick(fh.tell())
                 if not raw.strip():
                     continue
                 try:
@@ -92,6 +95,8 @@ def _releases(path: Path, out: TableBuilder) -> Iterator[tuple[dict, int, str]]:
                     pointer = "#/" + prefix.replace(".item", f"/{index}").replace("item", str(index), 1)
                     yield from _unpack(builder.value, index + 1, pointer, out, top=prefix)
                     index += 1
+                    if index % 64 == 0:
+                        tick(fh.tell())
         except ijson.JSONError as exc:
             where = f"#/releases/{index}" if index else ""
             out.problem(where, None, f"broken JSON near byte {fh.tell():,} (after {index} complete releases): {exc}")
@@ -319,11 +324,14 @@ class _Release:
         )
 
 
-def read_ocds(path: Path, name: str | None = None) -> Bundle:
+def read_ocds(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
     path = Path(path)
-    out = TableBuilder(path.name, "ocds")
-    for release, line, pointer in _releases(path, out):
+    size = path.stat().st_size
+    out = TableBuilder(path.name, "ocds", partitions=partitions_for(size))
+    tick = Ticker(progress, f"reading {path.name} (bytes)", size)
+    for release, line, pointer in _releases(path, out, tick):
         _Release(out, release, line, pointer).run()
+    tick(size, final=True)
     if out.problems:
         raise BundleError(out.problems)
     _link_frameworks(out)
@@ -331,30 +339,54 @@ def read_ocds(path: Path, name: str | None = None) -> Bundle:
 
 
 def _link_frameworks(out: TableBuilder) -> None:
-    """framework_ocid -> framework_id: the framework process's first contract in this input."""
-    out._flush("contracts")
-    chunks = out._chunks.get("contracts")
-    if not chunks:
+    """framework_ocid -> framework_id: the framework process's first contract in this input.
+
+    One partition of contracts at a time: first the framework ocids referred to, then the first contract of each
+    of those processes, then the call-offs joined to them (memory: the frameworks, not the contracts)."""
+    parts = out.merged("contracts")
+    if not any("framework_ocid" in p.column_names for p in parts):
         return
-    table = pa.concat_tables(chunks, promote_options="default")
-    if "framework_ocid" not in table.column_names:
-        return
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    firsts = frame.sort("_order").group_by("ocid", maintain_order=True).agg(pl.col("contract_id").first())
-    lookup = firsts.rename({"ocid": "framework_ocid", "contract_id": "framework_id"})
-    frame = frame.join(lookup, on="framework_ocid", how="left")
-    missing = frame.filter(pl.col("framework_ocid").is_not_null() & pl.col("framework_id").is_null())
-    for row in missing.unique("framework_ocid").iter_rows(named=True):
-        out.warnings.append(
-            out.place(
-                row["_where"],
-                int(row["_line"]),
-                None,
-                f"framework {row['framework_ocid']!r} is not in this input; the call-off is kept without it",
+
+    def frame(table: pa.Table, columns: list[str] | None = None) -> pl.DataFrame:
+        result = pl.from_arrow(table.select(columns) if columns else table)
+        assert isinstance(result, pl.DataFrame)
+        return result
+
+    with_framework = [p for p in parts if "framework_ocid" in p.column_names]
+    wanted = pl.concat([frame(p, ["framework_ocid"]).drop_nulls().unique() for p in with_framework]).unique()
+    firsts = pl.concat(
+        [
+            frame(p, ["ocid", "contract_id", "_order"]).join(
+                wanted, left_on="ocid", right_on="framework_ocid", how="semi"
             )
-        )
-    out._chunks["contracts"] = [frame.to_arrow()]
+            for p in parts
+        ]
+    )
+    lookup = (
+        firsts.sort("_order")
+        .group_by("ocid", maintain_order=True)
+        .agg(pl.col("contract_id").first())
+        .rename({"ocid": "framework_ocid", "contract_id": "framework_id"})
+    )
+    linked = []
+    for part in parts:
+        if "framework_ocid" not in part.column_names:
+            linked.append(part)
+            continue
+        joined = frame(part).join(lookup, on="framework_ocid", how="left", maintain_order="left")
+        missing = joined.filter(pl.col("framework_ocid").is_not_null() & pl.col("framework_id").is_null())
+        for row in missing.unique("framework_ocid", maintain_order=True).iter_rows(named=True):
+            out.warnings.append(
+                out.place(
+                    row["_where"],
+                    int(row["_line"]),
+                    None,
+                    f"framework {row['framework_ocid']!r} is not in this input; the call-off is kept without it",
+                )
+            )
+        linked.append(out.keep(joined.to_arrow()))
+        del joined
+    out.replace_merged("contracts", linked)
 
 
 def looks_like_ocds(first: dict) -> bool:

@@ -14,8 +14,9 @@ import re
 from pathlib import Path
 
 from graph.errors import BundleError
+from graph.store import Progress
 from loaders.bundle import Bundle
-from loaders.canonical import TableBuilder
+from loaders.canonical import TableBuilder, Ticker
 from loaders.csvfile import read_csv
 from loaders.ocds import name_slug, slug
 
@@ -68,7 +69,7 @@ def workers(cell: str | None) -> str | None:
     return found.group(1).replace(",", "") if found else None
 
 
-def read_oshub(path: Path, name: str | None = None) -> Bundle:
+def read_oshub(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
     path = Path(path)
     out = TableBuilder(path.name, "oshub")
     parsed = read_csv(path.read_bytes(), path.name)
@@ -84,7 +85,9 @@ def read_oshub(path: Path, name: str | None = None) -> Bundle:
         )
         raise BundleError(out.problems)
     download = "os_id" in header
+    tick = Ticker(progress, f"reading {path.name}", parsed.table.num_rows)
     for row_no, row in enumerate(parsed.table.to_pylist()):
+        tick(row_no)
         line = parsed.line_of(row_no)
         factory: dict[str, object] = {}
         raw_id = row.get("os_id")
@@ -129,6 +132,7 @@ def read_oshub(path: Path, name: str | None = None) -> Bundle:
             if col not in RENAMED and col not in factory and value:
                 factory[col] = value
         out.add("factories", factory, line, order=row.get("contribution_date") or "")
+    tick(parsed.table.num_rows, final=True)
     return out.build(name or path.stem)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from graph.errors import BundleError, Problem
 from graph.schema import SCHEMA, NodeType
+from graph.store import Progress
 from loaders.bundle import Bundle, _FileChecker
+from loaders.canonical import Ticker
 from loaders.csvfile import read_csv
 
 
@@ -34,11 +37,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(path: Path, name: str | None = None) -> Bundle:
+def read_xlsx(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
     path = Path(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise BundleError([Problem(path.name, None, None, f"not a readable .xlsx workbook: {exc}")]) from None
     known = {f.removesuffix(".csv"): f for f in SCHEMA.files}
     problems: list[Problem] = []
@@ -51,8 +54,11 @@ def read_xlsx(path: Path, name: str | None = None) -> Bundle:
             continue
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
-        for row in sheet.iter_rows(values_only=True):
+        tick = Ticker(progress, f"reading {path.name}[{sheet.title}]", sheet.max_row or 0)
+        for row_no, row in enumerate(sheet.iter_rows(values_only=True)):
+            tick(row_no)
             writer.writerow([_cell(v) for v in row])
+        tick(sheet.max_row or 0, final=True)
         where = f"{path.name}[{sheet.title}]"
         parsed = read_csv(text.getvalue().encode("utf-8"), where)
         if isinstance(parsed, list):
