@@ -40,9 +40,13 @@ class Route:
 
     def extend(self, node: str, sources: str | Iterable[str] | None) -> Route:
         known = self.sources
-        new = [s for s in source_list(sources) if s not in known] if sources else ()
-        if new:
-            known = known + tuple(dict.fromkeys(new))
+        if isinstance(sources, str) and sources and "|" not in sources:  # one source: common, made cheap
+            if sources not in known:
+                known = (*known, sources)
+        elif sources:
+            new = [s for s in source_list(sources) if s not in known]
+            if new:
+                known = known + tuple(dict.fromkeys(new))
         return Route((*self.path, node), known, self.contracts)
 
 
