@@ -115,3 +115,34 @@ def test_neo4j_failed_load_leaves_previous_graph(neo4j_store, tmp_path, monkeypa
     assert dump_graph(neo4j_store) == before
     status = neo4j_store.run("MATCH (l:SupplygraphLoad) RETURN l.status AS s ORDER BY l.started DESC LIMIT 1")
     assert status == [{"s": "failed"}]
+
+
+BULK_READS = ["ALL_SUPPLY_LINKS", "ALL_PLACEMENTS", "ALL_AGENCY_LINKS", "ALL_FACTORIES", "ALL_AGENCIES", "ALL_FINDINGS"]
+
+
+def _rows(table: Any) -> list[str]:
+    return sorted(repr(row) for row in table.to_pylist())
+
+
+def test_neo4j_bulk_reads_and_their_saved_copies(neo4j_store, tmp_path) -> None:
+    """run_arrow (one collected record, dates as day numbers) reads what the embedded store reads;
+    a saved copy answers after the server's data are gone, and folders of older loads are dropped."""
+    from graph.neo4j_store import _SavedReads
+    from queries import cypher
+
+    embedded = LadybugStore(tmp_path / "db")
+    load_bundles(embedded, [DEMO], fresh=True)
+    load_bundles(neo4j_store, [DEMO], fresh=True)
+    for name in BULK_READS:
+        left, right = embedded.run_arrow(getattr(cypher, name)), neo4j_store.run_arrow(getattr(cypher, name))
+        assert left.num_rows > 0 and _rows(left) == _rows(right), name
+    dated = neo4j_store.run_arrow("MATCH (fi:Finding) WHERE fi.reported_on IS NOT NULL RETURN fi.reported_on AS day")
+    assert str(dated.schema.field("day").type) == "date32[day]" and dated.num_rows > 0
+    for old in range(5):
+        (tmp_path / "saved" / f"old-{old}").mkdir(parents=True)
+    saved = _SavedReads(neo4j_store, tmp_path / "saved" / "this-load")
+    first = {name: saved.run_arrow(getattr(cypher, name)) for name in BULK_READS}
+    assert len(list((tmp_path / "saved").iterdir())) == 4  # this load and the three newest others
+    neo4j_store.wipe()
+    for name in BULK_READS:
+        assert saved.run_arrow(getattr(cypher, name)).equals(first[name]), name
