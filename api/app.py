@@ -7,6 +7,7 @@ what each sees are described in api/deps.py and the routers. Every error is a pr
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,10 +24,13 @@ from api.problems import MEDIA_TYPE
 from api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
 from api.sandbox import Sandbox, sandbox_config
 from api.ui.routes import router as ui_router
+from graph.errors import SupplygraphError
 from graph.ladybug_store import LadybugStore
 from graph.settings import Neo4jSettings, Settings
 from graph.store import Store
 from graph.stores import open_store
+
+GENERATION_POLL_S = 1.0
 
 DESCRIPTION = """Which public buyers are exposed to which factories, recruitment agencies and findings, through which
 path, backed by which source.
@@ -41,6 +45,21 @@ def default_store(settings: Settings) -> Store:
     """NEO4J_URI when set, else the embedded store in settings.db."""
     uri = Neo4jSettings().uri
     return open_store(None, uri) if uri else open_store(settings.db, None)
+
+
+async def warm_new_generations(access: StoreAccess, every_s: float = GENERATION_POLL_S) -> None:
+    """When a load completes, build the new generation's exposure index at once, so that the first
+    request after it does not wait for it (requests use the new generation from the start anyway)."""
+    seen = await run_in_threadpool(access.current_generation)
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            now = await run_in_threadpool(access.current_generation)
+            if now is not None and now != seen:
+                await run_in_threadpool(access.warm)
+            seen = now
+        except SupplygraphError:
+            continue  # the store is away for now (Neo4j restarting): the next request says so
 
 
 def create_app(
@@ -74,11 +93,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        watcher = None
         if warm:
             await run_in_threadpool(access.warm)
+            watcher = asyncio.create_task(warm_new_generations(access))
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
             sandbox.close()
             access.close(store=owns_store)
 

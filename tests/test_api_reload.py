@@ -180,3 +180,26 @@ def test_one_connection_answers_many_threads(tmp_path: Path) -> None:
         thread.join()
     assert not errors
     access.close()
+
+
+def test_a_new_generation_is_warmed_before_any_request(tmp_path: Path) -> None:
+    """After a load, the server opens the new generation and builds its exposure index by itself."""
+    store = LadybugStore(tmp_path / "db")
+    load_bundles(store, [DEMO])
+    with make_api(store, tmp_path) as api:
+        access = api.client.app.state.supplygraph.access  # type: ignore[attr-defined]
+        first = access.current_generation()
+        load_bundles(store, [extra_bundle(tmp_path)])
+
+        def warmed() -> bool:
+            name = access.current_generation()
+            entry = access._generations.get(name)
+            index = getattr(entry.store, "_index", None) if entry is not None else None
+            return name != first and index is not None and index[0] == name
+
+        deadline = time.monotonic() + 30
+        while not warmed() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert warmed()
+        assert tiers(api)["FA-NEW"] == 2
+    store.close()
