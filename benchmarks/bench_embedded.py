@@ -4,7 +4,8 @@
 
 Prints, for each size: rows, load seconds and rows/s (end to end: read, validate, merge, COPY, swap),
 then the exposure query for random affiliates on 2026-06-01 at depth 4: cold first call, and warm
-p50/p95/max over --queries calls.
+p50/p95/max over --queries calls; then exposed-affiliates for --reverse random factories, agencies
+and findings each.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from benchmarks.synthetic import generate
 from graph.ladybug_store import LadybugStore
 from graph.loading import load_bundles
 from queries.exposure import exposure_for_affiliate
+from queries.reverse import exposed_affiliates
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -31,7 +33,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def bench(size: int, queries: int, workdir: Path) -> None:
+def bench(size: int, queries: int, workdir: Path, reverse: int) -> None:
     bundle = workdir / f"synthetic-{size}"
     if not (bundle / "supply.csv").exists():
         generate(bundle, factories=size)
@@ -61,6 +63,19 @@ def bench(size: int, queries: int, workdir: Path) -> None:
         f"warm over {queries}: p50 {percentile(timings, 0.5):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms, "
         f"max {max(timings):.1f} ms; factories per answer median {statistics.median(sizes):.0f}, max {max(sizes)}"
     )
+    for kind, label in (("factory", "Factory"), ("agency", "Agency"), ("finding", "Finding")):
+        ids = [r["id"] for r in store.run(f"MATCH (n:{label}) RETURN n.id AS id ORDER BY id")]
+        seconds, found = [], []
+        for item in rng.sample(ids, min(reverse, len(ids))):
+            started = time.perf_counter()
+            answer = exposed_affiliates(store, kind, item, day)
+            seconds.append(time.perf_counter() - started)
+            found.append(len(answer.affiliates))
+        if seconds:
+            print(
+                f"[{size:>7,} factories] exposed-affiliates {kind} over {len(seconds)}: p50 {percentile(seconds, 0.5):.2f} s, "
+                f"max {max(seconds):.2f} s; affiliates per answer median {statistics.median(found):.0f}, max {max(found)}"
+            )
     store.close()
 
 
@@ -69,10 +84,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--workdir", type=Path, default=Path("bench-data"))
+    parser.add_argument("--reverse", type=int, default=10, help="exposed-affiliates calls per kind")
     args = parser.parse_args()
     args.workdir.mkdir(exist_ok=True)
     for size in args.sizes:
-        bench(size, args.queries, args.workdir)
+        bench(size, args.queries, args.workdir, args.reverse)
 
 
 if __name__ == "__main__":

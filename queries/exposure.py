@@ -117,12 +117,28 @@ def check_depth(depth: int, max_depth: int = 8) -> int:
     return depth
 
 
-def exposure_for_affiliate(
-    store: Store, affiliate_id: str, as_of: date, depth: int = 4, *, steps: CypherSteps | None = None
-) -> Exposure:
-    """`steps` defaults to the store's own (indexed where the store offers it)."""
-    check_depth(depth)
-    steps = steps or steps_for(store)
+@dataclass
+class Walk:
+    """The routes of one affiliate's exposure, before they are written out as an answer."""
+
+    affiliate: Row
+    contracts: dict[str, dict[str, Any]]  # every contract bought through: value and currency
+    products: dict[str, Route]
+    info: dict[str, Row]  # product -> its purchase row (model, brand)
+    gaps: list[dict[str, Any]]
+    factories: dict[str, Route]
+    tiers: dict[str, int]
+    details: dict[str, Row] = field(default_factory=dict)
+    agencies: dict[str, Route] = field(default_factory=dict)
+    companies: dict[str, Route] = field(default_factory=dict)
+    findings: dict[str, tuple[Route, Row]] = field(default_factory=dict)
+
+
+WALK_PARTS = ("factories", "agencies", "findings")
+
+
+def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int, upto: str = "findings") -> Walk:
+    """The exposure walk as far as `upto` (factories, then agencies, then companies and findings)."""
     found = steps.affiliate(affiliate_id)
     if found is None:
         raise NotFound(f"no affiliate with id {affiliate_id!r}")
@@ -165,12 +181,15 @@ def exposure_for_affiliate(
         for supplier, buyer, raw in reached:
             factories[supplier] = factories[buyer].extend(supplier, link_sources(raw))
             tiers[supplier] = tier
-
-    details = steps.factories(sorted(factories))
-    agencies = _agencies(steps, factories, as_of)
-    agency_details = steps.agencies(sorted(agencies))
+    walk = Walk(found, contracts, products, info, gaps, factories, tiers)
+    if WALK_PARTS.index(upto) < 1:
+        return walk
+    walk.agencies = _agencies(steps, factories, as_of)
+    if WALK_PARTS.index(upto) < 2:
+        return walk
 
     # Companies: operators of exposed factories and brands of bought products.
+    walk.details = details = steps.factories(sorted(factories))
     via: dict[str, Route] = {}  # company -> the best route to a node it operates or brands
     for fid, route in factories.items():
         operator = details.get(fid, NO_DETAILS).get("operator")
@@ -180,16 +199,25 @@ def exposure_for_affiliate(
         brand = info[pid]["brand"]
         if brand and _better(via.get(brand), route):
             via[brand] = route
-    companies = {company: route.extend(company, None) for company, route in via.items()}
+    walk.companies = {company: route.extend(company, None) for company, route in via.items()}
+    walk.findings = _findings(steps, as_of, {"factory": factories, "agency": walk.agencies, "company": walk.companies})
+    return walk
 
-    findings = _findings(steps, as_of, {"factory": factories, "agency": agencies, "company": companies})
+
+def exposure_for_affiliate(
+    store: Store, affiliate_id: str, as_of: date, depth: int = 4, *, steps: CypherSteps | None = None
+) -> Exposure:
+    """`steps` defaults to the store's own (indexed where the store offers it)."""
+    check_depth(depth)
+    steps = steps or steps_for(store)
+    walk = walk_exposure(steps, affiliate_id, as_of, depth)
+    details, tiers = walk.details, walk.tiers
+    agency_details = steps.agencies(sorted(walk.agencies))
     used: set[str] = set()
-    for route in (*factories.values(), *agencies.values(), *companies.values()):
+    for route in (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values()):
         used.update(route.contracts)
-
-    affiliate = {"id": found["id"], "name": found["name"]}
     return Exposure(
-        affiliate=affiliate,
+        affiliate={"id": walk.affiliate["id"], "name": walk.affiliate["name"]},
         as_of=as_of,
         depth=depth,
         factories=[
@@ -201,17 +229,17 @@ def exposure_for_affiliate(
                 "path": list(route.path),
                 "sources": list(route.sources),
             }
-            for fid, route in sorted(factories.items(), key=lambda kv: (tiers[kv[0]], kv[0]))
+            for fid, route in sorted(walk.factories.items(), key=lambda kv: (tiers[kv[0]], kv[0]))
         ],
         agencies=[
             {
                 "id": aid,
-                "name": agency_details.get(aid, {}).get("name"),
-                "country": agency_details.get(aid, {}).get("country"),
+                "name": agency_details.get(aid, NO_DETAILS).get("name"),
+                "country": agency_details.get(aid, NO_DETAILS).get("country"),
                 "path": list(route.path),
                 "sources": list(route.sources),
             }
-            for aid, route in sorted(agencies.items())
+            for aid, route in sorted(walk.agencies.items())
         ],
         findings=[
             {
@@ -223,10 +251,10 @@ def exposure_for_affiliate(
                 "path": list(route.path),
                 "sources": list(route.sources),
             }
-            for fid, (route, row) in sorted(findings.items())
+            for fid, (route, row) in sorted(walk.findings.items())
         ],
-        gaps=gaps,
-        contracts={c: v for c, v in contracts.items() if c in used},
+        gaps=walk.gaps,
+        contracts={c: v for c, v in walk.contracts.items() if c in used},
     )
 
 

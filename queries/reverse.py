@@ -18,7 +18,7 @@ from typing import Any
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Store
 from queries import cypher
-from queries.exposure import MAX_AGENCY_HOPS, Exposure, check_depth, exposure_for_affiliate
+from queries.exposure import MAX_AGENCY_HOPS, check_depth, walk_exposure
 from queries.steps import steps_for
 
 KINDS = {"factory": ("Factory", "factories"), "agency": ("Agency", "agencies"), "finding": ("Finding", "findings")}
@@ -62,19 +62,23 @@ def exposed_affiliates(
         raise NotFound(f"no {kind} with id {item_id!r}")
     affiliates = []
     value: dict[str, float] = {}
+    steps = steps_for(store)
     for candidate in candidate_affiliates(store, kind, item_id, as_of, depth):
         if visible is not None and not visible(candidate):
             continue
-        exposure: Exposure = exposure_for_affiliate(store, candidate, as_of, depth)
-        hit = next((x for x in getattr(exposure, section) if x["id"] == item_id), None)
-        if hit is None:
+        walk = walk_exposure(steps, candidate, as_of, depth, upto=section)
+        if kind == "finding":
+            route = walk.findings[item_id][0] if item_id in walk.findings else None
+        else:
+            route = getattr(walk, section).get(item_id)
+        if route is None:
             continue
-        entry = {"id": exposure.affiliate["id"], "name": exposure.affiliate["name"], "path": hit["path"]}
-        if "tier" in hit:
-            entry["tier"] = hit["tier"]
-        entry["sources"] = hit["sources"]
-        contract = hit["path"][1] if len(hit["path"]) > 1 else None
-        terms = exposure.contracts.get(contract or "", {})
+        entry: dict[str, Any] = {"id": walk.affiliate["id"], "name": walk.affiliate["name"], "path": list(route.path)}
+        if kind == "factory":
+            entry["tier"] = walk.tiers[item_id]
+        entry["sources"] = list(route.sources)
+        contract = route.path[1] if len(route.path) > 1 else None
+        terms = walk.contracts.get(contract or "", {})
         entry["contract"] = {"id": contract, "value": terms.get("value"), "currency": terms.get("currency")}
         if terms.get("value") is not None and terms.get("currency"):
             value[terms["currency"]] = value.get(terms["currency"], 0.0) + float(terms["value"])
@@ -90,7 +94,7 @@ def exposed_affiliates(
 
 def candidate_affiliates(store: Store, kind: str, item_id: str, as_of: date, depth: int) -> list[str]:
     """Every affiliate that may be exposed to the item (a superset of the answer), in id order."""
-    index = getattr(steps_for(store), "index", None)
+    index = getattr(steps_for(store), "index", None)  # the same steps as the walk's (one generation)
     if index is None:
         return [row["id"] for row in store.run(cypher.AFFILIATES_WITH_CONTRACTS)]
     params = {"as_of": as_of}
