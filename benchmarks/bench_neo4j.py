@@ -1,20 +1,29 @@
 """Neo4j and the embedded store side by side (a script, not a test).
 
     .venv/bin/python benchmarks/bench_neo4j.py [--factories 100000] [--queries 200] [--uri bolt://127.0.0.1:7687]
+        [--repeat 3]
 
 1. batch size: loads the 10k-factory bundle into Neo4j with UNWIND batches of 1k, 10k and 50k rows;
 2. the naive baseline: one MERGE per row, each its own transaction, on a sample of supply links;
-3. the big load: the --factories bundle into Neo4j (chosen batch) and into the embedded store;
-4. exposure for random affiliates on both stores: warm p50/p95 over --queries calls.
-Needs a Neo4j (scripts/neo4j-server start); the Neo4j database is wiped.
+3. the big load: the --factories bundle into Neo4j (chosen batch; --repeat times, median) and
+   into the embedded store; with the Neo4j server's CPU seconds (read from /proc when the server
+   runs on this machine under scripts/neo4j-server) and this process's;
+4. the exposure link index on Neo4j: built over Bolt, then again from its saved reads;
+5. exposure for random affiliates on both stores: warm p50/p95 over --queries calls, and the
+   Neo4j-side steps alone (affiliate, purchases, assembly Cypher).
+Needs a Neo4j (scripts/neo4j-server start); the Neo4j database is wiped. Load averages are printed
+at the start and the end: on a shared machine, wall-clock figures move with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
+import statistics
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -28,7 +37,10 @@ from graph.neo4j_store import Neo4jStore
 from graph.records import build_tables
 from graph.settings import Neo4jSettings
 from loaders.bundle import read_bundle
+from queries import cypher
 from queries.exposure import exposure_for_affiliate
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def bundle(workdir: Path, size: int) -> Path:
@@ -58,6 +70,37 @@ def exposure_timings(store, queries: int) -> str:
     return percentiles(timings)
 
 
+def step_timings(store: Neo4jStore, queries: int) -> str:
+    """The Cypher steps of exposure that stay on Neo4j: affiliate, purchases (both kinds), assembly."""
+    affiliates = [r["id"] for r in store.run(cypher.AFFILIATES_WITH_CONTRACTS)]
+    rng = random.Random(2)
+    params = {"as_of": date(2026, 6, 1)}
+    timings = []
+    for i in range(queries + 5):
+        params["affiliate_id"] = rng.choice(affiliates)
+        started = time.perf_counter()
+        store.run(cypher.AFFILIATE, params)
+        bought = store.run(cypher.PURCHASES_DIRECT, params) + store.run(cypher.PURCHASES_FRAMEWORK, params)
+        store.run(cypher.ASSEMBLY_OF_PRODUCTS, {**params, "product_ids": sorted({r["product"] for r in bought})})
+        if i >= 5:
+            timings.append((time.perf_counter() - started) * 1000)
+    return percentiles(timings)
+
+
+def server_cpu_seconds(state_dir: Path) -> float | None:
+    """CPU seconds the local Neo4j JVM has used so far (None when it is not ours to read)."""
+    try:
+        pid = (state_dir / "neo4j.pid").read_text().strip()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def naive_rows_per_second(store: Neo4jStore, path: Path, sample: int) -> float:
     """One MERGE per row in its own transaction: the baseline the batched loader must beat."""
     tables = build_tables([(path.name, read_bundle(path).tables)])
@@ -80,11 +123,21 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("bench-data"))
     parser.add_argument("--batches", type=int, nargs="+", default=[1_000, 10_000, 50_000])
     parser.add_argument("--batch", type=int, default=10_000, help="batch size for the big load")
+    parser.add_argument("--repeat", type=int, default=1, help="big Neo4j loads to run (the median is printed)")
+    parser.add_argument(
+        "--state-dir", type=Path, default=Path(os.environ.get("NEO4J_STATE_DIR", ROOT / ".neo4j")),
+        help="scripts/neo4j-server's state folder, to read the server's CPU time",
+    )
     args = parser.parse_args()
     args.workdir.mkdir(exist_ok=True)
     settings = Neo4jSettings()
     small = bundle(args.workdir, 10_000)
+    print(f"load average at start: {load_average()} ({os.cpu_count()} CPUs)")
 
+    warm = Neo4jStore(args.uri, settings.user, settings.password, settings.database)
+    warm.wipe()
+    load_bundles(warm, [small], fresh=True)  # not timed: the server's JIT compiles the load's code paths
+    warm.close()
     for size in args.batches:
         store = Neo4jStore(args.uri, settings.user, settings.password, settings.database, batch_size=size)
         store.wipe()
@@ -97,19 +150,41 @@ def main() -> None:
     print(f"neo4j naive, one MERGE per row and transaction: {naive:,.0f} rows/s (2,000 supply links)")
 
     big = bundle(args.workdir, args.factories)
-    store.wipe()
     store.batch_size = args.batch
-    report = load_bundles(store, [big], fresh=True)
-    print(f"neo4j load {args.factories:,} factories (batch {args.batch:,}): {report.rows_read:,} rows in "
-          f"{report.seconds:.1f} s = {report.rows_per_second:,.0f} rows/s ({report.rows_per_second / naive:.0f}x naive)")
+    speeds = []
+    for _ in range(args.repeat):
+        store.wipe()
+        server, client = server_cpu_seconds(args.state_dir), time.process_time()
+        report = load_bundles(store, [big], fresh=True)
+        used = server_cpu_seconds(args.state_dir)
+        cpu = f"server CPU {used - server:.0f} s, " if used is not None and server is not None else ""
+        speeds.append(report.rows_per_second)
+        print(f"neo4j load {args.factories:,} factories (batch {args.batch:,}): {report.rows_read:,} rows in "
+              f"{report.seconds:.1f} s = {report.rows_per_second:,.0f} rows/s ({report.rows_per_second / naive:.0f}x naive;"
+              f" {cpu}client CPU {time.process_time() - client:.0f} s; load average {load_average()})")
+    if args.repeat > 1:
+        print(f"neo4j load median of {args.repeat}: {statistics.median(speeds):,.0f} rows/s")
     db = args.workdir / f"db-neo4j-bench-{args.factories}"
     shutil.rmtree(db, ignore_errors=True)
     embedded = LadybugStore(db)
     report = load_bundles(embedded, [big], fresh=True)
     print(f"embedded load {args.factories:,} factories: {report.rows_read:,} rows in {report.seconds:.1f} s = "
           f"{report.rows_per_second:,.0f} rows/s")
-    print(f"neo4j exposure depth 4 warm over {args.queries}: {exposure_timings(store, args.queries)}")
+
+    with tempfile.TemporaryDirectory() as saved:
+        store.index_cache = Path(saved)
+        started = time.perf_counter()
+        store.exposure_steps()
+        print(f"neo4j exposure index built over Bolt in {time.perf_counter() - started:.1f} s")
+        again = Neo4jStore(args.uri, settings.user, settings.password, settings.database, index_cache=Path(saved))
+        started = time.perf_counter()
+        again.exposure_steps()
+        print(f"neo4j exposure index built again from its saved reads (a new process) in {time.perf_counter() - started:.1f} s")
+        again.close()
+        print(f"neo4j exposure depth 4 warm over {args.queries}: {exposure_timings(store, args.queries)}")
+    print(f"neo4j Cypher steps (affiliate, purchases, assembly) over {args.queries}: {step_timings(store, args.queries)}")
     print(f"embedded exposure depth 4 warm over {args.queries}: {exposure_timings(embedded, args.queries)}")
+    print(f"load average at end: {load_average()}")
     store.close()
     embedded.close()
 
