@@ -60,21 +60,56 @@ BATCH = 100_000
 _spill: list[Path] = []
 
 
-def to_disk(table: pa.Table) -> pa.Table:
-    """A large table memory-mapped from a temporary file (pages the kernel can drop), a small one as it is."""
-    if table.nbytes < SPILL_BYTES:
-        return table
+def _spill_file() -> str:
     if not _spill:
         folder = Path(tempfile.mkdtemp(prefix="supplygraph-tables-"))
         atexit.register(shutil.rmtree, folder, True)
         _spill.append(folder)
     fd, name = tempfile.mkstemp(suffix=".arrow", dir=_spill[0])
-    with os.fdopen(fd, "wb") as fh, pa.ipc.new_file(fh, table.schema) as writer:
-        for batch in table.to_batches(max_chunksize=BATCH):
-            writer.write_batch(batch)
-    mapped = pa.ipc.open_file(pa.memory_map(name)).read_all()
-    os.unlink(name)  # the mapping stays valid; the space is freed with the table
-    return mapped
+    os.close(fd)
+    return name
+
+
+class Spill:
+    """A table built piece by piece (pieces of one schema): kept in memory while small, else written to a
+    temporary file as the pieces come and memory-mapped at the end (pages the kernel can drop), so building
+    it holds one piece, not the table."""
+
+    def __init__(self, schema: pa.Schema | None = None) -> None:
+        self.schema = schema
+        self.pieces: list[pa.Table] = []
+        self.held = 0
+        self.name: str | None = None
+        self.sink: pa.NativeFile | None = None
+        self.writer: pa.ipc.RecordBatchFileWriter | None = None
+
+    def add(self, piece: pa.Table) -> None:
+        if self.schema is None:
+            self.schema = piece.schema
+        elif piece.schema != self.schema:
+            piece = piece.select(self.schema.names).cast(self.schema)
+        if self.writer is not None:
+            self.writer.write_table(piece)
+            return
+        self.pieces.append(piece)
+        self.held += piece.nbytes
+        if self.held >= SPILL_BYTES:
+            self.name = _spill_file()
+            self.sink = pa.OSFile(self.name, "wb")
+            self.writer = pa.ipc.new_file(self.sink, self.schema)
+            for kept in self.pieces:
+                self.writer.write_table(kept)
+            self.pieces = []
+
+    def table(self) -> pa.Table:
+        if self.writer is None or self.sink is None or self.name is None:
+            assert self.schema is not None
+            return pa.Table.from_batches([b for p in self.pieces for b in p.to_batches()], self.schema)
+        self.writer.close()
+        self.sink.close()
+        mapped = pa.ipc.open_file(pa.memory_map(self.name)).read_all()
+        os.unlink(self.name)  # the mapping stays valid; the space is freed with the table
+        return mapped
 
 
 def _origins(table: pa.Table, bundle: str, file: str) -> pa.Array:
@@ -138,13 +173,15 @@ def _nodes(spec: NodeType, parts: list[tuple[str, pa.Table]]) -> pa.Table:
     # every id once (the usual case, and the large one): Arrow batch by batch, no copies of the columns
     out = []
     for bundle, table in parts:
-        for batch in table.to_batches(max_chunksize=BATCH):
+        spill = Spill()
+        for batch in table.to_batches(max_chunksize=BATCH) or [pa.RecordBatch.from_pylist([], table.schema)]:
             rows = pa.Table.from_batches([batch])
             origins = _origins(rows, bundle, spec.file)
             single = pa.ListArray.from_arrays(pa.array(np.arange(len(origins) + 1, dtype=np.int32)), origins)
             drop = [c for c in ("_line", LOADED) if c in rows.column_names]
-            out.append(_node_table(spec, rows.drop_columns(drop).append_column("origins", single)))
-    return to_disk(pa.concat_tables(out, promote_options="default").select(_node_columns(spec, out)))
+            spill.add(_node_table(spec, rows.drop_columns(drop).append_column("origins", single)))
+        out.append(spill.table())
+    return pa.concat_tables(out, promote_options="default").select(_node_columns(spec, out))
 
 
 def _node_columns(spec: NodeType, tables: list[pa.Table]) -> list[str]:
@@ -224,7 +261,7 @@ def build_tables(bundles: list[tuple[str, dict[str, pa.Table]]]) -> GraphTables:
     """Merge bundles (in load order) into node and relationship tables; raise BundleError on dangling references.
 
     Large tables stay out of the heap: node tables of distinct ids and relationship tables are built in batches
-    and memory-mapped from temporary files (`to_disk`), so the memory a load needs does not grow with its size."""
+    and memory-mapped from temporary files (`Spill`), so the memory a load needs does not grow with its size."""
     nodes = {
         label: _nodes(spec, _parts(bundles, spec.file.removesuffix(".csv"))) for label, spec in SCHEMA.nodes.items()
     }
@@ -285,10 +322,11 @@ def _reference_rels(nodes: dict[str, pa.Table]) -> list[RelPart]:
     parts = []
     for ref in SCHEMA.references:
         table = nodes[ref.node]
-        batches = [pa.Table.from_batches([b]) for b in table.to_batches(max_chunksize=BATCH)] or [table]
-        pieces = [_reference_piece(ref, batch) for batch in batches]
+        spill = Spill()
+        for batch in table.to_batches(max_chunksize=BATCH) or [pa.RecordBatch.from_pylist([], table.schema)]:
+            spill.add(_reference_piece(ref, pa.Table.from_batches([batch])))
         source, target = (ref.target, ref.node) if ref.reverse else (ref.node, ref.target)
-        parts.append(RelPart(ref.rel, source, target, to_disk(pa.concat_tables(pieces))))
+        parts.append(RelPart(ref.rel, source, target, spill.table()))
     return parts
 
 
@@ -318,12 +356,17 @@ def _link_rels(bundles: list[tuple[str, dict[str, pa.Table]]]) -> list[RelPart]:
     parts = []
     empty = pa.table({"from_id": pa.array([], pa.string()), "to_id": pa.array([], pa.string())})
     for name, spec in SCHEMA.links.items():
-        pieces = [_link_piece(spec, table, bundle) for bundle, table in _parts(bundles, name)]
+        pieces = []
+        for bundle, table in _parts(bundles, name):
+            spill = Spill()
+            for batch in table.to_batches(max_chunksize=BATCH) or [pa.RecordBatch.from_pylist([], table.schema)]:
+                spill.add(_link_piece(spec, pa.Table.from_batches([batch]), bundle))
+            pieces.append(spill.table())
         pieces = pieces or [_link_piece(spec, empty.append_column("_line", pa.array([], pa.int32())), "")]
         base = pieces[0].column_names[: 6 + len(spec.properties)]
         extras = sorted({c for p in pieces for c in p.column_names} - set(base))
         table = pa.concat_tables(pieces, promote_options="default").select([*base, *extras])
-        parts.append(RelPart(spec.rel, spec.source.node, spec.target.node, to_disk(table)))
+        parts.append(RelPart(spec.rel, spec.source.node, spec.target.node, table))
     return parts
 
 

@@ -6,8 +6,8 @@ contract per award (`<ocid>/<awardID>`, the contract's values win over the award
 (`model`/`brand` fields or item `attributes` of those names) -> products and contract items; other items give
 the contract its CPV code and `item_categories`; `relatedProcesses` with relationship `framework` -> the
 call-off's framework_id (the framework's contract in the same input). Releases of one ocid are merged field by
-field in date order (later wins). Large inputs are streamed (ijson, or line by line): memory holds the
-canonical columns, never the document.
+field in date order (later wins). Large inputs are streamed (ijson, or line by line) and their rows
+hash-partitioned to temporary files (loaders.canonical.TableBuilder): memory holds one partition, not the file.
 """
 
 from __future__ import annotations
