@@ -19,7 +19,7 @@ from graph.errors import InvalidParameter, NotFound
 from graph.store import Store
 from queries import cypher
 from queries.exposure import MAX_AGENCY_HOPS, check_depth, walk_exposure
-from queries.steps import steps_for
+from queries.steps import CypherSteps, steps_for
 
 KINDS = {"factory": ("Factory", "factories"), "agency": ("Agency", "agencies"), "finding": ("Finding", "findings")}
 
@@ -62,8 +62,8 @@ def exposed_affiliates(
         raise NotFound(f"no {kind} with id {item_id!r}")
     affiliates = []
     value: dict[str, float] = {}
-    steps = steps_for(store)
-    for candidate in candidate_affiliates(store, kind, item_id, as_of, depth):
+    steps = steps_for(store)  # one generation's steps for the candidates and every walk
+    for candidate in candidate_affiliates(store, kind, item_id, as_of, depth, steps=steps):
         if visible is not None and not visible(candidate):
             continue
         walk = walk_exposure(steps, candidate, as_of, depth, upto=section)
@@ -92,9 +92,11 @@ def exposed_affiliates(
     )
 
 
-def candidate_affiliates(store: Store, kind: str, item_id: str, as_of: date, depth: int) -> list[str]:
+def candidate_affiliates(
+    store: Store, kind: str, item_id: str, as_of: date, depth: int, *, steps: CypherSteps | None = None
+) -> list[str]:
     """Every affiliate that may be exposed to the item (a superset of the answer), in id order."""
-    index = getattr(steps_for(store), "index", None)  # the same steps as the walk's (one generation)
+    index = getattr(steps or steps_for(store), "index", None)
     if index is None:
         return [row["id"] for row in store.run(cypher.AFFILIATES_WITH_CONTRACTS)]
     params = {"as_of": as_of}
