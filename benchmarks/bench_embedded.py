@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.synthetic import generate
 from graph.ladybug_store import LadybugStore
 from graph.loading import load_bundles
+from queries import cypher
 from queries.exposure import exposure_for_affiliate
 from queries.reverse import exposed_affiliates
 
@@ -63,8 +64,8 @@ def bench(size: int, queries: int, workdir: Path, reverse: int) -> None:
         f"warm over {queries}: p50 {percentile(timings, 0.5):.1f} ms, p95 {percentile(timings, 0.95):.1f} ms, "
         f"max {max(timings):.1f} ms; factories per answer median {statistics.median(sizes):.0f}, max {max(sizes)}"
     )
-    for kind, label in (("factory", "Factory"), ("agency", "Agency"), ("finding", "Finding")):
-        ids = [r["id"] for r in store.run(f"MATCH (n:{label}) RETURN n.id AS id ORDER BY id")]
+    for kind, every in (("factory", cypher.ALL_FACTORIES), ("agency", cypher.ALL_AGENCIES), ("finding", cypher.ALL_FINDINGS)):
+        ids = sorted(r["id"] for r in store.run(every))
         seconds, found = [], []
         for item in rng.sample(ids, min(reverse, len(ids))):
             started = time.perf_counter()
