@@ -185,7 +185,6 @@ class LinkIndex:
         self.direct = _by_affiliate(purchases_direct)
         self.framework = _by_affiliate(purchases_framework)
         self.assembly = LinkTable(assembly, "product", "factory")
-        self.suppliers = LinkTable(supply, "buyer", "supplier")
         self.supply_walk = SupplyWalk(supply)
         self.placements = LinkTable(placements, "factory", "agency")
         self.subagents = LinkTable(agency_links, "agency", "subagent")

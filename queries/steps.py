@@ -117,9 +117,6 @@ class IndexedSteps(CypherSteps):
         links = self.index.assembly.active(product_ids, as_of)
         return [{"product": p, "factory": f, "sources": s} for p, f, s in links]
 
-    def suppliers(self, buyers: Sequence[str], as_of: date) -> list[Link]:
-        return self.index.suppliers.active(buyers, as_of)
-
     def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
         return self.index.supply_walk.tiers(start, depth, as_of)
 
