@@ -10,14 +10,17 @@ contribution) merge, the latest contribution winning field by field.
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from graph.errors import BundleError
 from graph.store import Progress
 from loaders.bundle import Bundle
-from loaders.canonical import TableBuilder, Ticker
-from loaders.csvfile import read_csv
+from loaders.canonical import TableBuilder, Ticker, partitions_for
+from loaders.csvfile import BOM, normalise_header
 from loaders.ocds import name_slug, slug
 
 OS_ID = re.compile(r"^[A-Z]{2}[0-9]{7}[A-Z0-9]{6}$")
@@ -69,71 +72,139 @@ def workers(cell: str | None) -> str | None:
     return found.group(1).replace(",", "") if found else None
 
 
-def read_oshub(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
-    path = Path(path)
-    out = TableBuilder(path.name, "oshub")
-    parsed = read_csv(path.read_bytes(), path.name)
-    if isinstance(parsed, list):
-        raise BundleError(parsed)
-    header = set(parsed.header)
-    if not looks_like_oshub(header):
+MAX_PROBLEMS = 20  # malformed rows reported before reading stops
+
+
+def _lines(path: Path, out: TableBuilder, tick: Ticker) -> Iterator[str]:
+    """The file's lines decoded one at a time (an invalid byte is reported at its line and character)."""
+    with path.open("rb") as fh:
+        head = fh.read(3)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            out.problem("", 1, "file is UTF-16 encoded; expected UTF-8 (save it as 'CSV UTF-8')")
+            return
+        fh.seek(len(BOM) if head == BOM else 0)
+        for lineno, raw in enumerate(fh, 1):
+            if lineno % 1024 == 0:
+                tick(fh.tell())
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                byte = raw[exc.start : exc.start + 1].hex()
+                out.problem(
+                    "",
+                    lineno,
+                    f"byte 0x{byte} at character {exc.start + 1} is not valid UTF-8; expected a UTF-8 encoded file",
+                )
+                return
+
+
+def _header(reader: Any, out: TableBuilder) -> list[str] | None:
+    try:
+        first = next(reader, None)
+    except csv.Error as exc:
+        out.problem("", 1, f"malformed CSV header ({exc})")
+        return None
+    if first is None:
+        if not out.problems:
+            out.problem("", 1, "file is empty; expected a header row")
+        return None
+    header = [normalise_header(h) or f"column_{i + 1}" for i, h in enumerate(first)]
+    for i, name in enumerate(header):
+        if name in header[:i]:
+            out.problem("", 1, "column appears twice in the header", column=name)
+            return None
+    if not looks_like_oshub(set(header)):
         out.problem(
             "",
             1,
             f"not an Open Supply Hub file; expected the columns {', '.join(sorted(DOWNLOAD))} "
             f"(download) or {', '.join(sorted(TEMPLATE))} (upload template)",
         )
+        return None
+    return header
+
+
+def _rows(reader: Any, header: list[str], out: TableBuilder) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """(line the row starts on, cells trimmed, empty -> None) of each row, read as it comes."""
+    start = reader.line_num + 1
+    while len(out.problems) < MAX_PROBLEMS:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            out.problem("", start, f"malformed CSV ({exc}); is the file truncated or a quote unclosed?")
+            return
+        if cells is None:
+            return
+        line, start = start, reader.line_num + 1
+        if not cells or cells == [""]:
+            continue
+        if len(cells) != len(header):
+            out.problem("", line, f"expected {len(header)} fields as in the header, found {len(cells)}")
+            continue
+        yield line, {h: c.strip() or None for h, c in zip(header, cells, strict=True)}
+
+
+def read_oshub(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
+    """Read row by row (the file is never held whole): a large download loads in bounded memory."""
+    path = Path(path)
+    size = path.stat().st_size
+    out = TableBuilder(path.name, "oshub", partitions=partitions_for(size))
+    tick = Ticker(progress, f"reading {path.name} (bytes)", size)
+    reader = csv.reader(_lines(path, out, tick), strict=True)
+    header = _header(reader, out)
+    if header is not None:
+        for line, row in _rows(reader, header, out):
+            _facility(out, row, line, download="os_id" in header)
+    tick(size, final=True)
+    if out.problems:
         raise BundleError(out.problems)
-    download = "os_id" in header
-    tick = Ticker(progress, f"reading {path.name}", parsed.table.num_rows)
-    for row_no, row in enumerate(parsed.table.to_pylist()):
-        tick(row_no)
-        line = parsed.line_of(row_no)
-        factory: dict[str, object] = {}
-        raw_id = row.get("os_id")
-        os_id = None
-        if download:
-            os_id = normalise_os_id(raw_id) if raw_id else None
-            if os_id is None:
-                out.problem(
-                    "",
-                    line,
-                    f"{raw_id!r} is not an OS ID; expected two letters, 7 digits and 6 letters or "
-                    "digits, like CN2019303BQ3FZP",
-                    column="os_id",
-                )
-                continue
-        country = row.get("country_code") or row.get("country_name") or row.get("country")
-        fid = os_id or f"oshub:{slug(country or '')}:{slug(row.get('name') or '')}"
-        parents = split(row.get("parent_company"))
-        operator = None
-        if parents:
-            operator = f"oshub-company:{name_slug(parents[0])}"
-            out.add("companies", {"company_id": operator, "name": parents[0], "roles": "factory_operator"}, line)
-        factory.update(
-            factory_id=fid,
-            name=row.get("name"),
-            country=country,
-            address=row.get("address"),
-            lat=row.get("lat"),
-            lng=row.get("lng"),
-            os_id=os_id,
-            operator_id=operator,
-            workers=workers(row.get("number_of_workers")),
-            number_of_workers=row.get("number_of_workers"),
-            parent_companies=parents[1:],
-            is_closed=_closed(row.get("is_closed")),
-            contribution_date=row.get("contribution_date"),
-        )
-        for col in LISTS:
-            if row.get(col):
-                factory[col] = split(row[col])
-        for col, value in row.items():
-            if col not in RENAMED and col not in factory and value:
-                factory[col] = value
-        out.add("factories", factory, line, order=row.get("contribution_date") or "")
-    tick(parsed.table.num_rows, final=True)
     return out.build(name or path.stem)
+
+
+def _facility(out: TableBuilder, row: dict[str, str | None], line: int, download: bool) -> None:
+    factory: dict[str, object] = {}
+    raw_id = row.get("os_id")
+    os_id = None
+    if download:
+        os_id = normalise_os_id(raw_id) if raw_id else None
+        if os_id is None:
+            out.problem(
+                "",
+                line,
+                f"{raw_id!r} is not an OS ID; expected two letters, 7 digits and 6 letters or "
+                "digits, like CN2019303BQ3FZP",
+                column="os_id",
+            )
+            return
+    country = row.get("country_code") or row.get("country_name") or row.get("country")
+    fid = os_id or f"oshub:{slug(country or '')}:{slug(row.get('name') or '')}"
+    parents = split(row.get("parent_company"))
+    operator = None
+    if parents:
+        operator = f"oshub-company:{name_slug(parents[0])}"
+        out.add("companies", {"company_id": operator, "name": parents[0], "roles": "factory_operator"}, line)
+    factory.update(
+        factory_id=fid,
+        name=row.get("name"),
+        country=country,
+        address=row.get("address"),
+        lat=row.get("lat"),
+        lng=row.get("lng"),
+        os_id=os_id,
+        operator_id=operator,
+        workers=workers(row.get("number_of_workers")),
+        number_of_workers=row.get("number_of_workers"),
+        parent_companies=parents[1:],
+        is_closed=_closed(row.get("is_closed")),
+        contribution_date=row.get("contribution_date"),
+    )
+    for col in LISTS:
+        if value := row.get(col):
+            factory[col] = split(value)
+    for col, value in row.items():
+        if col not in RENAMED and col not in factory and value:
+            factory[col] = value
+    out.add("factories", factory, line, order=row.get("contribution_date") or "")
 
 
 def _closed(cell: str | None) -> str | None:
