@@ -144,13 +144,16 @@ def exposure(
     as_of: AsOfOption = None,
     depth: DepthOption = 4,
     as_json: JsonOption = False,
+    provenance: Annotated[
+        bool, typer.Option("--provenance", help="Also every link and other node on the paths, with its origins")
+    ] = False,
     db: DbOption = None,
     neo4j: Neo4jOption = None,
 ) -> None:
-    """What an affiliate is exposed to: factories by tier, agencies, open findings, disclosure gaps, with paths."""
-    answer = get_query("exposure").run(
-        _store(db, neo4j), {"affiliate_id": affiliate_id, "as_of": _as_of(as_of), "depth": depth}
-    )
+    """What an affiliate is exposed to: factories by tier, agencies, open findings, disclosure gaps, with paths
+    and the input records (file, format, record, day loaded) each item came from."""
+    params = {"affiliate_id": affiliate_id, "as_of": _as_of(as_of), "depth": depth, "provenance": provenance}
+    answer = get_query("exposure").run(_store(db, neo4j), params)
     if as_json:
         _print_json(answer)
     else:

@@ -31,6 +31,10 @@ class Health(Model):
 
 # ------------------------------------------------------------------ exposure
 
+ORIGINS = (
+    "where the node came from: one entry per input record, `bundle/file:line (format record, loaded YYYY-MM-DD)`"
+)
+
 
 class NodeRef(Model):
     id: str
@@ -44,6 +48,7 @@ class ExposedFactory(Model):
     tier: int
     path: list[str]
     sources: list[str]
+    origins: list[str] = Field(description=ORIGINS)
 
 
 class ExposedAgency(Model):
@@ -52,6 +57,7 @@ class ExposedAgency(Model):
     country: str | None
     path: list[str]
     sources: list[str]
+    origins: list[str] = Field(description=ORIGINS)
 
 
 class Subject(Model):
@@ -67,12 +73,35 @@ class ExposedFinding(Model):
     subject: Subject
     path: list[str]
     sources: list[str]
+    origins: list[str] = Field(description=ORIGINS)
 
 
 class Gap(Model):
     id: str
     model: str | None
     brand: str | None
+
+
+class PathNode(Model):
+    id: str
+    label: str = Field(description="Affiliate, Contract, Product or Company")
+    origins: list[str] = Field(description=ORIGINS)
+
+
+class PathLink(Model):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: str = Field(alias="from", description="the node the path comes from")
+    to: str = Field(description="the next node on the path")
+    type: str = Field(description="the relationship type (e.g. SUPPLIES runs from `to`, the supplier, to `from`)")
+    origins: list[str] = Field(
+        description="the input records of every relationship behind the link (parallel ones too; on dated steps "
+        "those active on as_of), sorted"
+    )
+
+
+class PathProvenance(Model):
+    nodes: list[PathNode] = Field(description="every node on the paths that is not an item, with its origins")
+    links: list[PathLink] = Field(description="every link on the paths once, in path order, by from, to and type")
 
 
 class Exposure(Model):
@@ -82,6 +111,7 @@ class Exposure(Model):
     agencies: list[ExposedAgency]
     findings: list[ExposedFinding]
     gaps: list[Gap]
+    provenance: PathProvenance | None = Field(default=None, description="only when asked for (provenance=true)")
 
 
 class ContractRef(Model):

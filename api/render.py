@@ -21,7 +21,9 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         console.print("  Nothing: this affiliate buys no product under a contract active on that day.")
         return
     if answer["factories"]:
-        table = Table("tier", "factory", "name", "country", "path", "sources", title="Factories", title_justify="left")
+        table = Table(
+            "tier", "factory", "name", "country", "path", "sources", "origins", title="Factories", title_justify="left"
+        )
         for f in answer["factories"]:
             table.add_row(
                 str(f["tier"]),
@@ -30,14 +32,17 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
                 f["country"] or "",
                 path_text(f["path"]),
                 ", ".join(f["sources"]),
+                origins_text(f),
             )
         console.print(table)
     if answer["agencies"]:
         table = Table(
-            "agency", "name", "country", "path", "sources", title="Recruitment agencies", title_justify="left"
+            "agency", "name", "country", "path", "sources", "origins", title="Recruitment agencies", title_justify="left"
         )
         for a in answer["agencies"]:
-            table.add_row(a["id"], a["name"] or "", a["country"] or "", path_text(a["path"]), ", ".join(a["sources"]))
+            table.add_row(
+                a["id"], a["name"] or "", a["country"] or "", path_text(a["path"]), ", ".join(a["sources"]), origins_text(a)
+            )
         console.print(table)
     if answer["findings"]:
         table = Table(
@@ -48,6 +53,7 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
             "subject",
             "path",
             "sources",
+            "origins",
             title="Open findings",
             title_justify="left",
         )
@@ -60,6 +66,7 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
                 f"{f['subject']['type']} {f['subject']['id']}",
                 path_text(f["path"]),
                 ", ".join(f["sources"]),
+                origins_text(f),
             )
         console.print(table)
     if answer["gaps"]:
@@ -69,6 +76,24 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         for g in answer["gaps"]:
             table.add_row(g["id"], g["model"] or "", g["brand"] or "")
         console.print(table)
+    if answer.get("provenance"):
+        provenance_tables(console, answer["provenance"])
+
+
+def origins_text(item: dict[str, Any]) -> str:
+    """An item's origins, one per line (an answer computed without them shows nothing)."""
+    return "\n".join(item.get("origins", ()))
+
+
+def provenance_tables(console: Console, provenance: dict[str, Any]) -> None:
+    table = Table("label", "id", "origins", title="Other nodes on the paths", title_justify="left")
+    for node in provenance["nodes"]:
+        table.add_row(node["label"], node["id"], origins_text(node))
+    console.print(table)
+    table = Table("from", "link", "to", "origins", title="Links on the paths", title_justify="left")
+    for link in provenance["links"]:
+        table.add_row(link["from"], link["type"], link["to"], origins_text(link))
+    console.print(table)
 
 
 def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:

@@ -228,3 +228,36 @@ ALL_ASSEMBLY = (
     " RETURN p.id AS product, f.id AS factory, r.valid_from AS valid_from, r.valid_to AS valid_to,"
     " r.source_ids AS sources"
 )
+
+# ---------------------------------------------------------------- provenance (queries/provenance.py)
+# Where the nodes and links of exposure answers came from: every node's origins, by label, and every
+# relationship's origin, by (type, label it starts at, label it ends at), read in bulk once per
+# exposure index. Only the labels and types exposure paths run through.
+
+NODE_ORIGINS = {
+    "Affiliate": "MATCH (n:Affiliate) RETURN n.id AS id, n.origins AS origins",
+    "Contract": "MATCH (n:Contract) RETURN n.id AS id, n.origins AS origins",
+    "Product": "MATCH (n:Product) RETURN n.id AS id, n.origins AS origins",
+    "Factory": "MATCH (n:Factory) RETURN n.id AS id, n.origins AS origins",
+    "Agency": "MATCH (n:Agency) RETURN n.id AS id, n.origins AS origins",
+    "Company": "MATCH (n:Company) RETURN n.id AS id, n.origins AS origins",
+    "Finding": "MATCH (n:Finding) RETURN n.id AS id, n.origins AS origins",
+}
+
+_LINK_ORIGIN = (
+    " RETURN a.id AS from_id, b.id AS to_id, r.valid_from AS valid_from, r.valid_to AS valid_to, r.origin AS origin"
+)
+LINK_ORIGINS = {
+    ("HOLDS", "Affiliate", "Contract"): "MATCH (a:Affiliate)-[r:HOLDS]->(b:Contract)" + _LINK_ORIGIN,
+    ("CALL_OFF_OF", "Contract", "Contract"): "MATCH (a:Contract)-[r:CALL_OFF_OF]->(b:Contract)" + _LINK_ORIGIN,
+    ("INCLUDES", "Contract", "Product"): "MATCH (a:Contract)-[r:INCLUDES]->(b:Product)" + _LINK_ORIGIN,
+    ("ASSEMBLED_AT", "Product", "Factory"): "MATCH (a:Product)-[r:ASSEMBLED_AT]->(b:Factory)" + _LINK_ORIGIN,
+    ("SUPPLIES", "Factory", "Factory"): "MATCH (a:Factory)-[r:SUPPLIES]->(b:Factory)" + _LINK_ORIGIN,
+    ("PLACES_WORKERS_AT", "Agency", "Factory"): "MATCH (a:Agency)-[r:PLACES_WORKERS_AT]->(b:Factory)" + _LINK_ORIGIN,
+    ("RECRUITS_THROUGH", "Agency", "Agency"): "MATCH (a:Agency)-[r:RECRUITS_THROUGH]->(b:Agency)" + _LINK_ORIGIN,
+    ("OPERATED_BY", "Factory", "Company"): "MATCH (a:Factory)-[r:OPERATED_BY]->(b:Company)" + _LINK_ORIGIN,
+    ("BRANDED_BY", "Product", "Company"): "MATCH (a:Product)-[r:BRANDED_BY]->(b:Company)" + _LINK_ORIGIN,
+    ("CONCERNS", "Finding", "Factory"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Factory)" + _LINK_ORIGIN,
+    ("CONCERNS", "Finding", "Agency"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Agency)" + _LINK_ORIGIN,
+    ("CONCERNS", "Finding", "Company"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Company)" + _LINK_ORIGIN,
+}

@@ -18,6 +18,7 @@ from typing import Any
 
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Row, Store
+from queries.provenance import add_origins
 from queries.steps import CypherSteps, steps_for
 
 MAX_AGENCY_HOPS = 3
@@ -99,6 +100,7 @@ class Exposure:
     findings: list[dict[str, Any]]
     gaps: list[dict[str, Any]]
     contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # contracts on exposure paths
+    provenance: dict[str, Any] | None = None  # the paths' other nodes and links, when asked (queries/provenance.py)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -108,7 +110,7 @@ class Exposure:
             "agencies": self.agencies,
             "findings": self.findings,
             "gaps": self.gaps,
-        }
+        } | ({} if self.provenance is None else {"provenance": self.provenance})
 
 
 def check_depth(depth: int, max_depth: int = 8) -> int:
@@ -205,9 +207,16 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
 
 
 def exposure_for_affiliate(
-    store: Store, affiliate_id: str, as_of: date, depth: int = 4, *, steps: CypherSteps | None = None
+    store: Store,
+    affiliate_id: str,
+    as_of: date,
+    depth: int = 4,
+    *,
+    steps: CypherSteps | None = None,
+    provenance: bool = False,
 ) -> Exposure:
-    """`steps` defaults to the store's own (indexed where the store offers it)."""
+    """`steps` defaults to the store's own (indexed where the store offers it). Items carry their
+    origins; `provenance` adds the origins of every other node and link on the paths."""
     check_depth(depth)
     steps = steps or steps_for(store)
     walk = walk_exposure(steps, affiliate_id, as_of, depth)
@@ -216,7 +225,7 @@ def exposure_for_affiliate(
     used: set[str] = set()
     for route in (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values()):
         used.update(route.contracts)
-    return Exposure(
+    answer = Exposure(
         affiliate={"id": walk.affiliate["id"], "name": walk.affiliate["name"]},
         as_of=as_of,
         depth=depth,
@@ -256,6 +265,7 @@ def exposure_for_affiliate(
         gaps=walk.gaps,
         contracts={c: v for c, v in walk.contracts.items() if c in used},
     )
+    return add_origins(answer, steps, links=provenance)
 
 
 def _agencies(steps: CypherSteps, factories: dict[str, Route], as_of: date) -> dict[str, Route]:

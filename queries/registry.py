@@ -18,7 +18,8 @@ from queries import cypher
 from queries.exposure import exposure_for_affiliate
 from queries.reverse import exposed_affiliates
 
-PARAM_TYPES = ("string", "date", "int")
+PARAM_TYPES = ("string", "date", "int", "bool")
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,12 @@ class Param:
                 value: Any = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
             elif self.type == "int":
                 value = int(raw)
+            elif self.type == "bool":
+                value = _bool(raw)
             else:
                 value = str(raw)
         except ValueError as exc:
-            expected = {"date": "a date YYYY-MM-DD", "int": "a whole number"}.get(self.type, "text")
+            expected = {"date": "a date YYYY-MM-DD", "int": "a whole number", "bool": "true or false"}.get(self.type, "text")
             raise InvalidParameter(self.name, f"{raw!r} is not {expected}") from exc
         if self.choices and value not in self.choices:
             raise InvalidParameter(self.name, f"must be one of {', '.join(self.choices)}, got {value!r}")
@@ -100,12 +103,28 @@ class NamedQuery:
         }
 
 
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise ValueError(raw)
+
+
 def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
 
 
 AS_OF = Param("as_of", "date", "the day the answer is true on (YYYY-MM-DD)", required=False, default=date.today)
 DEPTH = Param("depth", "int", "how many supplier tiers to follow (1-8)", required=False, default=4)
+PROVENANCE = Param(
+    "provenance",
+    "bool",
+    "true: also every other node and every link on the paths with the input records they came from",
+    required=False,
+    default=False,
+)
 
 QUERIES: dict[str, NamedQuery] = {
     q.name: q
@@ -115,7 +134,7 @@ QUERIES: dict[str, NamedQuery] = {
             "Exposure of an affiliate",
             "Factories by tier, agencies and sub-agents, open findings and disclosure gaps an affiliate is "
             "exposed to on a day, each with its path from the affiliate and the sources behind it.",
-            (Param("affiliate_id", "string", "the affiliate's id"), AS_OF, DEPTH),
+            (Param("affiliate_id", "string", "the affiliate's id"), AS_OF, DEPTH, PROVENANCE),
             answer=exposure_for_affiliate,
         ),
         NamedQuery(

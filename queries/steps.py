@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from graph.link_index import LinkIndex
 from graph.store import Row, Store
 from queries import cypher
@@ -93,6 +95,16 @@ class CypherSteps:
     def open_findings(self, subject_type: str, ids: Sequence[str], as_of: date) -> list[Row]:
         params = {"subject_type": subject_type, "ids": list(ids), "as_of": as_of}
         return self.store.run(cypher.OPEN_FINDINGS_ON, params)
+
+    def node_origins(self, label: str) -> pa.Table:
+        """Every `label` node's id and origins, from the store as it is now (queries/provenance.py)."""
+        store: Any = self.store
+        return store.run_arrow(cypher.NODE_ORIGINS[label])  # type: ignore[no-any-return]
+
+    def link_origins(self, key: tuple[str, str, str]) -> pa.Table:
+        """Every relationship of `key` (type, start label, end label): its ends, validity and origin."""
+        store: Any = self.store
+        return store.run_arrow(cypher.LINK_ORIGINS[key])  # type: ignore[no-any-return]
 
 
 def steps_for(store: Store) -> CypherSteps:

@@ -113,6 +113,8 @@ def cases() -> list[Case]:
             ("GET", f"/v1/affiliates/{target}/exposure?as_of={AS_OF}", None, about),
             ("GET", f"/v1/affiliates/{target}/exposure?as_of={AS_OF}&min_severity=high", None, about),
             ("POST", "/v1/queries/exposure", {"affiliate_id": target, "as_of": AS_OF}, about),
+            ("GET", f"/v1/affiliates/{target}/exposure?as_of={AS_OF}&provenance=true", None, about),
+            ("POST", "/v1/queries/exposure", {"affiliate_id": target, "as_of": AS_OF, "provenance": True}, about),
             ("POST", "/v1/queries/contracts_of_affiliate", {"affiliate_id": target}, about),
             ("GET", f"/v1/entities/affiliate/{target}", None, about),
         ]
@@ -232,6 +234,26 @@ def test_exposure_is_the_cli_json(api: Api) -> None:
         assert "content-encoding" not in plain.headers and plain.content == response.content
         if api.store.dialect == "ladybug":
             assert again.headers["x-cache"] == "hit" and again.headers["content-encoding"] == "gzip"
+
+
+def test_exposure_with_provenance_is_the_cli_json(api: Api) -> None:
+    """Items always carry their origins; provenance=true adds the paths' other nodes and links, on GET and
+    POST alike, cached apart from the answer without them."""
+    for affiliate in ("AF-LIN", "AF-NUPC"):
+        url = f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}"
+        params = {"affiliate_id": affiliate, "as_of": AS_OF, "provenance": True}
+        want = json.loads(json.dumps(get_query("exposure").run(api.store, params)))
+        assert list(want) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps", "provenance"]
+        assert want["provenance"]["links"] and all(link["origins"] for link in want["provenance"]["links"])
+        assert api.call(f"affiliate:{affiliate}", "GET", url + "&provenance=true").json() == want
+        assert api.call(f"affiliate:{affiliate}", "POST", "/v1/queries/exposure", params).json() == want
+        plain = api.call(f"affiliate:{affiliate}", "GET", url + "&provenance=false").json()
+        assert plain == {k: v for k, v in want.items() if k != "provenance"}
+        assert all(f["origins"] for f in plain["factories"] + plain["agencies"] + plain["findings"])
+    bad = api.call("investigator", "GET", "/v1/affiliates/AF-LIN/exposure?provenance=maybe")
+    assert bad.status_code == 422 and "provenance" in bad.text
+    bad = api.call("investigator", "POST", "/v1/queries/exposure", {"affiliate_id": "AF-LIN", "provenance": "maybe"})
+    assert bad.status_code == 422 and "provenance" in bad.text
 
 
 def test_exposure_filters_apply_to_findings(api: Api) -> None:

@@ -46,6 +46,7 @@ PARAMS = {
     "country": "CN",
     "kind": "agency",
     "item_id": "AG-MM2",
+    "provenance": "true",
 }
 
 
@@ -75,9 +76,9 @@ def test_generated_bundles_same_graph_and_exposure(neo4j_store, rows) -> None:
         assert dump_graph(embedded) == dump_graph(neo4j_store)
         for affiliate in sorted({r["affiliate_id"] for r in rows["affiliates"]}):
             for day in (date(2021, 1, 1), date(2024, 7, 1)):
-                left = exposure_for_affiliate(embedded, affiliate, day).as_json()
-                right = exposure_for_affiliate(neo4j_store, affiliate, day).as_json()
-                assert left == right  # the same factories, tiers, paths and sources
+                left = exposure_for_affiliate(embedded, affiliate, day, provenance=True).as_json()
+                right = exposure_for_affiliate(neo4j_store, affiliate, day, provenance=True).as_json()
+                assert left == right  # the same factories, tiers, paths, sources and origins of nodes and links
         embedded.close()
 
 
@@ -146,3 +147,16 @@ def test_neo4j_bulk_reads_and_their_saved_copies(neo4j_store, tmp_path) -> None:
     neo4j_store.wipe()
     for name in BULK_READS:
         assert saved.run_arrow(getattr(cypher, name)).equals(first[name]), name
+
+
+def test_provenance_reads_same_on_both_stores(neo4j_store, tmp_path) -> None:
+    """The bulk reads of node and link origins (queries/provenance.py) give the same rows on both stores."""
+    from queries import cypher
+
+    embedded = LadybugStore(tmp_path / "db")
+    load_bundles(embedded, [DEMO], fresh=True)
+    load_bundles(neo4j_store, [DEMO], fresh=True)
+    for name, text in [*cypher.NODE_ORIGINS.items(), *cypher.LINK_ORIGINS.items()]:
+        left, right = embedded.run_arrow(text), neo4j_store.run_arrow(text)
+        assert left.num_rows > 0 and _rows(left) == _rows(right), name
+    embedded.close()

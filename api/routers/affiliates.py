@@ -6,7 +6,9 @@ includes what its members call off under its frameworks (queries/exposure.py).
 
 On the embedded store a generation never changes, so encoded answers are cached per
 (generation, affiliate, day, depth), gzip-compressed, and sent compressed to clients that accept it
-(X-Cache: hit or miss); `category` and `min_severity` filter the findings afterwards.
+(X-Cache: hit or miss); `category` and `min_severity` filter the findings afterwards. Every item names
+the input records it came from (`origins`); `provenance=true` adds those of every other node and link
+on the paths (queries/provenance.py).
 """
 
 from __future__ import annotations
@@ -39,16 +41,17 @@ def check_own(caller: Principal, affiliate_id: str) -> None:
         raise not_found(affiliate_id)
 
 
-def exposure_json(app_state: State, affiliate_id: str, day: date, depth: int) -> bytes:
+def exposure_json(app_state: State, affiliate_id: str, day: date, depth: int, provenance: bool = False) -> bytes:
     """The answer as gzip-compressed JSON: computed (at most `exposure_threads` at once: the walk is
     CPU-bound) and cached. Compressed, a 100k-factory answer (~300 KB of JSON) takes a tenth of the room."""
     with app_state.exposure_slots, app_state.access.use() as store:
         generation = store.generation
-        key = (generation, affiliate_id, day, depth)
+        key = (generation, affiliate_id, day, depth, provenance)
         cached = app_state.exposure_cache.get(key) if generation else None
         if cached is not None:
             return cached
-        answer = get_query("exposure").run(store, {"affiliate_id": affiliate_id, "as_of": day, "depth": depth})
+        params = {"affiliate_id": affiliate_id, "as_of": day, "depth": depth, "provenance": provenance}
+        answer = get_query("exposure").run(store, params)
     body = gzip.compress(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode(), compresslevel=1)
     if generation:
         app_state.exposure_cache.put(key, body)
@@ -78,19 +81,24 @@ async def exposure(
     depth: Depth = 4,
     category: Annotated[FindingCategory | None, Query(description="only findings of this category")] = None,
     min_severity: Annotated[Severity | None, Query(description="only findings at least this severe")] = None,
+    provenance: Annotated[
+        bool, Query(description="also every other node and link on the paths with the input records behind it")
+    ] = False,
 ) -> Response:
     """Factories by tier, agencies and sub-agents, open findings and disclosure gaps on `as_of`, each with
     its path from the affiliate and the sources behind it. `category` and `min_severity` filter findings
-    (a finding without a severity is left out by `min_severity`)."""
+    (a finding without a severity is left out by `min_severity`). Items name the input records they came
+    from (`origins`: file, format, record, day loaded); `provenance=true` adds `provenance`, the same for
+    the paths' contracts, products, companies and every link on them."""
     check_own(caller, affiliate_id)
     check_depth(depth, app_state.settings.max_depth)
     day = as_of or date.today()
     # A cached answer is sent from the event loop; only a miss waits for a worker thread.
     generation = app_state.access.current_generation()
-    body = app_state.exposure_cache.get((generation, affiliate_id, day, depth)) if generation else None
+    body = app_state.exposure_cache.get((generation, affiliate_id, day, depth, provenance)) if generation else None
     cache = "hit" if body is not None else "miss"
     if body is None:
-        body = await run_in_threadpool(exposure_json, app_state, affiliate_id, day, depth)
+        body = await run_in_threadpool(exposure_json, app_state, affiliate_id, day, depth, provenance)
     if category is None and min_severity is None:
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))

@@ -66,7 +66,10 @@ def run_query(
     if query not in _allowed(caller):
         raise forbidden(f"query {name!r} needs an investigator key")
     raw = dict(params or {})
+    booleans = {p.name for p in query.params if p.type == "bool"}
     for key, value in raw.items():
+        if isinstance(value, bool) and key in booleans:
+            continue
         if isinstance(value, bool) or (value is not None and not isinstance(value, str | int)):
             raise InvalidParameter(key, "must be a string or a whole number")
     parsed = query.parse(raw)
