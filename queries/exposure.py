@@ -11,7 +11,7 @@ the first in id order, so answers are deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -130,7 +130,7 @@ class Walk:
     gaps: list[dict[str, Any]]
     factories: dict[str, Route]
     tiers: dict[str, int]
-    details: dict[str, Row] = field(default_factory=dict)
+    details: Mapping[str, Row] = field(default_factory=dict)
     agencies: dict[str, Route] = field(default_factory=dict)
     companies: dict[str, Route] = field(default_factory=dict)
     findings: dict[str, tuple[Route, Row]] = field(default_factory=dict)
@@ -179,10 +179,7 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
 
     # Tiers 2..depth: walk supply links from buyer to supplier, breadth first.
     tier_one = sorted(factories, key=lambda f: factories[f].key)
-    for tier, reached in enumerate(steps.supplier_tiers(tier_one, depth, as_of), start=2):
-        for supplier, buyer, raw in reached:
-            factories[supplier] = factories[buyer].extend(supplier, link_sources(raw))
-            tiers[supplier] = tier
+    _extend_tiers(factories, tiers, steps.supplier_tiers(tier_one, depth, as_of))
     walk = Walk(found, contracts, products, info, gaps, factories, tiers)
     if WALK_PARTS.index(upto) < 1:
         return walk
@@ -191,7 +188,7 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
         return walk
 
     # Companies: operators of exposed factories and brands of bought products.
-    walk.details = details = steps.factories(sorted(factories))
+    walk.details = details = steps.factories(list(factories))
     via: dict[str, Route] = {}  # company -> the best route to a node it operates or brands
     for fid, route in factories.items():
         operator = details.get(fid, NO_DETAILS).get("operator")
@@ -222,24 +219,13 @@ def exposure_for_affiliate(
     walk = walk_exposure(steps, affiliate_id, as_of, depth)
     details, tiers = walk.details, walk.tiers
     agency_details = steps.agencies(sorted(walk.agencies))
-    used: set[str] = set()
-    for route in (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values()):
-        used.update(route.contracts)
+    routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
+    used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
     answer = Exposure(
         affiliate={"id": walk.affiliate["id"], "name": walk.affiliate["name"]},
         as_of=as_of,
         depth=depth,
-        factories=[
-            {
-                "id": fid,
-                "name": (known := details.get(fid, NO_DETAILS)).get("name"),
-                "country": known.get("country"),
-                "tier": tiers[fid],
-                "path": list(route.path),
-                "sources": list(route.sources),
-            }
-            for fid, route in sorted(walk.factories.items(), key=lambda kv: (tiers[kv[0]], kv[0]))
-        ],
+        factories=_factory_items(walk.factories, tiers, details),
         agencies=[
             {
                 "id": aid,
@@ -266,6 +252,49 @@ def exposure_for_affiliate(
         contracts={c: v for c, v in walk.contracts.items() if c in used},
     )
     return add_origins(answer, steps, links=provenance)
+
+
+def _factory_items(routes: dict[str, Route], tiers: dict[str, int], details: Mapping[str, Row]) -> list[dict[str, Any]]:
+    """The answer's factories by tier, then id (tiers are grouped first, so that plain string sorts do the rest)."""
+    by_tier: dict[int, list[str]] = {}
+    for fid, tier in tiers.items():
+        group = by_tier.get(tier)
+        if group is None:
+            group = by_tier[tier] = []
+        group.append(fid)
+    get, items = details.get, []
+    for tier in sorted(by_tier):
+        for fid in sorted(by_tier[tier]):
+            route, known = routes[fid], get(fid, NO_DETAILS)
+            items.append(
+                {
+                    "id": fid,
+                    "name": known.get("name"),
+                    "country": known.get("country"),
+                    "tier": tier,
+                    "path": list(route.path),
+                    "sources": list(route.sources),
+                }
+            )
+    return items
+
+
+def _extend_tiers(factories: dict[str, Route], tiers: dict[str, int], reached_tiers: list[list[Any]]) -> None:
+    """Tiers 2..depth: each supplier's route is its buyer's, one link longer.
+
+    The hot loop of large answers (thousands of factories): Route.extend's one-source case inlined."""
+    for tier, reached in enumerate(reached_tiers, start=2):
+        for supplier, buyer, raw in reached:
+            parent = factories[buyer]
+            if len(raw) == 1 and (source := raw[0]).__class__ is str and source and "|" not in source:
+                known = parent.sources
+                route = Route(
+                    (*parent.path, supplier), known if source in known else (*known, source), parent.contracts
+                )
+            else:
+                route = parent.extend(supplier, link_sources(raw))
+            factories[supplier] = route
+            tiers[supplier] = tier
 
 
 def _agencies(steps: CypherSteps, factories: dict[str, Route], as_of: date) -> dict[str, Route]:

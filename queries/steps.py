@@ -8,7 +8,8 @@ generations while a load writes the next one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -72,7 +73,8 @@ class CypherSteps:
             frontier = ordered
         return tiers
 
-    def factories(self, ids: Sequence[str]) -> dict[str, Row]:
+    def factories(self, ids: Sequence[str]) -> Mapping[str, Row]:
+        """Details (name, country, operator) of at least the factories `ids`, by id."""
         if not ids:
             return {}
         return {r["id"]: r for r in self.store.run(cypher.FACTORIES_BY_ID, {"ids": list(ids)})}
@@ -132,9 +134,8 @@ class IndexedSteps(CypherSteps):
     def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
         return self.index.supply_walk.tiers(start, depth, as_of)
 
-    def factories(self, ids: Sequence[str]) -> dict[str, Row]:
-        known = self.index.factories
-        return {i: known[i] for i in ids if i in known}
+    def factories(self, ids: Sequence[str]) -> Mapping[str, Row]:
+        return self.index.factories  # every factory of the generation: answers are looked up by id
 
     def placements(self, factory_ids: Sequence[str], as_of: date) -> list[Link]:
         return self.index.placements.active(factory_ids, as_of)
@@ -153,7 +154,7 @@ class IndexedSteps(CypherSteps):
 def build_link_index(store: Any) -> LinkIndex:
     """Read the bulk tables with the store's run_arrow (the embedded store has one)."""
     run_arrow = store.run_arrow
-    return LinkIndex(
+    index = LinkIndex(
         supply=run_arrow(cypher.ALL_SUPPLY_LINKS),
         placements=run_arrow(cypher.ALL_PLACEMENTS),
         agency_links=run_arrow(cypher.ALL_AGENCY_LINKS),
@@ -165,3 +166,7 @@ def build_link_index(store: Any) -> LinkIndex:
         purchases_framework=run_arrow(cypher.ALL_PURCHASES_FRAMEWORK),
         assembly=run_arrow(cypher.ALL_ASSEMBLY),
     )
+    # The index lives as long as its generation and holds ~100k dicts at 100k factories: frozen, the
+    # cyclic collector stops walking them on every full collection during exposure walks (~10% of p95).
+    gc.freeze()
+    return index
