@@ -1,11 +1,12 @@
 """Load and exposure figures for the embedded store at 10k and 100k factories (a script, not a test).
 
     .venv/bin/python benchmarks/bench_embedded.py [--sizes 10000 100000] [--queries 200] [--workdir bench-data]
+        [--provenance]
 
 Prints, for each size: rows, load seconds and rows/s (end to end: read, validate, merge, COPY, swap),
 then the exposure query for random affiliates on 2026-06-01 at depth 4: cold first call, and warm
 p50/p95/max over --queries calls; then exposed-affiliates for --reverse random factories, agencies
-and findings each.
+and findings each. `--provenance` times the exposure answers with their origins (queries/provenance.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def bench(size: int, queries: int, workdir: Path, reverse: int) -> None:
+def bench(size: int, queries: int, workdir: Path, reverse: int, provenance: bool = False) -> None:
     bundle = workdir / f"synthetic-{size}"
     if not (bundle / "supply.csv").exists():
         generate(bundle, factories=size)
@@ -50,13 +51,13 @@ def bench(size: int, queries: int, workdir: Path, reverse: int) -> None:
     rng = random.Random(1)
     day = date(2026, 6, 1)
     started = time.perf_counter()
-    first = exposure_for_affiliate(store, rng.choice(affiliates), day)
+    first = exposure_for_affiliate(store, rng.choice(affiliates), day, provenance=provenance)
     cold = time.perf_counter() - started
     timings, sizes = [], []
     for _ in range(queries):
         affiliate = rng.choice(affiliates)
         started = time.perf_counter()
-        answer = exposure_for_affiliate(store, affiliate, day)
+        answer = exposure_for_affiliate(store, affiliate, day, provenance=provenance)
         timings.append((time.perf_counter() - started) * 1000)
         sizes.append(len(answer.factories))
     print(
@@ -86,10 +87,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--workdir", type=Path, default=Path("bench-data"))
     parser.add_argument("--reverse", type=int, default=10, help="exposed-affiliates calls per kind")
+    parser.add_argument("--provenance", action="store_true", help="exposure answers with their origins")
     args = parser.parse_args()
     args.workdir.mkdir(exist_ok=True)
     for size in args.sizes:
-        bench(size, args.queries, args.workdir, args.reverse)
+        bench(size, args.queries, args.workdir, args.reverse, args.provenance)
 
 
 if __name__ == "__main__":
