@@ -145,13 +145,13 @@ def exposure(
     depth: DepthOption = 4,
     as_json: JsonOption = False,
     provenance: Annotated[
-        bool, typer.Option("--provenance", help="Also every link and other node on the paths, with its origins")
+        bool, typer.Option("--provenance", help="Name the input records behind every item, node and link on the paths")
     ] = False,
     db: DbOption = None,
     neo4j: Neo4jOption = None,
 ) -> None:
     """What an affiliate is exposed to: factories by tier, agencies, open findings, disclosure gaps, with paths
-    and the input records (file, format, record, day loaded) each item came from."""
+    (and with --provenance the input records, file, format, record and day loaded, behind each)."""
     params = {"affiliate_id": affiliate_id, "as_of": _as_of(as_of), "depth": depth, "provenance": provenance}
     answer = get_query("exposure").run(_store(db, neo4j), params)
     if as_json:

@@ -48,7 +48,7 @@ class ExposedFactory(Model):
     tier: int
     path: list[str]
     sources: list[str]
-    origins: list[str] = Field(description=ORIGINS)
+    origins: list[str] | None = Field(default=None, description=ORIGINS + " (only with provenance=true)")
 
 
 class ExposedAgency(Model):
@@ -57,7 +57,7 @@ class ExposedAgency(Model):
     country: str | None
     path: list[str]
     sources: list[str]
-    origins: list[str] = Field(description=ORIGINS)
+    origins: list[str] | None = Field(default=None, description=ORIGINS + " (only with provenance=true)")
 
 
 class Subject(Model):
@@ -73,7 +73,7 @@ class ExposedFinding(Model):
     subject: Subject
     path: list[str]
     sources: list[str]
-    origins: list[str] = Field(description=ORIGINS)
+    origins: list[str] | None = Field(default=None, description=ORIGINS + " (only with provenance=true)")
 
 
 class Gap(Model):

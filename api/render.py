@@ -20,10 +20,9 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
     if not any(answer[k] for k in ("factories", "agencies", "findings", "gaps")):
         console.print("  Nothing: this affiliate buys no product under a contract active on that day.")
         return
+    origins = ["origins"] if "provenance" in answer else []  # a column only in answers that have them
     if answer["factories"]:
-        table = Table(
-            "tier", "factory", "name", "country", "path", "sources", "origins", title="Factories", title_justify="left"
-        )
+        table = Table("tier", "factory", "name", "country", "path", "sources", *origins, title="Factories", title_justify="left")
         for f in answer["factories"]:
             table.add_row(
                 str(f["tier"]),
@@ -32,17 +31,16 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
                 f["country"] or "",
                 path_text(f["path"]),
                 ", ".join(f["sources"]),
-                origins_text(f),
+                *(origins_text(f) for _ in origins),
             )
         console.print(table)
     if answer["agencies"]:
         table = Table(
-            "agency", "name", "country", "path", "sources", "origins", title="Recruitment agencies", title_justify="left"
+            "agency", "name", "country", "path", "sources", *origins, title="Recruitment agencies", title_justify="left"
         )
         for a in answer["agencies"]:
-            table.add_row(
-                a["id"], a["name"] or "", a["country"] or "", path_text(a["path"]), ", ".join(a["sources"]), origins_text(a)
-            )
+            row = [a["id"], a["name"] or "", a["country"] or "", path_text(a["path"]), ", ".join(a["sources"])]
+            table.add_row(*row, *(origins_text(a) for _ in origins))
         console.print(table)
     if answer["findings"]:
         table = Table(
@@ -53,7 +51,7 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
             "subject",
             "path",
             "sources",
-            "origins",
+            *origins,
             title="Open findings",
             title_justify="left",
         )
@@ -66,7 +64,7 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
                 f"{f['subject']['type']} {f['subject']['id']}",
                 path_text(f["path"]),
                 ", ".join(f["sources"]),
-                origins_text(f),
+                *(origins_text(f) for _ in origins),
             )
         console.print(table)
     if answer["gaps"]:
@@ -81,7 +79,7 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
 
 
 def origins_text(item: dict[str, Any]) -> str:
-    """An item's origins, one per line (an answer computed without them shows nothing)."""
+    """An item's or a link's origins, one per line."""
     return "\n".join(item.get("origins", ()))
 
 

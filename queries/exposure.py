@@ -212,8 +212,8 @@ def exposure_for_affiliate(
     steps: CypherSteps | None = None,
     provenance: bool = False,
 ) -> Exposure:
-    """`steps` defaults to the store's own (indexed where the store offers it). Items carry their
-    origins; `provenance` adds the origins of every other node and link on the paths."""
+    """`steps` defaults to the store's own (indexed where the store offers it). With `provenance`, items
+    carry their origins and the answer those of every other node and link on the paths."""
     check_depth(depth)
     steps = steps or steps_for(store)
     walk = walk_exposure(steps, affiliate_id, as_of, depth)
@@ -251,7 +251,7 @@ def exposure_for_affiliate(
         gaps=walk.gaps,
         contracts={c: v for c, v in walk.contracts.items() if c in used},
     )
-    return add_origins(answer, steps, links=provenance)
+    return add_origins(answer, steps) if provenance else answer
 
 
 def _factory_items(routes: dict[str, Route], tiers: dict[str, int], details: Mapping[str, Row]) -> list[dict[str, Any]]:

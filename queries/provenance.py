@@ -6,18 +6,22 @@ Every node stores its `origins` (one per input record it was built from, e.g.
 graph/records.py) and every relationship its `origin` (for a relationship made from a reference
 column, the origins of the record holding the column, joined by "|").
 
-`add_origins` gives each factory, agency and finding of an answer its node's `origins` (always:
-a few dictionary look-ups), and, asked for `links`, adds `provenance`: every other node on the
-answer's paths (affiliate, contracts, products, companies) with its origins, and every link on
-the paths once, in path order, with the origins of the relationships behind it. Parallel
+`add_origins` gives each factory, agency and finding of an answer its node's `origins`, and adds
+`provenance`: every other node on the answer's paths (affiliate, contracts, products, companies)
+with its origins, and every link on the paths once, in path order, with the origins of the
+relationships behind it. Parallel
 relationships between the same two nodes are one link whose origins are all of theirs; on the
 days-bound steps (assembly, supply, placements, sub-agents) only the relationships active on the
 answer's day count, as in the walk. Every list of link origins is sorted, so both stores answer
 the same JSON.
 
+Answers have them only when asked (exposure_for_affiliate(provenance=True), API `provenance=true`,
+CLI `--provenance`): on the 100k-factory synthetic graph the items' origins alone add 13-16% to the
+p95 of an answer, the links 2-3 times (README, "Where an answer's facts came from").
+
 The origins are read in bulk (named Cypher, queries/cypher.py) once per exposure index, i.e. once
-per generation or Neo4j load, and answered from memory: node origins on the first answer, link
-origins (a million supply links at 100k factories) on the first answer that asks for them. They
+per generation or Neo4j load, and answered from memory: node origins on the first answer that asks,
+link origins (a million supply links at 100k factories) likewise. They
 are read from the store as it is when first asked: on the embedded store, the current generation
 (a load that swaps generations between an answer's walk and that first read, a window of one
 answer, would make that answer's origins the newer generation's); on Neo4j, the live database,
@@ -159,8 +163,8 @@ def provenance_for(steps: CypherSteps) -> Provenance:
         return kept
 
 
-def add_origins(answer: Exposure, steps: CypherSteps, links: bool = False) -> Exposure:
-    """`answer` with its items' origins, and with `links` its paths' other nodes and links (in place)."""
+def add_origins(answer: Exposure, steps: CypherSteps, links: bool = True) -> Exposure:
+    """`answer` with its items' origins and, with `links`, its paths' other nodes and links (in place)."""
     known = provenance_for(steps)
     for kind, label in ITEMS:
         items = getattr(answer, kind)

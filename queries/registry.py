@@ -121,7 +121,7 @@ DEPTH = Param("depth", "int", "how many supplier tiers to follow (1-8)", require
 PROVENANCE = Param(
     "provenance",
     "bool",
-    "true: also every other node and every link on the paths with the input records they came from",
+    "true: every item, and every other node and link on the paths, with the input records it came from",
     required=False,
     default=False,
 )

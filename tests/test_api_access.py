@@ -237,8 +237,8 @@ def test_exposure_is_the_cli_json(api: Api) -> None:
 
 
 def test_exposure_with_provenance_is_the_cli_json(api: Api) -> None:
-    """Items always carry their origins; provenance=true adds the paths' other nodes and links, on GET and
-    POST alike, cached apart from the answer without them."""
+    """provenance=true gives items their origins and adds the paths' other nodes and links, on GET and POST
+    alike, cached apart from the answer without them."""
     for affiliate in ("AF-LIN", "AF-NUPC"):
         url = f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}"
         params = {"affiliate_id": affiliate, "as_of": AS_OF, "provenance": True}
@@ -247,9 +247,12 @@ def test_exposure_with_provenance_is_the_cli_json(api: Api) -> None:
         assert want["provenance"]["links"] and all(link["origins"] for link in want["provenance"]["links"])
         assert api.call(f"affiliate:{affiliate}", "GET", url + "&provenance=true").json() == want
         assert api.call(f"affiliate:{affiliate}", "POST", "/v1/queries/exposure", params).json() == want
+        assert all(f["origins"] for f in want["factories"] + want["agencies"] + want["findings"])
         plain = api.call(f"affiliate:{affiliate}", "GET", url + "&provenance=false").json()
-        assert plain == {k: v for k, v in want.items() if k != "provenance"}
-        assert all(f["origins"] for f in plain["factories"] + plain["agencies"] + plain["findings"])
+        assert plain == api.call(f"affiliate:{affiliate}", "POST", "/v1/queries/exposure", {**params, "provenance": False}).json()
+        assert "provenance" not in plain and not any("origins" in f for f in plain["factories"] + plain["agencies"])
+        for kind in ("factories", "agencies", "findings"):
+            assert plain[kind] == [{k: v for k, v in f.items() if k != "origins"} for f in want[kind]]
     bad = api.call("investigator", "GET", "/v1/affiliates/AF-LIN/exposure?provenance=maybe")
     assert bad.status_code == 422 and "provenance" in bad.text
     bad = api.call("investigator", "POST", "/v1/queries/exposure", {"affiliate_id": "AF-LIN", "provenance": "maybe"})

@@ -41,13 +41,11 @@ def test_exposure_json_has_exactly_the_documented_shape(demo_db: Path) -> None:
     assert list(answer) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps"]
     assert answer["affiliate"] == {"id": "AF-LIN", "name": "Municipality of Lindenfluh"}
     assert answer["as_of"] == "2026-06-01"
-    assert all(list(f) == ["id", "name", "country", "tier", "path", "sources", "origins"] for f in answer["factories"])
-    assert all(list(a) == ["id", "name", "country", "path", "sources", "origins"] for a in answer["agencies"])
+    assert all(list(f) == ["id", "name", "country", "tier", "path", "sources"] for f in answer["factories"])
+    assert all(list(a) == ["id", "name", "country", "path", "sources"] for a in answer["agencies"])
     assert all(
-        list(f) == ["id", "category", "severity", "status", "subject", "path", "sources", "origins"]
-        for f in answer["findings"]
+        list(f) == ["id", "category", "severity", "status", "subject", "path", "sources"] for f in answer["findings"]
     )
-    assert all(o.startswith("bundle/") and ", loaded " in o for f in answer["factories"] for o in f["origins"])
     assert all(list(f["subject"]) == ["type", "id"] for f in answer["findings"])
     mm2 = next(a for a in answer["agencies"] if a["id"] == "AG-MM2")
     assert mm2["path"][0] == "AF-LIN" and mm2["path"][-3:] == ["AG-TH1", "AG-MM1", "AG-MM2"]
@@ -57,6 +55,11 @@ def test_exposure_provenance_option(demo_db: Path) -> None:
     result = cli("exposure", "AF-UCB", "--as-of", "2026-06-01", "--provenance", "--json", db=demo_db)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
+    assert list(answer) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps", "provenance"]
+    assert all(list(f) == ["id", "name", "country", "tier", "path", "sources", "origins"] for f in answer["factories"])
+    assert all(list(a) == ["id", "name", "country", "path", "sources", "origins"] for a in answer["agencies"])
+    assert all(list(f)[-2:] == ["sources", "origins"] for f in answer["findings"])
+    assert all(o.startswith("bundle/") and ", loaded " in o for f in answer["factories"] for o in f["origins"])
     assert list(answer["provenance"]) == ["nodes", "links"]
     assert {n["label"] for n in answer["provenance"]["nodes"]} == {"Affiliate", "Contract", "Product", "Company"}
     assert all(list(link) == ["from", "to", "type", "origins"] for link in answer["provenance"]["links"])

@@ -131,8 +131,7 @@ def test_parallel_links_carry_every_source_whatever_their_order(store_factory, t
     answers = []
     for first in (True, False):
         store = store_factory()
-        # one bundle name for both: it is part of every origin in the answers compared below
-        load_bundles(store, [_with_parallel_links(tmp_path / f"{first}" / "bundle", first)], fresh=True)
+        load_bundles(store, [_with_parallel_links(tmp_path / f"bundle-{first}", first)], fresh=True)
         day = date(2026, 6, 1)
         for affiliate in affiliates_of(oracle.read_bundle(DEMO)):
             indexed = exposure_for_affiliate(store, affiliate, day).as_json()

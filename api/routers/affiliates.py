@@ -6,9 +6,9 @@ includes what its members call off under its frameworks (queries/exposure.py).
 
 On the embedded store a generation never changes, so encoded answers are cached per
 (generation, affiliate, day, depth), gzip-compressed, and sent compressed to clients that accept it
-(X-Cache: hit or miss); `category` and `min_severity` filter the findings afterwards. Every item names
-the input records it came from (`origins`); `provenance=true` adds those of every other node and link
-on the paths (queries/provenance.py).
+(X-Cache: hit or miss); `category` and `min_severity` filter the findings afterwards. With
+`provenance=true` every item names the input records it came from (`origins`), and the answer those of
+every other node and link on the paths (queries/provenance.py).
 """
 
 from __future__ import annotations
@@ -82,14 +82,14 @@ async def exposure(
     category: Annotated[FindingCategory | None, Query(description="only findings of this category")] = None,
     min_severity: Annotated[Severity | None, Query(description="only findings at least this severe")] = None,
     provenance: Annotated[
-        bool, Query(description="also every other node and link on the paths with the input records behind it")
+        bool, Query(description="name the input records behind every item, node and link on the paths")
     ] = False,
 ) -> Response:
     """Factories by tier, agencies and sub-agents, open findings and disclosure gaps on `as_of`, each with
     its path from the affiliate and the sources behind it. `category` and `min_severity` filter findings
-    (a finding without a severity is left out by `min_severity`). Items name the input records they came
-    from (`origins`: file, format, record, day loaded); `provenance=true` adds `provenance`, the same for
-    the paths' contracts, products, companies and every link on them."""
+    (a finding without a severity is left out by `min_severity`). With `provenance=true`, items name the
+    input records they came from (`origins`: file, format, record, day loaded) and `provenance` does the
+    same for the paths' affiliate, contracts, products, companies and every link on them."""
     check_own(caller, affiliate_id)
     check_depth(depth, app_state.settings.max_depth)
     day = as_of or date.today()
