@@ -16,8 +16,8 @@ answer's day count, as in the walk. Every list of link origins is sorted, so bot
 the same JSON.
 
 Answers have them only when asked (exposure_for_affiliate(provenance=True), API `provenance=true`,
-CLI `--provenance`): on the 100k-factory synthetic graph the items' origins alone add 13-16% to the
-p95 of an answer, the links 2-3 times (README, "Where an answer's facts came from").
+CLI `--provenance`): on the 100k-factory synthetic graph the items' origins alone add 8-16% to the
+p95 of an answer, the links make it 2-3 times as long (README, "Where an answer's facts came from").
 
 The origins are read in bulk (named Cypher, queries/cypher.py) once per exposure index, i.e. once
 per generation or Neo4j load, and answered from memory: node origins on the first answer that asks,
