@@ -6,33 +6,69 @@
 
 Prints after each phase the peak RSS so far (VmHWM: everything resident, including pages of memory-mapped
 temporary files, which the kernel can drop) and the peak anonymous RSS (heap: what the load really needs), sampled
-every 20 ms.
+every 20 ms. A large embedded load copies into LadybugDB from child processes (graph/ladybug_copy.py): then also
+the largest peak RSS of one child (RUSAGE_CHILDREN), the largest anonymous RSS of one child and the peaks of the
+whole process tree (this process and its children summed at each sample).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import threading
 import time
 from pathlib import Path
 
 
-def status() -> dict[str, int]:
-    """VmHWM, VmRSS, RssAnon, RssFile of this process, in MB."""
+def status(pid: int | str = "self") -> dict[str, int]:
+    """VmHWM, VmRSS, RssAnon, RssFile of a process, in MB (empty if it has ended)."""
     wanted = ("VmHWM", "VmRSS", "RssAnon", "RssFile")
-    with open("/proc/self/status") as fh:
-        return {k: int(v.split()[0]) // 1024 for k, _, v in (line.partition(":") for line in fh) if k in wanted}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return {k: int(v.split()[0]) // 1024 for k, _, v in (line.partition(":") for line in fh) if k in wanted}
+    except (FileNotFoundError, ProcessLookupError):
+        return {}
+
+
+def descendants() -> list[int]:
+    """This process's children, grandchildren, … (the COPY processes of a large embedded load)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rpartition(")")[2].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [os.getpid()]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
 
 
 class Sampler(threading.Thread):
+    """Every 20 ms: the anonymous and the whole RSS of this process and of all its descendants together."""
+
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak_anon = 0
+        self.peak_tree_anon = 0
+        self.peak_tree_rss = 0
+        self.peak_child_anon = 0
 
     def run(self) -> None:
         while True:
-            self.peak_anon = max(self.peak_anon, status()["RssAnon"])
+            mine = status()
+            kids = [status(pid) for pid in descendants()]
+            self.peak_anon = max(self.peak_anon, mine["RssAnon"])
+            self.peak_child_anon = max([self.peak_child_anon] + [k.get("RssAnon", 0) for k in kids])
+            self.peak_tree_anon = max(self.peak_tree_anon, mine["RssAnon"] + sum(k.get("RssAnon", 0) for k in kids))
+            self.peak_tree_rss = max(self.peak_tree_rss, mine["VmRSS"] + sum(k.get("VmRSS", 0) for k in kids))
             time.sleep(0.02)
 
 
@@ -51,9 +87,17 @@ def main() -> None:
 
     def report(phase: str) -> None:
         now = status()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
         print(
             f"{phase:8} {time.perf_counter() - started:7.1f} s   peak RSS {now['VmHWM']:,} MB   "
-            f"peak anonymous RSS {max(sampler.peak_anon, now['RssAnon']):,} MB",
+            f"peak anonymous RSS {max(sampler.peak_anon, now['RssAnon']):,} MB"
+            + (
+                f"   children: largest peak RSS {children:,} MB (may count the parent's pages shared while forking), "
+                f"largest peak anonymous RSS {sampler.peak_child_anon:,} MB; whole tree: peak anonymous RSS "
+                f"{sampler.peak_tree_anon:,} MB, peak RSS {sampler.peak_tree_rss:,} MB"
+                if children
+                else ""
+            ),
             flush=True,
         )
 

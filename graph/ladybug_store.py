@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import itertools
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -30,7 +33,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
-from graph.records import GraphTables, RelPart
+from graph.ladybug_copy import FAILED
+from graph.records import BATCH, GraphTables, RelPart
 from graph.schema import SCHEMA
 from graph.store import LoadedBundle, Progress, Row, ident
 
@@ -198,10 +202,7 @@ def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
         sub = f"{i:02d}-{bundle.name}"
         (folder / "bundles" / sub).mkdir(parents=True)
         for table_name, table in bundle.tables.items():
-            with pa.OSFile(str(folder / "bundles" / sub / f"{table_name}.arrow"), "wb") as fh:
-                with pa.ipc.new_file(fh, table.schema) as writer:
-                    for batch in table.to_batches(max_chunksize=100_000):
-                        writer.write_batch(batch)
+            _write_arrow(str(folder / "bundles" / sub / f"{table_name}.arrow"), table)
         entries.append({"name": bundle.name, "folder": sub, "rows": {k: t.num_rows for k, t in bundle.tables.items()}})
     (folder / "manifest.json").write_text(json.dumps({"bundles": entries}, indent=2))
 
@@ -227,39 +228,122 @@ def _rel_ddl(rel_type: str, parts: list[RelPart]) -> tuple[str, list[str]]:
     return f"CREATE REL TABLE {ident(rel_type)} ({ends}{props})", list(columns)
 
 
+CHILD_BYTES = 64 << 20  # a graph whose node tables hold more than this is copied by child processes
+SLICE_ROWS = 100_000  # node rows copied by one child process
+REL_ROWS = 400_000  # relationship rows copied by one child (more when one relationship table has more)
+
+
+def _steps(tables: GraphTables) -> Iterator[tuple[str, list[str], str, pa.Table]]:
+    """(progress name, DDL, COPY statement reading `rows`, rows) for each table, in order: nodes, then rels."""
+    for label in SCHEMA.nodes:
+        rows = tables.nodes[label]
+        yield label, [_node_ddl(label, rows)], f"COPY {ident(label)} FROM rows", _batched(rows)
+    by_type: dict[str, list[RelPart]] = {}
+    for part in tables.rels:
+        by_type.setdefault(part.type, []).append(part)
+    for rel_type, parts in by_type.items():
+        ddl, columns = _rel_ddl(rel_type, parts)
+        for i, part in enumerate(parts):
+            ends = "" if len(parts) == 1 else f" (from={part.source!r}, to={part.target!r})"
+            yield (
+                rel_type,
+                [ddl] if i == 0 else [],
+                f"COPY {ident(rel_type)} FROM rows{ends}",
+                _align(part.table, columns),
+            )
+
+
 def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> None:
+    total = tables.node_count + tables.rel_count
+    if sum(t.nbytes for t in tables.nodes.values()) > CHILD_BYTES:
+        _build_in_children(path, tables, progress)
+        return
     db = ladybug.Database(str(path))
     conn = ladybug.Connection(db)
-    total = tables.node_count + tables.rel_count
     done = 0
     try:
-        for label in SCHEMA.nodes:
-            rows = tables.nodes[label]
-            conn.execute(_node_ddl(label, rows))
+        for name, ddl, copy, rows in _steps(tables):
+            for statement in ddl:
+                conn.execute(statement)
             if rows.num_rows:
-                rows = _batched(rows)
-                conn.execute(f"COPY {ident(label)} FROM rows")
+                conn.execute(copy)
             done += rows.num_rows
             if progress:
-                progress(label, done, total)
-        by_type: dict[str, list[RelPart]] = {}
-        for part in tables.rels:
-            by_type.setdefault(part.type, []).append(part)
-        for rel_type, parts in by_type.items():
-            ddl, columns = _rel_ddl(rel_type, parts)
-            conn.execute(ddl)
-            for part in parts:
-                rows = _align(part.table, columns)
-                if rows.num_rows:
-                    ends = "" if len(parts) == 1 else f" (from={part.source!r}, to={part.target!r})"
-                    conn.execute(f"COPY {ident(rel_type)} FROM rows{ends}")
-                done += rows.num_rows
-                if progress:
-                    progress(rel_type, done, total)
+                progress(name, done, total)
         conn.execute("CHECKPOINT")
     finally:
         conn.close()
         db.close()
+
+
+def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None) -> None:
+    """The same COPYs, run by fresh child processes (graph/ladybug_copy.py) from Arrow files staged beside the
+    database and removed once copied: node tables in slices of SLICE_ROWS rows, small tables and slices together
+    up to SLICE_ROWS rows per child (relationships: REL_ROWS). What LadybugDB keeps after a COPY (a 90,000-row
+    COPY of contracts: 200 MB) goes back with each child, so a load's peak does not grow with the number of nodes.
+    A relationship table is copied whole by one child: appending to a non-empty one rewrites what it holds (6,000
+    rows into 124,000 took 3.6 s and 124 MB), so slicing it would cost more than it saves. The database is part of
+    the new generation: a failed or killed load changes nothing (and a child dies with the load)."""
+    total = tables.node_count + tables.rel_count
+    staging = path.parent / "staging"
+    staging.mkdir()
+    job: list[dict[str, Any]] = []
+    done = 0
+    numbers = itertools.count()
+
+    def flush() -> None:
+        nonlocal done
+        _run_child(path, job)
+        for step in job:
+            if step["file"]:
+                os.unlink(step["file"])
+            done += step["rows"]
+            if progress:
+                progress(step["name"], done, total)
+        job.clear()
+
+    for name, ddl, copy, rows in _steps(tables):
+        pieces, most = [rows], REL_ROWS
+        if name in SCHEMA.nodes:
+            pieces = [rows.slice(start, SLICE_ROWS) for start in range(0, rows.num_rows, SLICE_ROWS)] or [rows]
+            most = SLICE_ROWS
+        for piece in pieces:
+            if job and sum(step["rows"] for step in job) + piece.num_rows > most:
+                flush()
+            file = None
+            if piece.num_rows:
+                file = str(staging / f"{next(numbers):05d}.arrow")
+                _write_arrow(file, piece)
+            job.append({"name": name, "ddl": ddl, "copy": copy, "file": file, "rows": piece.num_rows})
+            ddl = []
+    if job:
+        flush()
+    staging.rmdir()
+
+
+def _run_child(path: Path, steps: list[dict[str, Any]]) -> None:
+    job = json.dumps({"database": str(path), "steps": steps})
+    done = subprocess.run(
+        [sys.executable, "-m", "graph.ladybug_copy"],
+        input=job.encode(),
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    message = done.stderr.decode(errors="replace").strip()
+    if done.returncode == FAILED:
+        raise RuntimeError(message)
+    if done.returncode:
+        raise RuntimeError(f"a LadybugDB COPY process ended with status {done.returncode}: {message[-2000:]}")
+
+
+def _write_arrow(file: str, table: pa.Table) -> None:
+    with pa.OSFile(file, "wb") as fh:
+        with pa.ipc.new_file(fh, table.schema) as writer:
+            for batch in table.to_batches(max_chunksize=BATCH):
+                if batch.num_rows:  # see _batched
+                    writer.write_batch(batch)
 
 
 def _align(table: pa.Table, columns: list[str]) -> pa.Table:
