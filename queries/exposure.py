@@ -299,7 +299,7 @@ def _extend_tiers(factories: dict[str, Route], tiers: dict[str, int], reached_ti
 
 def _agencies(steps: CypherSteps, factories: dict[str, Route], as_of: date) -> dict[str, Route]:
     placed = Best()
-    for factory, agency, sources in steps.placements(sorted(factories), as_of):
+    for factory, agency, sources in steps.placements(list(factories), as_of):
         placed.offer(agency, factories[factory], sources)
     agencies = placed.routes()
     frontier = sorted(agencies)
@@ -321,7 +321,7 @@ def _findings(steps: CypherSteps, as_of: date, subjects: dict[str, dict[str, Rou
     for subject_type, routes in subjects.items():
         if not routes:
             continue
-        for row in steps.open_findings(subject_type, sorted(routes), as_of):
+        for row in steps.open_findings(subject_type, list(routes), as_of):
             parent = routes[row["subject_id"]]
             route = parent.extend(row["id"], row["sources"])
             if row["id"] not in found or route.key < found[row["id"]][0].key:
