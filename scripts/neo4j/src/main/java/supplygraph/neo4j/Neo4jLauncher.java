@@ -51,6 +51,8 @@ public final class Neo4jLauncher {
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 // Test data is small: don't reserve 256 MiB of transaction log per database up front.
                 .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                // Keep ~256 MiB of transaction logs, not two days' worth (GBs after a few 100k-factory loads).
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "256M size")
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(host, port))
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
