@@ -396,6 +396,9 @@ def _link_piece(spec: LinkType, table: pa.Table, bundle: str) -> pa.Table:
         "valid_from",
         "valid_to",
         "source_ids",
+        # a loader's record pointer and format are already in `origin`: not repeated on every relationship
+        "source_format",
+        "source_record",
         *(p.name for p in spec.properties),
     }
     for extra in sorted(c for c in table.column_names if c not in known):
