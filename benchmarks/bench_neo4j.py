@@ -56,18 +56,24 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {pick(0.5):.1f} ms, p95 {pick(0.95):.1f} ms, max {ordered[-1]:.1f} ms"
 
 
-def exposure_timings(store, queries: int) -> str:
-    affiliates = [r["id"] for r in store.run("MATCH (a:Affiliate) RETURN a.id AS id")]
+def exposure_timings(stores: list, queries: int) -> list[str]:
+    """Warm exposure p50/p95 for the same random affiliates on each store, the stores taking turns
+    affiliate by affiliate (so that a background burst on the machine hits them alike)."""
+    affiliates = [r["id"] for r in stores[0].run("MATCH (a:Affiliate) RETURN a.id AS id")]
     rng = random.Random(1)
     day = date(2026, 6, 1)
     for _ in range(5):
-        exposure_for_affiliate(store, rng.choice(affiliates), day)
-    timings = []
+        chosen = rng.choice(affiliates)
+        for store in stores:
+            exposure_for_affiliate(store, chosen, day)
+    timings: list[list[float]] = [[] for _ in stores]
     for _ in range(queries):
-        started = time.perf_counter()
-        exposure_for_affiliate(store, rng.choice(affiliates), day)
-        timings.append((time.perf_counter() - started) * 1000)
-    return percentiles(timings)
+        chosen = rng.choice(affiliates)
+        for store, times in zip(stores, timings, strict=True):
+            started = time.perf_counter()
+            exposure_for_affiliate(store, chosen, day)
+            times.append((time.perf_counter() - started) * 1000)
+    return [percentiles(times) for times in timings]
 
 
 def step_timings(store: Neo4jStore, queries: int) -> str:
@@ -197,9 +203,10 @@ def main() -> None:
         print(f"neo4j exposure index built again from its saved reads (a new process) in {time.perf_counter() - started:.1f} s")
         again.close()
         idle = wait_until_server_idle(args.state_dir)
-        print(f"neo4j exposure depth 4 warm over {args.queries} ({idle}): {exposure_timings(store, args.queries)}")
+        on_neo4j, on_embedded = exposure_timings([store, embedded], args.queries)
+        print(f"neo4j exposure depth 4 warm over {args.queries} ({idle}; taking turns with the embedded store): {on_neo4j}")
     print(f"neo4j Cypher steps (affiliate, purchases, assembly) over {args.queries}: {step_timings(store, args.queries)}")
-    print(f"embedded exposure depth 4 warm over {args.queries}: {exposure_timings(embedded, args.queries)}")
+    print(f"embedded exposure depth 4 warm over {args.queries} (the same affiliates): {on_embedded}")
     print(f"load average at end: {load_average()}")
     store.close()
     embedded.close()
