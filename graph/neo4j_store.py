@@ -395,7 +395,8 @@ class Neo4jStore:
         """
 
         def batches() -> Iterator[_Batch]:
-            with ThreadPoolExecutor(1, thread_name_prefix="neo4j-prepare") as pool:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="neo4j-prepare")
+            try:
                 ready = [pool.submit(_rel_rows, part, nodes) for part in parts]  # in order, one at a time
                 for part, future in zip(parts, ready, strict=True):
                     cypher, table = future.result()
@@ -405,6 +406,8 @@ class Neo4jStore:
                     for batch in table.to_batches(max_chunksize=self.batch_size):
                         rows = list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
                         yield _Batch(cypher, {"rows": rows, "load": load}, part.type)
+            finally:  # a failed load does not wait for the types not yet prepared
+                pool.shutdown(wait=True, cancel_futures=True)
 
         self._pipeline(batches(), counter)
 

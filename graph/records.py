@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,14 @@ class Spill:
         return mapped
 
 
+def _spilled(table: pa.Table, piece: Callable[[pa.Table], pa.Table]) -> pa.Table:
+    """`piece` of each batch of `table` (of an empty table when it has no rows), gathered in a Spill."""
+    spill = Spill()
+    for batch in table.to_batches(max_chunksize=BATCH) or [pa.RecordBatch.from_pylist([], table.schema)]:
+        spill.add(piece(pa.Table.from_batches([batch])))
+    return spill.table()
+
+
 def _origins(table: pa.Table, bundle: str, file: str) -> pa.Array:
     """Where every row came from: `bundle/file:line (format record, loaded time)`, e.g.
     `acme/factories.csv:3 (bundle, loaded 2026-11-27)` or
@@ -171,16 +180,13 @@ def _nodes(spec: NodeType, parts: list[tuple[str, pa.Table]]) -> pa.Table:
         frame = None if not frames else pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         return _node_table(spec, None if frame is None else _merge_nodes(frame))
     # every id once (the usual case, and the large one): Arrow batch by batch, no copies of the columns
-    out = []
-    for bundle, table in parts:
-        spill = Spill()
-        for batch in table.to_batches(max_chunksize=BATCH) or [pa.RecordBatch.from_pylist([], table.schema)]:
-            rows = pa.Table.from_batches([batch])
-            origins = _origins(rows, bundle, spec.file)
-            single = pa.ListArray.from_arrays(pa.array(np.arange(len(origins) + 1, dtype=np.int32)), origins)
-            drop = [c for c in ("_line", LOADED) if c in rows.column_names]
-            spill.add(_node_table(spec, rows.drop_columns(drop).append_column("origins", single)))
-        out.append(spill.table())
+    def piece(rows: pa.Table, bundle: str) -> pa.Table:
+        origins = _origins(rows, bundle, spec.file)
+        single = pa.ListArray.from_arrays(pa.array(np.arange(len(origins) + 1, dtype=np.int32)), origins)
+        drop = [c for c in ("_line", LOADED) if c in rows.column_names]
+        return _node_table(spec, rows.drop_columns(drop).append_column("origins", single))
+
+    out = [_spilled(table, partial(piece, bundle=bundle)) for bundle, table in parts]
     return pa.concat_tables(out, promote_options="default").select(_node_columns(spec, out))
 
 
@@ -322,11 +328,8 @@ def _reference_rels(nodes: dict[str, pa.Table]) -> list[RelPart]:
     parts = []
     for ref in SCHEMA.references:
         table = nodes[ref.node]
-        spill = Spill()
-        for batch in table.to_batches(max_chunksize=BATCH) or [pa.RecordBatch.from_pylist([], table.schema)]:
-            spill.add(_reference_piece(ref, pa.Table.from_batches([batch])))
         source, target = (ref.target, ref.node) if ref.reverse else (ref.node, ref.target)
-        parts.append(RelPart(ref.rel, source, target, spill.table()))
+        parts.append(RelPart(ref.rel, source, target, _spilled(table, partial(_reference_piece, ref))))
     return parts
 
 
@@ -356,12 +359,10 @@ def _link_rels(bundles: list[tuple[str, dict[str, pa.Table]]]) -> list[RelPart]:
     parts = []
     empty = pa.table({"from_id": pa.array([], pa.string()), "to_id": pa.array([], pa.string())})
     for name, spec in SCHEMA.links.items():
-        pieces = []
-        for bundle, table in _parts(bundles, name):
-            spill = Spill()
-            for batch in table.to_batches(max_chunksize=BATCH) or [pa.RecordBatch.from_pylist([], table.schema)]:
-                spill.add(_link_piece(spec, pa.Table.from_batches([batch]), bundle))
-            pieces.append(spill.table())
+        pieces = [
+            _spilled(table, partial(_link_piece, spec, bundle=bundle))
+            for bundle, table in _parts(bundles, name)
+        ]
         pieces = pieces or [_link_piece(spec, empty.append_column("_line", pa.array([], pa.int32())), "")]
         base = pieces[0].column_names[: 6 + len(spec.properties)]
         extras = sorted({c for p in pieces for c in p.column_names} - set(base))

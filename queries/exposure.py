@@ -258,10 +258,7 @@ def _factory_items(routes: dict[str, Route], tiers: dict[str, int], details: Map
     """The answer's factories by tier, then id (tiers are grouped first, so that plain string sorts do the rest)."""
     by_tier: dict[int, list[str]] = {}
     for fid, tier in tiers.items():
-        group = by_tier.get(tier)
-        if group is None:
-            group = by_tier[tier] = []
-        group.append(fid)
+        by_tier.setdefault(tier, []).append(fid)
     get, items = details.get, []
     for tier in sorted(by_tier):
         for fid in sorted(by_tier[tier]):
@@ -280,20 +277,10 @@ def _factory_items(routes: dict[str, Route], tiers: dict[str, int], details: Map
 
 
 def _extend_tiers(factories: dict[str, Route], tiers: dict[str, int], reached_tiers: list[list[Any]]) -> None:
-    """Tiers 2..depth: each supplier's route is its buyer's, one link longer.
-
-    The hot loop of large answers (thousands of factories): Route.extend's one-source case inlined."""
+    """Tiers 2..depth: each supplier's route is its buyer's, one link longer."""
     for tier, reached in enumerate(reached_tiers, start=2):
         for supplier, buyer, raw in reached:
-            parent = factories[buyer]
-            if len(raw) == 1 and (source := raw[0]).__class__ is str and source and "|" not in source:
-                known = parent.sources
-                route = Route(
-                    (*parent.path, supplier), known if source in known else (*known, source), parent.contracts
-                )
-            else:
-                route = parent.extend(supplier, link_sources(raw))
-            factories[supplier] = route
+            factories[supplier] = factories[buyer].extend(supplier, link_sources(raw))
             tiers[supplier] = tier
 
 

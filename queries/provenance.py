@@ -108,9 +108,9 @@ class LinkOrigins:
         code = self.code
         wanted = [(code.get(a, -1), code.get(b, -1)) for a, b in pairs]
         known = np.array([i for i, (a, b) in enumerate(wanted) if a >= 0 and b >= 0], dtype=np.int64)
-        found: list[list[str | None]] = [[] for _ in pairs]
         if not len(known):
             return [[] for _ in pairs]
+        found: list[list[str | None]] = [[] for _ in pairs]
         starts = np.array([wanted[i][0] for i in known.tolist()], dtype=np.int64)
         ends = np.array([wanted[i][1] for i in known.tolist()], dtype=np.int64)
         edges, position = gather(self.offsets, self.order, starts)
@@ -163,8 +163,8 @@ def provenance_for(steps: CypherSteps) -> Provenance:
         return kept
 
 
-def add_origins(answer: Exposure, steps: CypherSteps, links: bool = True) -> Exposure:
-    """`answer` with its items' origins and, with `links`, its paths' other nodes and links (in place)."""
+def add_origins(answer: Exposure, steps: CypherSteps) -> Exposure:
+    """`answer` with its items' origins and its paths' other nodes and links (in place)."""
     known = provenance_for(steps)
     for kind, label in ITEMS:
         items = getattr(answer, kind)
@@ -172,8 +172,7 @@ def add_origins(answer: Exposure, steps: CypherSteps, links: bool = True) -> Exp
             origins = known.node_origins(steps, label).of([item["id"] for item in items])
             for item, found in zip(items, origins, strict=True):
                 item["origins"] = found
-    if links:
-        answer.provenance = path_provenance(answer, steps, known)
+    answer.provenance = path_provenance(answer, steps, known)
     return answer
 
 
