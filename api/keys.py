@@ -138,6 +138,17 @@ class KeyRing:
             raise NotFound(f"no key with id {key_id!r}; `supplygraph keys list` shows them")
         return found
 
+    def by_id(self, key_id: str) -> Principal | None:
+        """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
+        try:
+            with self._db() as conn:
+                row = conn.execute(
+                    "SELECT id, role, affiliate_id, name FROM api_keys WHERE id = ? AND revoked IS NULL", (key_id,)
+                ).fetchone()
+        except FileNotFoundError:
+            return None
+        return None if row is None else Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
+
     def lookup(self, key: str) -> Principal | None:
         """The principal of a valid, unrevoked key; None for anything else."""
         if not key.startswith(PREFIX) or len(key) > 200:

@@ -246,6 +246,8 @@ def test_affiliate_key_cannot_open_another_affiliates_view(page: Any, served: Se
     assert "AF-DBH" not in page.inner_text("main")
     answer = page.goto(f"{served.base}/ui/entity/factory/FA-SH2")
     assert answer is not None and answer.status == 404
-    cookie = next(c for c in page.context.cookies() if c["name"] == "sg_ui_key")
-    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sg_ui_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["secure"] == served.base.startswith("https:")  # Secure when served over https
+    assert cookie["value"] not in served.keys.values()  # a session id, not the API key
     assert page.evaluate("document.cookie") == ""

@@ -3,11 +3,10 @@
 Exposure drawings are cached per graph generation (a generation never changes): the next request
 for the same view, day, depth and visibility, its answer pages and its exports skip the walk.
 
-The login page takes an API key and keeps it in a Secure, HttpOnly, SameSite=Strict cookie scoped to
-/ui; each request looks the key up in the same key ring as the API, so roles and revocation apply at
-once. Affiliate keys see their own affiliate only: any other affiliate's view, and every other entity
-page, answers 404 exactly as an unknown id does; a factory or agency view lists only their own paths.
-Pages send a Content-Security-Policy allowing nothing but this origin.
+Logging in (api/ui/login.py) makes a server-side session; each request finds its key through it, so
+roles and revocation apply at once. Affiliate keys see their own affiliate only: any other affiliate's
+view, and every other entity page, answers 404 exactly as an unknown id does; what they are shown is
+drawn from their own exposure answer and contracts (api/ui/tenancy.py).
 """
 
 from __future__ import annotations
@@ -17,24 +16,19 @@ from collections import OrderedDict
 from contextlib import nullcontext
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from api.deps import AppState
 from api.keys import Principal, Role
 from graph.errors import EmptyGraph, InvalidParameter, NotFound
 from graph.schema import SCHEMA
 
-from . import views
+from . import pages, views
+from .login import router as login_router
+from .pages import LoginNeeded, templates
 
-COOKIE = "sg_ui_key"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 STATIC_FILES = {
     "vis-network.min.js": (views.VIS_JS, "text/javascript"),
     "vis-network.css": (views.VIS_CSS, "text/css"),
@@ -45,11 +39,7 @@ ANSWER_PAGE = 100  # answers listed beside an exposure drawing at first; the res
 EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "html": "text/html"}
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-templates = Jinja2Templates(env=views.templates_env())
-
-
-class LoginNeeded(Exception):
-    pass
+router.include_router(login_router)
 
 
 class DrawingCache:
@@ -95,39 +85,18 @@ def _drawings(request: Request) -> DrawingCache:
     with _cache_lock:
         cache = getattr(state, "ui_drawings", None)
         if cache is None:
-            cache = state.ui_drawings = DrawingCache(_state(request).settings.exposure_cache_mb * 2**19)
+            cache = state.ui_drawings = DrawingCache(pages.app_state(request).settings.exposure_cache_mb * 2**19)
     return cache  # type: ignore[no-any-return]
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.supplygraph  # type: ignore[no-any-return]
-
-
-def _caller(request: Request) -> Principal:
-    key = request.cookies.get(COOKIE)
-    found = _state(request).keyring.lookup(key) if key else None
-    if found is None:
-        raise LoginNeeded
-    return found
 
 
 def _hidden(caller: Principal) -> list[str]:
     return ["Affiliate"] if caller.role == Role.affiliate else []
 
 
-def _page(request: Request, name: str, caller: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, {"caller": caller, **context}, status_code=status)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _guard(request: Request, work: Any, *, api: bool = False) -> Response:
     """Runs `work(caller)`; a missing key goes to the login page (401 for data calls), errors become pages."""
     try:
-        caller = _caller(request)
+        caller = pages.caller(request)
     except LoginNeeded:
         if api:
             return JSONResponse({"detail": "log in first"}, status_code=401)
@@ -143,7 +112,7 @@ def _guard(request: Request, work: Any, *, api: bool = False) -> Response:
             message = str(exc)
         if api:
             return JSONResponse({"detail": message}, status_code=status)
-        return _page(request, "error.html", caller, status=status, message=message)
+        return pages.page(request, "error.html", caller, status=status, message=message)
 
 
 def _day(raw: str | None) -> date:
@@ -168,35 +137,6 @@ def _int(raw: str | None, default: int, name: str, low: int, high: int) -> int:
 # ---------------------------------------------------------------- login
 
 
-@router.get("/login")
-def login_page(request: Request, next: str = "/ui/") -> Response:
-    return _page(request, "login.html", None, next=_safe_next(next), error=None)
-
-
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/ui/") and not target.startswith("//") else "/ui/"
-
-
-@router.post("/login")
-async def login(request: Request) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    key = (form.get("key") or [""])[0].strip()
-    target = _safe_next((form.get("next") or ["/ui/"])[0])
-    found = _state(request).keyring.lookup(key) if key else None
-    if found is None:
-        return _page(request, "login.html", None, status=401, next=target, error="Unknown or revoked key.")
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, key, path="/ui", secure=True, httponly=True, samesite="strict", max_age=8 * 3600)
-    return response
-
-
-@router.post("/logout")
-def logout() -> Response:
-    response = RedirectResponse("/ui/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/ui", secure=True, httponly=True, samesite="strict")
-    return response
-
-
 @router.get("/")
 def home(request: Request) -> Response:
     def work(caller: Principal) -> Response:
@@ -216,7 +156,7 @@ def search_page(request: Request, q: str = "") -> Response:
         needle = q.strip().lower()[:200]
         groups: list[dict[str, Any]] = []
         if needle:
-            with _state(request).access.use() as store:
+            with pages.app_state(request).access.use() as store:
                 if caller.role == Role.affiliate:
                     groups = [g for g in views.search(store, needle) if g["type"] == "affiliate"]
                     for g in groups:
@@ -226,7 +166,7 @@ def search_page(request: Request, q: str = "") -> Response:
                 else:
                     groups = views.search(store, needle)
         total = sum(g["count"] for g in groups)
-        return _page(request, "search.html", caller, q=q, groups=groups, total=total)
+        return pages.page(request, "search.html", caller, q=q, groups=groups, total=total)
 
     return _guard(request, work)
 
@@ -235,7 +175,7 @@ def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: in
     if caller.role == Role.affiliate and (type_ != "affiliate" or id_ != caller.affiliate_id):
         raise NotFound("not visible")
     redacted = {"parent_id"} if caller.role == Role.affiliate else set()
-    with _state(request).access.use() as store:
+    with pages.app_state(request).access.use() as store:
         detail = views.entity_detail(store, type_, id_, _hidden(caller), redacted)
         drawing = views.neighbourhood_drawing(store, detail, depth, _hidden(caller))
     return detail, drawing
@@ -246,7 +186,7 @@ def entity_page(request: Request, type_: str, id_: str, depth: str | None = None
     def work(caller: Principal) -> Response:
         d = _int(depth, 1, "depth", 1, 3)
         detail, drawing = _entity(request, caller, type_, id_, d)
-        return _page(request, "entity.html", caller, entity=detail, drawing=drawing, depth=d,
+        return pages.page(request, "entity.html", caller, entity=detail, drawing=drawing, depth=d,
                      exposure_kinds=views.EXPOSURE_KINDS, **_legend())
 
     return _guard(request, work)
@@ -271,7 +211,7 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
             raise NotFound("not visible")
         start = _int(offset, 0, "offset", 0, 1_000_000)
         builder = views.NetworkBuilder()
-        with _state(request).access.use() as store:
+        with pages.app_state(request).access.use() as store:
             if not store.run(views.fill(views.q.NODE, label=label), {"id": id_}):
                 raise NotFound("no such node")
             views.expand(store, builder, label, id_, _hidden(caller), start)
@@ -294,7 +234,7 @@ def _exposure(
     own = caller.affiliate_id if caller.role == Role.affiliate else None
     visible = (lambda affiliate_id: affiliate_id == own) if own is not None else None
     day = _day(as_of)
-    app_state = _state(request)
+    app_state = pages.app_state(request)
     d = _int(depth, 4, "depth", 1, app_state.settings.max_depth)
     cache = _drawings(request)
     with app_state.access.use() as store:
@@ -328,7 +268,7 @@ def _more_answers(kind: str, id_: str, drawing: views.Drawing, depth: str | None
 def exposure_page(request: Request, kind: str, id_: str, as_of: str | None = None, depth: str | None = None) -> Response:
     def work(caller: Principal) -> Response:
         drawing = _exposure(request, caller, kind, id_, as_of, depth)
-        return _page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_,
+        return pages.page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_,
                      query=_query(drawing.as_of, depth), answers=drawing.answers[:ANSWER_PAGE],
                      more_answers=_more_answers(kind, id_, drawing, depth, ANSWER_PAGE), **_legend())
 
