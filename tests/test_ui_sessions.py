@@ -6,13 +6,20 @@ load nothing from another site."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.ui.pages import COOKIE
-from tests.test_ui_views import Ui, ui  # noqa: F401  (the module-scoped app over the demo, both stores)
+from tests.test_ui_views import Ui, serve_ui
 
 EXTERNAL = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?(?:https?:)?//""", re.I)
+
+
+@pytest.fixture(scope="module", params=["ladybug", "neo4j"])
+def ui(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
+    yield from serve_ui(request.param, tmp_path_factory)
 
 
 def session_of(client: TestClient) -> str:
@@ -157,7 +164,7 @@ def test_an_oversized_login_body_is_a_clean_413(ui: Ui) -> None:
     client = ui.client()
     limit = ui.app.state.supplygraph.settings.max_body_kb * 1024
 
-    def chunks(size: int):  # no Content-Length: sent chunked, cut off by the app's body limit
+    def chunks(size: int) -> Iterator[bytes]:  # no Content-Length: sent chunked, cut off by the app's body limit
         sent = 0
         while sent < size:
             yield b"key=" + b"x" * 65536

@@ -86,8 +86,14 @@ class Ui:
 
 @pytest.fixture(scope="module", params=["ladybug", "neo4j"])
 def ui(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
-    folder = tmp_path_factory.mktemp(f"ui-{request.param}")
-    store = open_test_store(request.param, folder)
+    yield from serve_ui(request.param, tmp_path_factory)
+
+
+def serve_ui(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
+    """For module-scoped fixtures: the demo graph on a store of `kind`, with an investigator key and two
+    affiliate keys (AF-LIN, AF-DBH)."""
+    folder = tmp_path_factory.mktemp(f"ui-{kind}")
+    store = open_test_store(kind, folder)
     try:
         load_bundles(store, [DEMO])
         keyring = KeyRing(folder / "keys.sqlite")
