@@ -248,10 +248,11 @@ def test_drawings_are_cached_per_generation_and_visibility(ui: Ui) -> None:
     cache = ui.app.state.ui_drawings
     before = len(cache._items)
     assert client.get(url, params=params).json() == first and len(cache._items) == before  # a hit
-    own = ui.client("AF-LIN").get("/ui/exposure/factory/FA-SH2", params=params)
-    assert own.status_code == 200 and len(cache._items) == before + 1  # its own paths: its own entry
+    own = ui.client("AF-LIN").get("/ui/exposure/factory/FA-TWP1", params=params)
+    # its own paths: its own entries (the factory view, and its own exposure, which says FA-TWP1 is in it)
+    assert own.status_code == 200 and len(cache._items) == before + 2
     load_bundles(ui.store, [DEMO])  # a new generation of the same graph: drawn again, alike
-    assert client.get(url, params=params).json() == first and len(cache._items) == before + 2
+    assert client.get(url, params=params).json() == first and len(cache._items) == before + 3
 
 
 def test_the_drawing_cache_drops_the_least_recently_used() -> None:
@@ -287,8 +288,9 @@ def test_affiliate_keys_see_only_their_own_views(ui: Ui) -> None:
         assert answer.status_code == 404, url
         assert "AF-DBH" not in answer.text.split("</header>")[-1]
     assert client.get("/ui/api/neighbours/affiliate/AF-DBH").status_code == 404
-    reverse = client.get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF})
-    assert reverse.status_code == 200 and "AF-UNB" not in reverse.text  # only its own paths
+    assert client.get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF}).status_code == 404  # not its own
+    reverse = client.get("/ui/exposure/factory/FA-TWP1", params={"as_of": AS_OF})
+    assert reverse.status_code == 200 and "AF-STW" not in reverse.text  # only its own paths
     found = client.get("/ui/search", params={"q": "university"})
     assert "AF-UNB" not in found.text
 

@@ -25,7 +25,7 @@ from api.keys import Principal, Role
 from graph.errors import EmptyGraph, InvalidParameter, NotFound
 from graph.schema import SCHEMA
 
-from . import pages, views
+from . import pages, tenancy, views
 from .login import router as login_router
 from .pages import LoginNeeded, templates
 
@@ -157,12 +157,8 @@ def search_page(request: Request, q: str = "") -> Response:
         groups: list[dict[str, Any]] = []
         if needle:
             with pages.app_state(request).access.use() as store:
-                if caller.role == Role.affiliate:
-                    groups = [g for g in views.search(store, needle) if g["type"] == "affiliate"]
-                    for g in groups:
-                        g["items"] = [i for i in g["items"] if i["id"] == caller.affiliate_id]
-                        g["count"] = len(g["items"])
-                    groups = [g for g in groups if g["count"]]
+                if caller.role == Role.affiliate:  # its own node only: nothing else is searched
+                    groups = tenancy.own_search(store, caller.affiliate_id or "", needle)
                 else:
                     groups = views.search(store, needle)
         total = sum(g["count"] for g in groups)
@@ -174,11 +170,30 @@ def search_page(request: Request, q: str = "") -> Response:
 def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: int) -> tuple[dict[str, Any], Any]:
     if caller.role == Role.affiliate and (type_ != "affiliate" or id_ != caller.affiliate_id):
         raise NotFound("not visible")
-    redacted = {"parent_id"} if caller.role == Role.affiliate else set()
+    if caller.role == Role.affiliate:
+        if not 1 <= depth <= 3:
+            raise InvalidParameter("depth", f"must be between 1 and 3, got {depth}")
+        graph = _own_graph(request, caller)
+        with pages.app_state(request).access.use() as store:
+            detail = views.entity_detail(store, type_, id_, _hidden(caller), {"parent_id"})
+        title = f"Affiliate {detail['name']} ({id_})"
+        return detail, tenancy.own_neighbourhood(graph, title, depth)
     with pages.app_state(request).access.use() as store:
-        detail = views.entity_detail(store, type_, id_, _hidden(caller), redacted)
-        drawing = views.neighbourhood_drawing(store, detail, depth, _hidden(caller))
+        detail = views.entity_detail(store, type_, id_, [], set())
+        drawing = views.neighbourhood_drawing(store, detail, depth, [])
     return detail, drawing
+
+
+def _own_graph(request: Request, caller: Principal) -> tenancy.OwnGraph:
+    """What an affiliate key's entity network may show: its exposure today and its contracts."""
+    own = caller.affiliate_id or ""
+    exposure = _exposure(request, caller, "affiliate", own, None, None)
+    with pages.app_state(request).access.use() as store:
+        rows = store.run(views.fill(views.q.NODE, label="Affiliate"), {"id": own})
+        if not rows:
+            raise NotFound("no such affiliate")
+        name = str(rows[0]["node"].get("name") or own)
+        return tenancy.own_graph(store, exposure, own, name)
 
 
 @router.get("/entity/{type_}/{id_}")
@@ -207,10 +222,16 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
 
     def work(caller: Principal) -> Response:
         label = views.LABELS.get(type_)
-        if label is None or (caller.role == Role.affiliate and (type_ != "affiliate" or id_ != caller.affiliate_id)):
+        if label is None:
             raise NotFound("not visible")
         start = _int(offset, 0, "offset", 0, 1_000_000)
         builder = views.NetworkBuilder()
+        if caller.role == Role.affiliate:  # pages of its own graph only
+            graph = _own_graph(request, caller)
+            if f"{label}:{id_}" not in graph.nodes:
+                raise NotFound("not visible")
+            tenancy.expand_own(graph, builder, f"{label}:{id_}", start)
+            return JSONResponse({"nodes": builder.nodes, "edges": builder.edges})
         with pages.app_state(request).access.use() as store:
             if not store.run(views.fill(views.q.NODE, label=label), {"id": id_}):
                 raise NotFound("no such node")
@@ -229,13 +250,20 @@ def _exposure(
     """The drawing of an exposure view, from the cache when this generation drew it already."""
     if kind not in views.EXPOSURE_KINDS:
         raise NotFound("no such view")
-    if caller.role == Role.affiliate and kind == "affiliate" and id_ != caller.affiliate_id:
-        raise NotFound("not visible")
     own = caller.affiliate_id if caller.role == Role.affiliate else None
-    visible = (lambda affiliate_id: affiliate_id == own) if own is not None else None
+    if own is not None and kind == "affiliate" and id_ != own:
+        raise NotFound("not visible")
     day = _day(as_of)
     app_state = pages.app_state(request)
     d = _int(depth, 4, "depth", 1, app_state.settings.max_depth)
+    findings_allowed: set[str] | None = None
+    if own is not None:  # an affiliate key: only what its own answer holds, checked before anything else
+        findings_allowed = set()  # on its own view, the open findings of its answer are on its paths
+        if kind != "affiliate":
+            mine = _exposure(request, caller, "affiliate", own, as_of, depth)
+            if id_ not in {a["id"] for a in mine.answers if a["kind"] == kind}:
+                raise NotFound("not visible")
+            findings_allowed = {a["id"] for a in mine.answers if a["kind"] == "finding"}
     cache = _drawings(request)
     with app_state.access.use() as store:
         generation = store.generation
@@ -245,7 +273,7 @@ def _exposure(
             return drawing
         slots = getattr(app_state, "exposure_slots", None) or nullcontext()  # the walk is CPU-bound: bounded
         with slots:
-            drawing = views.exposure_drawing(store, kind, id_, day, d, visible=visible)
+            drawing = views.exposure_drawing(store, kind, id_, day, d, only=own, findings_allowed=findings_allowed)
     if generation:
         cache.put(key, drawing)
     return drawing
