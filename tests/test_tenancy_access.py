@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -268,10 +269,8 @@ def test_affiliate_keys_see_only_their_own_answer_generated(generated: Served) -
 def test_the_oracle_sees_a_leak() -> None:
     """The check itself: a page naming another affiliate's contract is reported."""
 
-    class Page:
-        status_code = 200
-        text = json.dumps({"nodes": ["Contract:CT-STW-01", "Affiliate:AF-LIN"]})
-        headers = {"content-type": "application/json"}
+    page = SimpleNamespace(status_code=200, text=json.dumps({"nodes": ["Contract:CT-STW-01", "Affiliate:AF-LIN"]}),
+                           headers={"content-type": "application/json"})
 
     served = Served(app=None, store=None, keys={}, nodes={"Affiliate": {"AF-LIN", "AF-STW"},  # type: ignore[arg-type]
                     "Contract": {"CT-STW-01"}}, names={"AF-STW": "Municipality of Sternwil"}, affiliates=[])
@@ -279,5 +278,5 @@ def test_the_oracle_sees_a_leak() -> None:
     t.served, t.own, t.all_ids = served, "AF-LIN", {"AF-LIN", "AF-STW", "CT-STW-01"}
     t.foreign_names = {"Municipality of Sternwil"}
     t._allowed = {(None, 4): {"AF-LIN"}}
-    t.check("page", Page(), None, 4, visible=True)
+    t.check("page", page, None, 4, visible=True)
     assert served.failures and "CT-STW-01" in served.failures[0]
