@@ -178,7 +178,7 @@ def try_ui(t: Tenant) -> None:
             for depth in (1, 2, 3) if own else (3,):
                 url = f"/ui/entity/{label.lower()}/{node_id}?depth={depth}"
                 t.check(url, t.ui.get(url), None, today_depth, visible=own)
-                for fmt in ("json", "graphml", "html"):
+                for fmt in ("json", "graphml", "html") if own else ("json",):  # a 404 is the same for all three
                     url = f"/ui/entity/{label.lower()}/{node_id}/export.{fmt}?depth={depth}"
                     t.check(url, t.ui.get(url), None, today_depth, visible=own)
             url = f"/ui/api/neighbours/{label.lower()}/{node_id}"
