@@ -138,16 +138,21 @@ class KeyRing:
             raise NotFound(f"no key with id {key_id!r}; `supplygraph keys list` shows them")
         return found
 
-    def by_id(self, key_id: str) -> Principal | None:
-        """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
+    def _unrevoked(self, column: str, value: str) -> Principal | None:
+        """The principal of the unrevoked key whose `column` (id or hash) is `value`; None otherwise."""
         try:
             with self._db() as conn:
                 row = conn.execute(
-                    "SELECT id, role, affiliate_id, name FROM api_keys WHERE id = ? AND revoked IS NULL", (key_id,)
+                    f"SELECT id, role, affiliate_id, name FROM api_keys WHERE {column} = ? AND revoked IS NULL",
+                    (value,),
                 ).fetchone()
         except FileNotFoundError:
             return None
         return None if row is None else Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
+
+    def by_id(self, key_id: str) -> Principal | None:
+        """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
+        return self._unrevoked("id", key_id)
 
     def lookup(self, key: str) -> Principal | None:
         """The principal of a valid, unrevoked key; None for anything else."""
@@ -166,16 +171,9 @@ class KeyRing:
             found = self._cached.get(hashed)
         if found is not None:
             return found
-        try:
-            with self._db() as conn:
-                row = conn.execute(
-                    "SELECT id, role, affiliate_id, name FROM api_keys WHERE hash = ? AND revoked IS NULL", (hashed,)
-                ).fetchone()
-        except FileNotFoundError:
-            return None
-        if row is None:
+        found = self._unrevoked("hash", hashed)
+        if found is None:
             return None  # unknown keys are not cached: anyone may send any number of them
-        found = Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
         with self._cache_lock:
             if self._stamp == stamp and len(self._cached) < self.MAX_CACHED:
                 self._cached[hashed] = found
