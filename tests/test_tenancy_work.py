@@ -87,3 +87,19 @@ def test_reverse_questions_walk_only_the_keys_own_exposure(ui: Ui, walks: list[s
     walks.clear()
     ui.client("investigator").get("/ui/exposure/factory/FA-TWP1", params={"as_of": "2026-06-02"})
     assert "<candidates>" in walks and len(set(walks)) > 2  # what the watch would see if it happened
+
+
+def test_an_affiliate_network_too_large_at_the_default_depth_is_drawn_at_a_smaller_one(
+    ui: Ui, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.ui import views
+
+    client = ui.client("AF-LIN")
+    sizes = {d: len(client.get("/ui/exposure/affiliate/AF-LIN/export.json", params={"depth": d}).json()["nodes"])
+             for d in (1, 4)}
+    assert sizes[1] < sizes[4]
+    monkeypatch.setattr(views, "MAX_EXPOSURE_NODES", sizes[1])  # depth 4 (the default) is now too large
+    ui.app.state.ui_drawings._items.clear()  # drawn again, not from the cache
+    assert client.get("/ui/exposure/affiliate/AF-LIN", params={"depth": 4}).status_code == 422
+    page = client.get("/ui/entity/affiliate/AF-LIN/export.json", params={"depth": 3})
+    assert page.status_code == 200 and "Contract:CT-LIN-01" in {n["id"] for n in page.json()["nodes"]}

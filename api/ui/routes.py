@@ -187,7 +187,13 @@ def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: in
 def _own_graph(request: Request, caller: Principal) -> tenancy.OwnGraph:
     """What an affiliate key's entity network may show: its exposure today and its contracts."""
     own = caller.affiliate_id or ""
-    exposure = _exposure(request, caller, "affiliate", own, None, None)
+    for depth in ("4", "3", "2", "1"):  # the default depth, or less when that drawing would be too large
+        try:
+            exposure = _exposure(request, caller, "affiliate", own, None, depth)
+            break
+        except InvalidParameter:
+            if depth == "1":
+                raise
     with pages.app_state(request).access.use() as store:
         rows = store.run(views.fill(views.q.NODE, label="Affiliate"), {"id": own})
         if not rows:
