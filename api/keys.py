@@ -152,13 +152,16 @@ class KeyRing:
 
     def by_id(self, key_id: str) -> Principal | None:
         """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
-        return self._unrevoked("id", key_id)
+        return self._cached_lookup("id", key_id)
 
     def lookup(self, key: str) -> Principal | None:
         """The principal of a valid, unrevoked key; None for anything else."""
         if not key.startswith(PREFIX) or len(key) > 200:
             return None
-        hashed = digest(key)
+        return self._cached_lookup("hash", digest(key))
+
+    def _cached_lookup(self, column: str, value: str) -> Principal | None:
+        entry = f"{column}:{value}"
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
@@ -168,13 +171,13 @@ class KeyRing:
             if stamp != self._stamp:
                 self._cached.clear()
                 self._stamp = stamp
-            found = self._cached.get(hashed)
+            found = self._cached.get(entry)
         if found is not None:
             return found
-        found = self._unrevoked("hash", hashed)
+        found = self._unrevoked(column, value)
         if found is None:
             return None  # unknown keys are not cached: anyone may send any number of them
         with self._cache_lock:
             if self._stamp == stamp and len(self._cached) < self.MAX_CACHED:
-                self._cached[hashed] = found
+                self._cached[entry] = found
         return found

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.keys import KeyRing
 from api.ui.pages import COOKIE
+from api.ui.sessions import SessionStore
 from tests.test_ui_views import Ui, serve_ui
 
 EXTERNAL = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?(?:https?:)?//""", re.I)
@@ -196,3 +199,16 @@ def test_docs_load_nothing_from_another_site(ui: Ui) -> None:
             answer = client.get(asset)
             assert answer.status_code == 200 and len(answer.content) > 1000, asset
     assert "https://" not in client.get("/docs").text.replace("https://testserver", "")
+
+
+def test_a_logout_in_another_server_process_ends_the_session_here(tmp_path: Path) -> None:
+    """uvicorn --workers N: each process caches live sessions; a logout in one ends the session in all."""
+    ring = KeyRing(tmp_path / "keys.sqlite")
+    key, _info = ring.create("investigator", name="two workers")
+    here, there = SessionStore(ring, 3600.0), SessionStore(KeyRing(ring.path), 3600.0)
+    principal = ring.lookup(key)
+    assert principal is not None
+    session = here.create(principal)
+    assert here.lookup(session) == principal and there.lookup(session) == principal  # both cached now
+    there.end(session)
+    assert here.lookup(session) is None and there.lookup(session) is None

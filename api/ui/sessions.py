@@ -21,6 +21,7 @@ from pathlib import Path
 from api.keys import KeyRing, Principal, digest
 
 SESSION_PREFIX = "sgs_"
+MAX_CACHED = 10_000
 
 
 class SessionStore:
@@ -32,6 +33,10 @@ class SessionStore:
         self.lifetime_s = lifetime_s
         self.clock = clock
         self._lock = threading.Lock()
+        # Live sessions read from the file (hash -> key id, expiry), kept until the file changes: a login,
+        # logout or revocation anywhere rewrites it, so most requests cost one stat() call.
+        self._cached: dict[str, tuple[str, float]] = {}
+        self._stamp: tuple[int, int, int] | None = None
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -63,17 +68,34 @@ class SessionStore:
         """The principal of a live session whose key is still valid; None for anything else."""
         if not session_id.startswith(SESSION_PREFIX) or len(session_id) > 100:
             return None
-        with self._db() as conn:
-            row = conn.execute(
-                "SELECT key_id, expires FROM ui_sessions WHERE hash = ?", (digest(session_id),)
-            ).fetchone()
-        if row is None or row[1] <= self.clock():
+        hashed = digest(session_id)
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        with self._lock:
+            if stamp != self._stamp:
+                self._cached.clear()
+                self._stamp = stamp
+            row = self._cached.get(hashed)
+        if row is None:
+            with self._db() as conn:
+                row = conn.execute("SELECT key_id, expires FROM ui_sessions WHERE hash = ?", (hashed,)).fetchone()
+            if row is None:
+                return None  # unknown ids are not cached: anyone may send any number of them
+            with self._lock:
+                if self._stamp == stamp and len(self._cached) < MAX_CACHED:
+                    self._cached[hashed] = row
+        if row[1] <= self.clock():
             return None
         return self.keys.by_id(row[0])
 
     def end(self, session_id: str) -> None:
         with self._db() as conn:
             conn.execute("DELETE FROM ui_sessions WHERE hash = ?", (digest(session_id),))
+        with self._lock:
+            self._cached.pop(digest(session_id), None)  # the file changed too; this is at once
 
     def end_all(self, key_id: str) -> int:
         """Ends every session of a key (when it is revoked); returns how many there were."""
