@@ -256,7 +256,7 @@ def test_drawings_are_cached_per_generation_and_visibility(ui: Ui) -> None:
 
 
 def test_the_drawing_cache_drops_the_least_recently_used() -> None:
-    from api.ui.routes import DrawingCache
+    from api.ui.drawing_cache import DrawingCache
     from api.ui.views import Drawing
 
     drawings = [Drawing(title=f"d{i}", kind="exposure", nodes=[{"id": "x" * 400}]) for i in range(4)]

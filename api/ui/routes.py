@@ -1,7 +1,7 @@
 """Pages under /ui: login, search, entity, exposure views and their exports; every asset from /ui/static.
 
-Exposure drawings are cached per graph generation (a generation never changes): the next request
-for the same view, day, depth and visibility, its answer pages and its exports skip the walk.
+Exposure drawings are cached per graph generation (api/ui/drawing_cache.py): the next request for the
+same view, day, depth and visibility, its answer pages and its exports skip the walk.
 
 Logging in (api/ui/login.py) makes a server-side session; each request finds its key through it, so
 roles and revocation apply at once. Affiliate keys see their own affiliate only: any other affiliate's
@@ -11,8 +11,6 @@ drawn from their own exposure answer and contracts (api/ui/tenancy.py).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from contextlib import nullcontext
 from datetime import date
 from typing import Any
@@ -26,6 +24,7 @@ from graph.errors import EmptyGraph, InvalidParameter, NotFound
 from graph.schema import SCHEMA
 
 from . import pages, tenancy, views
+from .drawing_cache import drawings
 from .login import router as login_router
 from .pages import LoginNeeded, templates
 
@@ -40,53 +39,6 @@ EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "ht
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 router.include_router(login_router)
-
-
-class DrawingCache:
-    """Exposure drawings of immutable generations, least recently used out first.
-
-    Bounded by an estimate of the memory they hold: twice their page JSON plus 2 kB an answer (a
-    2,025-node drawing with 1,984 answers holds 5.3 MB, estimated 4.9 MB), at most half the API's
-    exposure_cache_mb.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[Any, ...], tuple[views.Drawing, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> views.Drawing | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                return None
-            self._items.move_to_end(key)
-            return found[0]
-
-    def put(self, key: tuple[Any, ...], drawing: views.Drawing) -> None:
-        size = 2 * len(drawing.script_data()) + 2048 * len(drawing.answers)
-        if size > self.max_bytes // 4:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            self._bytes += size - (old[1] if old is not None else 0)
-            self._items[key] = (drawing, size)
-            while self._bytes > self.max_bytes and self._items:
-                _key, (_drawing, dropped) = self._items.popitem(last=False)
-                self._bytes -= dropped
-
-
-_cache_lock = threading.Lock()
-
-
-def _drawings(request: Request) -> DrawingCache:
-    state = request.app.state
-    with _cache_lock:
-        cache = getattr(state, "ui_drawings", None)
-        if cache is None:
-            cache = state.ui_drawings = DrawingCache(pages.app_state(request).settings.exposure_cache_mb * 2**19)
-    return cache  # type: ignore[no-any-return]
 
 
 def _hidden(caller: Principal) -> list[str]:
@@ -270,7 +222,7 @@ def _exposure(
             if id_ not in {a["id"] for a in mine.answers if a["kind"] == kind}:
                 raise NotFound("not visible")
             findings_allowed = {a["id"] for a in mine.answers if a["kind"] == "finding"}
-    cache = _drawings(request)
+    cache = drawings(request)
     with app_state.access.use() as store:
         generation = store.generation
         key = (generation, kind, id_, day, d, own)  # an affiliate's key sees only its own paths
