@@ -8,10 +8,8 @@ slow hash is needed against guessing); lookups are by hash, and revoked keys sta
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from api.file_cache import FileCache
 from graph.errors import InvalidParameter, NotFound
 from graph.settings import Settings
 
@@ -72,9 +71,7 @@ class KeyRing:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._cached: dict[str, Principal] = {}
-        self._stamp: tuple[int, int, int] | None = None
-        self._cache_lock = threading.Lock()
+        self._cache: FileCache[Principal] = FileCache(self.path, self.MAX_CACHED)
 
     @contextmanager
     def _db(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -162,22 +159,10 @@ class KeyRing:
 
     def _cached_lookup(self, column: str, value: str) -> Principal | None:
         entry = f"{column}:{value}"
-        try:
-            info = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
-        with self._cache_lock:
-            if stamp != self._stamp:
-                self._cached.clear()
-                self._stamp = stamp
-            found = self._cached.get(entry)
-        if found is not None:
+        stamp, found = self._cache.get(entry)
+        if stamp is None or found is not None:
             return found
         found = self._unrevoked(column, value)
-        if found is None:
-            return None  # unknown keys are not cached: anyone may send any number of them
-        with self._cache_lock:
-            if self._stamp == stamp and len(self._cached) < self.MAX_CACHED:
-                self._cached[entry] = found
+        if found is not None:  # unknown keys are not kept: anyone may send any number of them
+            self._cache.put(entry, found, stamp)
         return found

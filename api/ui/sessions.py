@@ -5,6 +5,7 @@ once and stored only as a SHA-256 hash, with the key's id and an expiry (Setting
 `sessions.sqlite` beside the key file (mode 0600). Every request checks, in this order, that the hash is
 known, that the session has not expired, and that its key is still valid in the key ring: so logout
 (which deletes the row), expiry and `supplygraph keys revoke` each end the session at the next request.
+Live sessions are kept in memory until the file changes (api/file_cache.py), as keys are.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from api.file_cache import FileCache
 from api.keys import KeyRing, Principal, digest
 
 SESSION_PREFIX = "sgs_"
-MAX_CACHED = 10_000
 
 
 class SessionStore:
@@ -33,10 +34,7 @@ class SessionStore:
         self.lifetime_s = lifetime_s
         self.clock = clock
         self._lock = threading.Lock()
-        # Live sessions read from the file (hash -> key id, expiry), kept until the file changes: a login,
-        # logout or revocation anywhere rewrites it, so most requests cost one stat() call.
-        self._cached: dict[str, tuple[str, float]] = {}
-        self._stamp: tuple[int, int, int] | None = None
+        self._cache: FileCache[tuple[str, float]] = FileCache(self.path)  # hash -> (key id, expiry)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -69,24 +67,16 @@ class SessionStore:
         if not session_id.startswith(SESSION_PREFIX) or len(session_id) > 100:
             return None
         hashed = digest(session_id)
-        try:
-            info = os.stat(self.path)
-        except FileNotFoundError:
+        stamp, row = self._cache.get(hashed)
+        if stamp is None:
             return None
-        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
-        with self._lock:
-            if stamp != self._stamp:
-                self._cached.clear()
-                self._stamp = stamp
-            row = self._cached.get(hashed)
         if row is None:
             with self._db() as conn:
-                row = conn.execute("SELECT key_id, expires FROM ui_sessions WHERE hash = ?", (hashed,)).fetchone()
-            if row is None:
-                return None  # unknown ids are not cached: anyone may send any number of them
-            with self._lock:
-                if self._stamp == stamp and len(self._cached) < MAX_CACHED:
-                    self._cached[hashed] = row
+                found = conn.execute("SELECT key_id, expires FROM ui_sessions WHERE hash = ?", (hashed,)).fetchone()
+            if found is None:
+                return None  # unknown ids are not kept: anyone may send any number of them
+            row = (str(found[0]), float(found[1]))
+            self._cache.put(hashed, row, stamp)
         if row[1] <= self.clock():
             return None
         return self.keys.by_id(row[0])
@@ -94,8 +84,7 @@ class SessionStore:
     def end(self, session_id: str) -> None:
         with self._db() as conn:
             conn.execute("DELETE FROM ui_sessions WHERE hash = ?", (digest(session_id),))
-        with self._lock:
-            self._cached.pop(digest(session_id), None)  # the file changed too; this is at once
+        self._cache.drop(digest(session_id))  # the file changed too; this is at once
 
     def end_all(self, key_id: str) -> int:
         """Ends every session of a key (when it is revoked); returns how many there were."""
