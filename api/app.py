@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.deps import AppState, ExposureCache, StoreAccess
+from api.docs_pages import NoSniff, install_docs
 from api.keys import KeyRing, keys_path
 from api.problems import MEDIA_TYPE
 from api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
@@ -110,6 +111,8 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # install_docs serves /docs and /redoc from local files
+        redoc_url=None,
     )
     app.state.supplygraph = app_state
     app.add_middleware(
@@ -117,7 +120,9 @@ def create_app(
         default=settings.max_body_kb * 1024,
         larger={"/v1/loads": settings.max_upload_mb * 2**20},
     )
+    app.add_middleware(NoSniff)
     problems.install(app)
+    install_docs(app)
     for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads):
         app.include_router(module.router)
     app.include_router(ui_router)  # the browser views under /ui (api/ui/)

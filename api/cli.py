@@ -431,7 +431,11 @@ def keys_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a key: it stops working at once."""
-    info = _keyring(db, keys).revoke(key_id)
+    from api.ui.sessions import revoke_sessions
+
+    ring = _keyring(db, keys)
+    info = ring.revoke(key_id)
+    revoke_sessions(ring.path, key_id)  # its browser sessions end too
     out.print(f"revoked {info.id} ({info.role}) at {info.revoked}", highlight=False)
 
 

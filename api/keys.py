@@ -8,10 +8,8 @@ slow hash is needed against guessing); lookups are by hash, and revoked keys sta
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from api.file_cache import FileCache
 from graph.errors import InvalidParameter, NotFound
 from graph.settings import Settings
 
@@ -72,9 +71,7 @@ class KeyRing:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._cached: dict[str, Principal] = {}
-        self._stamp: tuple[int, int, int] | None = None
-        self._cache_lock = threading.Lock()
+        self._cache: FileCache[Principal] = FileCache(self.path, self.MAX_CACHED)
 
     @contextmanager
     def _db(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -138,34 +135,34 @@ class KeyRing:
             raise NotFound(f"no key with id {key_id!r}; `supplygraph keys list` shows them")
         return found
 
+    def _unrevoked(self, column: str, value: str) -> Principal | None:
+        """The principal of the unrevoked key whose `column` (id or hash) is `value`; None otherwise."""
+        try:
+            with self._db() as conn:
+                row = conn.execute(
+                    f"SELECT id, role, affiliate_id, name FROM api_keys WHERE {column} = ? AND revoked IS NULL",
+                    (value,),
+                ).fetchone()
+        except FileNotFoundError:
+            return None
+        return None if row is None else Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
+
+    def by_id(self, key_id: str) -> Principal | None:
+        """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
+        return self._cached_lookup("id", key_id)
+
     def lookup(self, key: str) -> Principal | None:
         """The principal of a valid, unrevoked key; None for anything else."""
         if not key.startswith(PREFIX) or len(key) > 200:
             return None
-        hashed = digest(key)
-        try:
-            info = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
-        with self._cache_lock:
-            if stamp != self._stamp:
-                self._cached.clear()
-                self._stamp = stamp
-            found = self._cached.get(hashed)
-        if found is not None:
+        return self._cached_lookup("hash", digest(key))
+
+    def _cached_lookup(self, column: str, value: str) -> Principal | None:
+        entry = f"{column}:{value}"
+        stamp, found = self._cache.get(entry)
+        if stamp is None or found is not None:
             return found
-        try:
-            with self._db() as conn:
-                row = conn.execute(
-                    "SELECT id, role, affiliate_id, name FROM api_keys WHERE hash = ? AND revoked IS NULL", (hashed,)
-                ).fetchone()
-        except FileNotFoundError:
-            return None
-        if row is None:
-            return None  # unknown keys are not cached: anyone may send any number of them
-        found = Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
-        with self._cache_lock:
-            if self._stamp == stamp and len(self._cached) < self.MAX_CACHED:
-                self._cached[hashed] = found
+        found = self._unrevoked(column, value)
+        if found is not None:  # unknown keys are not kept: anyone may send any number of them
+            self._cache.put(entry, found, stamp)
         return found

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512  # largest bundle zip POST /v1/loads accepts
     exposure_threads: int = 2  # exposure walks computed at once (CPU-bound: more only contend)
     max_body_kb: int = 1024  # largest request body elsewhere (Cypher, named query parameters)
+    ui_session_hours: float = 12.0  # a /ui login lasts this long (sessions end at logout and key revocation too)
 
 
 class Neo4jSettings(BaseSettings):

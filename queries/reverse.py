@@ -5,12 +5,12 @@ a walk from the item against the links (supplier -> buyer up to depth - 1 links,
 agency up to three) finds the tier-1 factories that lead to it, and the affiliates buying there
 (or buying the brand) are the candidates; without an index, every affiliate holding a contract.
 Each candidate's forward exposure decides, so a reverse answer always agrees with the forward
-answer (same tier, same path).
+answer (same tier, same path). With `only` (an affiliate's key), that one affiliate is walked and no
+candidate is looked for: nothing about any other affiliate is computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,9 +50,9 @@ def exposed_affiliates(
     as_of: date,
     depth: int = 4,
     *,
-    visible: Callable[[str], bool] | None = None,
+    only: str | None = None,
 ) -> ExposedAffiliates:
-    """Affiliates exposed to item `item_id` of `kind` on `as_of`; `visible` filters which may be listed."""
+    """Affiliates exposed to item `item_id` of `kind` on `as_of`; with `only`, that affiliate if it is."""
     if kind not in KINDS:
         raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     check_depth(depth)
@@ -63,9 +63,8 @@ def exposed_affiliates(
     affiliates = []
     value: dict[str, float] = {}
     steps = steps_for(store)  # one generation's steps for the candidates and every walk
-    for candidate in candidate_affiliates(store, kind, item_id, as_of, depth, steps=steps):
-        if visible is not None and not visible(candidate):
-            continue
+    candidates = [only] if only is not None else candidate_affiliates(store, kind, item_id, as_of, depth, steps=steps)
+    for candidate in candidates:
         walk = walk_exposure(steps, candidate, as_of, depth, upto=section)
         if kind == "finding":
             route = walk.findings[item_id][0] if item_id in walk.findings else None

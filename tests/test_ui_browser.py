@@ -7,6 +7,7 @@ neo4j- prefix). Without Chromium these tests are skipped on a laptop and fail in
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -246,6 +247,30 @@ def test_affiliate_key_cannot_open_another_affiliates_view(page: Any, served: Se
     assert "AF-DBH" not in page.inner_text("main")
     answer = page.goto(f"{served.base}/ui/entity/factory/FA-SH2")
     assert answer is not None and answer.status == 404
-    cookie = next(c for c in page.context.cookies() if c["name"] == "sg_ui_key")
-    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sg_ui_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["secure"] == served.base.startswith("https:")  # Secure when served over https
+    assert cookie["value"] not in served.keys.values()  # a session id, not the API key
     assert page.evaluate("document.cookie") == ""
+
+
+def answer_with(body: str, route: Any) -> None:
+    route.fulfill(body=body, content_type="text/html")
+
+
+def test_a_form_on_another_site_can_neither_log_in_nor_log_out(page: Any, served: Served) -> None:
+    """Login CSRF: a page elsewhere auto-submits a form with the attacker's key, or to /ui/logout."""
+    login(page, served, "investigator")
+    session = next(c for c in page.context.cookies() if c["name"] == "sg_ui_session")["value"]
+    elsewhere = "http://localhost:9/attack.html"  # another origin, answered by the browser itself
+    for action, fields in (("login", f'<input name="key" value="{served.keys["AF-LIN"]}">'), ("logout", "")):
+        form = (f'<form method="post" action="{served.base}/ui/{action}">{fields}</form>'
+                "<script>document.forms[0].submit()</script>")
+        page.route(elsewhere, functools.partial(answer_with, form))
+        with page.expect_response(f"{served.base}/ui/{action}") as posted:
+            page.goto(elsewhere)
+        assert posted.value.status == 403
+        page.unroute(elsewhere)
+        assert next(c for c in page.context.cookies() if c["name"] == "sg_ui_session")["value"] == session
+        answer = page.goto(f"{served.base}/ui/search")  # still the investigator's session
+        assert answer is not None and answer.status == 200 and page.url.endswith("/ui/search")

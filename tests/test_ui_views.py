@@ -75,7 +75,9 @@ class Ui:
     store: Any
 
     def client(self, who: str | None = None) -> TestClient:
-        client = TestClient(self.app, base_url="https://testserver", follow_redirects=False)
+        # A browser sends its page's origin with every form post; the UI refuses posts without one.
+        client = TestClient(self.app, base_url="https://testserver", follow_redirects=False,
+                            headers={"Origin": "https://testserver"})
         if who:
             answer = client.post("/ui/login", data={"key": self.keys[who], "next": "/ui/"})
             assert answer.status_code == 303, answer.text
@@ -84,8 +86,14 @@ class Ui:
 
 @pytest.fixture(scope="module", params=["ladybug", "neo4j"])
 def ui(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
-    folder = tmp_path_factory.mktemp(f"ui-{request.param}")
-    store = open_test_store(request.param, folder)
+    yield from serve_ui(request.param, tmp_path_factory)
+
+
+def serve_ui(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
+    """For module-scoped fixtures: the demo graph on a store of `kind`, with an investigator key and two
+    affiliate keys (AF-LIN, AF-DBH)."""
+    folder = tmp_path_factory.mktemp(f"ui-{kind}")
+    store = open_test_store(kind, folder)
     try:
         load_bundles(store, [DEMO])
         keyring = KeyRing(folder / "keys.sqlite")
@@ -240,14 +248,15 @@ def test_drawings_are_cached_per_generation_and_visibility(ui: Ui) -> None:
     cache = ui.app.state.ui_drawings
     before = len(cache._items)
     assert client.get(url, params=params).json() == first and len(cache._items) == before  # a hit
-    own = ui.client("AF-LIN").get("/ui/exposure/factory/FA-SH2", params=params)
-    assert own.status_code == 200 and len(cache._items) == before + 1  # its own paths: its own entry
+    own = ui.client("AF-LIN").get("/ui/exposure/factory/FA-TWP1", params=params)
+    # its own paths: its own entries (the factory view, and its own exposure, which says FA-TWP1 is in it)
+    assert own.status_code == 200 and len(cache._items) == before + 2
     load_bundles(ui.store, [DEMO])  # a new generation of the same graph: drawn again, alike
-    assert client.get(url, params=params).json() == first and len(cache._items) == before + 2
+    assert client.get(url, params=params).json() == first and len(cache._items) == before + 3
 
 
 def test_the_drawing_cache_drops_the_least_recently_used() -> None:
-    from api.ui.routes import DrawingCache
+    from api.ui.drawing_cache import DrawingCache
     from api.ui.views import Drawing
 
     drawings = [Drawing(title=f"d{i}", kind="exposure", nodes=[{"id": "x" * 400}]) for i in range(4)]
@@ -279,8 +288,9 @@ def test_affiliate_keys_see_only_their_own_views(ui: Ui) -> None:
         assert answer.status_code == 404, url
         assert "AF-DBH" not in answer.text.split("</header>")[-1]
     assert client.get("/ui/api/neighbours/affiliate/AF-DBH").status_code == 404
-    reverse = client.get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF})
-    assert reverse.status_code == 200 and "AF-UNB" not in reverse.text  # only its own paths
+    assert client.get("/ui/exposure/factory/FA-SH2", params={"as_of": AS_OF}).status_code == 404  # not its own
+    reverse = client.get("/ui/exposure/factory/FA-TWP1", params={"as_of": AS_OF})
+    assert reverse.status_code == 200 and "AF-STW" not in reverse.text  # only its own paths
     found = client.get("/ui/search", params={"q": "university"})
     assert "AF-UNB" not in found.text
 

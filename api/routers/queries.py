@@ -2,7 +2,7 @@
 
 Affiliate keys may list and run three of them, about themselves only: `exposure` and
 `contracts_of_affiliate` for their own affiliate id (any other id answers 404, as an unknown one),
-and `exposed_affiliates`, which lists only themselves. Every other query needs an investigator key.
+and `exposed_affiliates` for an item of their own exposure answer, which lists only themselves. Every other query needs an investigator key.
 Ids that name no node answer 404 (affiliate_id, factory_id, and the item of exposed_affiliates).
 """
 
@@ -18,6 +18,7 @@ from api.models import ExposedAffiliatesAnswer, Exposure, QueryList, Rows
 from api.problems import forbidden
 from api.routers.affiliates import check_own, not_found
 from api.routers.common import problems
+from api.tenancy import check_reachable
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Store
 from queries import cypher
@@ -75,6 +76,8 @@ def run_query(
     parsed = query.parse(raw)
     if caller.role == Role.affiliate and "affiliate_id" in parsed:
         check_own(caller, parsed["affiliate_id"])
+    if caller.role == Role.affiliate and name == "exposed_affiliates":  # only items of its own answer
+        check_reachable(app_state, caller, parsed["kind"], parsed["item_id"], parsed["as_of"], parsed["depth"])
     with app_state.access.use() as store:
         for param, label in CHECKED_IDS.items():
             if param in parsed and not _exists(store, label, parsed[param]):
@@ -82,6 +85,5 @@ def run_query(
                     raise not_found(parsed[param])
                 raise NotFound(f"no factory with id {parsed[param]!r}")
         if name == "exposed_affiliates" and caller.role == Role.affiliate:
-            own = caller.affiliate_id
-            return exposed_affiliates(store, **parsed, visible=lambda affiliate_id: affiliate_id == own).as_json()
+            return exposed_affiliates(store, **parsed, only=caller.affiliate_id).as_json()
         return query.run(store, parsed)

@@ -1,8 +1,8 @@
 """GET /v1/{factories|agencies|findings}/{id}/exposed-affiliates: who is exposed, through which path, leverage.
 
-An affiliate key gets the same answer restricted to itself: it is listed if it is exposed, and the
-leverage counts only it (queries.reverse.exposed_affiliates with a `visible` filter, so no other
-affiliate's exposure is even computed).
+An affiliate key may ask only about the items of its own exposure answer (any other id answers 404, as
+an unknown one: api/tenancy.py), and gets the same answer restricted to itself: the leverage counts only
+it (queries.reverse.exposed_affiliates with `only`, so no other affiliate's exposure is even computed).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from api.deps import Caller, State
 from api.keys import Role
 from api.models import ExposedAffiliates
 from api.routers.common import AsOf, Depth, Limit, Offset, PathId, problems
+from api.tenancy import check_reachable
 from queries.exposure import check_depth
 from queries.reverse import exposed_affiliates
 
@@ -34,10 +35,11 @@ def _endpoint(kind: str) -> Callable[..., dict[str, Any]]:
         offset: Offset = 0,
     ) -> dict[str, Any]:
         check_depth(depth, app_state.settings.max_depth)
+        day = as_of or date.today()
+        check_reachable(app_state, caller, kind, item_id, day, depth)  # affiliate keys: their own items only
         own = caller.affiliate_id if caller.role == Role.affiliate else None
-        visible = (lambda affiliate_id: affiliate_id == own) if caller.role == Role.affiliate else None
         with app_state.access.use() as store:
-            found = exposed_affiliates(store, kind, item_id, as_of or date.today(), depth, visible=visible)
+            found = exposed_affiliates(store, kind, item_id, day, depth, only=own)
         full = found.as_json()
         return {
             "kind": full["kind"],

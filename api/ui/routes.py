@@ -1,40 +1,33 @@
 """Pages under /ui: login, search, entity, exposure views and their exports; every asset from /ui/static.
 
-Exposure drawings are cached per graph generation (a generation never changes): the next request
-for the same view, day, depth and visibility, its answer pages and its exports skip the walk.
+Exposure drawings are cached per graph generation (api/ui/drawing_cache.py): the next request for the
+same view, day, depth and visibility, its answer pages and its exports skip the walk.
 
-The login page takes an API key and keeps it in a Secure, HttpOnly, SameSite=Strict cookie scoped to
-/ui; each request looks the key up in the same key ring as the API, so roles and revocation apply at
-once. Affiliate keys see their own affiliate only: any other affiliate's view, and every other entity
-page, answers 404 exactly as an unknown id does; a factory or agency view lists only their own paths.
-Pages send a Content-Security-Policy allowing nothing but this origin.
+Logging in (api/ui/login.py) makes a server-side session; each request finds its key through it, so
+roles and revocation apply at once. Affiliate keys see their own affiliate only: any other affiliate's
+view, and every other entity page, answers 404 exactly as an unknown id does; what they are shown is
+drawn from their own exposure answer and contracts (api/ui/tenancy.py).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from contextlib import nullcontext
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from api.deps import AppState
 from api.keys import Principal, Role
 from graph.errors import EmptyGraph, InvalidParameter, NotFound
 from graph.schema import SCHEMA
 
-from . import views
+from . import pages, tenancy, views
+from .drawing_cache import drawings
+from .login import router as login_router
+from .pages import LoginNeeded, templates
 
-COOKIE = "sg_ui_key"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 STATIC_FILES = {
     "vis-network.min.js": (views.VIS_JS, "text/javascript"),
     "vis-network.css": (views.VIS_CSS, "text/css"),
@@ -45,89 +38,17 @@ ANSWER_PAGE = 100  # answers listed beside an exposure drawing at first; the res
 EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "html": "text/html"}
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-templates = Jinja2Templates(env=views.templates_env())
-
-
-class LoginNeeded(Exception):
-    pass
-
-
-class DrawingCache:
-    """Exposure drawings of immutable generations, least recently used out first.
-
-    Bounded by an estimate of the memory they hold: twice their page JSON plus 2 kB an answer (a
-    2,025-node drawing with 1,984 answers holds 5.3 MB, estimated 4.9 MB), at most half the API's
-    exposure_cache_mb.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[Any, ...], tuple[views.Drawing, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> views.Drawing | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                return None
-            self._items.move_to_end(key)
-            return found[0]
-
-    def put(self, key: tuple[Any, ...], drawing: views.Drawing) -> None:
-        size = 2 * len(drawing.script_data()) + 2048 * len(drawing.answers)
-        if size > self.max_bytes // 4:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            self._bytes += size - (old[1] if old is not None else 0)
-            self._items[key] = (drawing, size)
-            while self._bytes > self.max_bytes and self._items:
-                _key, (_drawing, dropped) = self._items.popitem(last=False)
-                self._bytes -= dropped
-
-
-_cache_lock = threading.Lock()
-
-
-def _drawings(request: Request) -> DrawingCache:
-    state = request.app.state
-    with _cache_lock:
-        cache = getattr(state, "ui_drawings", None)
-        if cache is None:
-            cache = state.ui_drawings = DrawingCache(_state(request).settings.exposure_cache_mb * 2**19)
-    return cache  # type: ignore[no-any-return]
-
-
-def _state(request: Request) -> AppState:
-    return request.app.state.supplygraph  # type: ignore[no-any-return]
-
-
-def _caller(request: Request) -> Principal:
-    key = request.cookies.get(COOKIE)
-    found = _state(request).keyring.lookup(key) if key else None
-    if found is None:
-        raise LoginNeeded
-    return found
+router.include_router(login_router)
 
 
 def _hidden(caller: Principal) -> list[str]:
     return ["Affiliate"] if caller.role == Role.affiliate else []
 
 
-def _page(request: Request, name: str, caller: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, {"caller": caller, **context}, status_code=status)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _guard(request: Request, work: Any, *, api: bool = False) -> Response:
     """Runs `work(caller)`; a missing key goes to the login page (401 for data calls), errors become pages."""
     try:
-        caller = _caller(request)
+        caller = pages.caller(request)
     except LoginNeeded:
         if api:
             return JSONResponse({"detail": "log in first"}, status_code=401)
@@ -143,7 +64,7 @@ def _guard(request: Request, work: Any, *, api: bool = False) -> Response:
             message = str(exc)
         if api:
             return JSONResponse({"detail": message}, status_code=status)
-        return _page(request, "error.html", caller, status=status, message=message)
+        return pages.page(request, "error.html", caller, status=status, message=message)
 
 
 def _day(raw: str | None) -> date:
@@ -168,35 +89,6 @@ def _int(raw: str | None, default: int, name: str, low: int, high: int) -> int:
 # ---------------------------------------------------------------- login
 
 
-@router.get("/login")
-def login_page(request: Request, next: str = "/ui/") -> Response:
-    return _page(request, "login.html", None, next=_safe_next(next), error=None)
-
-
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/ui/") and not target.startswith("//") else "/ui/"
-
-
-@router.post("/login")
-async def login(request: Request) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    key = (form.get("key") or [""])[0].strip()
-    target = _safe_next((form.get("next") or ["/ui/"])[0])
-    found = _state(request).keyring.lookup(key) if key else None
-    if found is None:
-        return _page(request, "login.html", None, status=401, next=target, error="Unknown or revoked key.")
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, key, path="/ui", secure=True, httponly=True, samesite="strict", max_age=8 * 3600)
-    return response
-
-
-@router.post("/logout")
-def logout() -> Response:
-    response = RedirectResponse("/ui/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/ui", secure=True, httponly=True, samesite="strict")
-    return response
-
-
 @router.get("/")
 def home(request: Request) -> Response:
     def work(caller: Principal) -> Response:
@@ -216,17 +108,13 @@ def search_page(request: Request, q: str = "") -> Response:
         needle = q.strip().lower()[:200]
         groups: list[dict[str, Any]] = []
         if needle:
-            with _state(request).access.use() as store:
-                if caller.role == Role.affiliate:
-                    groups = [g for g in views.search(store, needle) if g["type"] == "affiliate"]
-                    for g in groups:
-                        g["items"] = [i for i in g["items"] if i["id"] == caller.affiliate_id]
-                        g["count"] = len(g["items"])
-                    groups = [g for g in groups if g["count"]]
+            with pages.app_state(request).access.use() as store:
+                if caller.role == Role.affiliate:  # its own node only: nothing else is searched
+                    groups = tenancy.own_search(store, caller.affiliate_id or "", needle)
                 else:
                     groups = views.search(store, needle)
         total = sum(g["count"] for g in groups)
-        return _page(request, "search.html", caller, q=q, groups=groups, total=total)
+        return pages.page(request, "search.html", caller, q=q, groups=groups, total=total)
 
     return _guard(request, work)
 
@@ -234,11 +122,36 @@ def search_page(request: Request, q: str = "") -> Response:
 def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: int) -> tuple[dict[str, Any], Any]:
     if caller.role == Role.affiliate and (type_ != "affiliate" or id_ != caller.affiliate_id):
         raise NotFound("not visible")
-    redacted = {"parent_id"} if caller.role == Role.affiliate else set()
-    with _state(request).access.use() as store:
-        detail = views.entity_detail(store, type_, id_, _hidden(caller), redacted)
-        drawing = views.neighbourhood_drawing(store, detail, depth, _hidden(caller))
+    if caller.role == Role.affiliate:
+        if not 1 <= depth <= 3:
+            raise InvalidParameter("depth", f"must be between 1 and 3, got {depth}")
+        graph = _own_graph(request, caller)
+        with pages.app_state(request).access.use() as store:
+            detail = views.entity_detail(store, type_, id_, _hidden(caller), {"parent_id"})
+        title = f"Affiliate {detail['name']} ({id_})"
+        return detail, tenancy.own_neighbourhood(graph, title, depth)
+    with pages.app_state(request).access.use() as store:
+        detail = views.entity_detail(store, type_, id_, [], set())
+        drawing = views.neighbourhood_drawing(store, detail, depth, [])
     return detail, drawing
+
+
+def _own_graph(request: Request, caller: Principal) -> tenancy.OwnGraph:
+    """What an affiliate key's entity network may show: its exposure today and its contracts."""
+    own = caller.affiliate_id or ""
+    for depth in ("4", "3", "2", "1"):  # the default depth, or less when that drawing would be too large
+        try:
+            exposure = _exposure(request, caller, "affiliate", own, None, depth)
+            break
+        except InvalidParameter:
+            if depth == "1":
+                raise
+    with pages.app_state(request).access.use() as store:
+        rows = store.run(views.fill(views.q.NODE, label="Affiliate"), {"id": own})
+        if not rows:
+            raise NotFound("no such affiliate")
+        name = str(rows[0]["node"].get("name") or own)
+        return tenancy.own_graph(store, exposure, own, name)
 
 
 @router.get("/entity/{type_}/{id_}")
@@ -246,7 +159,7 @@ def entity_page(request: Request, type_: str, id_: str, depth: str | None = None
     def work(caller: Principal) -> Response:
         d = _int(depth, 1, "depth", 1, 3)
         detail, drawing = _entity(request, caller, type_, id_, d)
-        return _page(request, "entity.html", caller, entity=detail, drawing=drawing, depth=d,
+        return pages.page(request, "entity.html", caller, entity=detail, drawing=drawing, depth=d,
                      exposure_kinds=views.EXPOSURE_KINDS, **_legend())
 
     return _guard(request, work)
@@ -267,11 +180,17 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
 
     def work(caller: Principal) -> Response:
         label = views.LABELS.get(type_)
-        if label is None or (caller.role == Role.affiliate and (type_ != "affiliate" or id_ != caller.affiliate_id)):
+        if label is None:
             raise NotFound("not visible")
         start = _int(offset, 0, "offset", 0, 1_000_000)
         builder = views.NetworkBuilder()
-        with _state(request).access.use() as store:
+        if caller.role == Role.affiliate:  # pages of its own graph only
+            graph = _own_graph(request, caller)
+            if f"{label}:{id_}" not in graph.nodes:
+                raise NotFound("not visible")
+            tenancy.expand_own(graph, builder, f"{label}:{id_}", start)
+            return JSONResponse({"nodes": builder.nodes, "edges": builder.edges})
+        with pages.app_state(request).access.use() as store:
             if not store.run(views.fill(views.q.NODE, label=label), {"id": id_}):
                 raise NotFound("no such node")
             views.expand(store, builder, label, id_, _hidden(caller), start)
@@ -289,14 +208,21 @@ def _exposure(
     """The drawing of an exposure view, from the cache when this generation drew it already."""
     if kind not in views.EXPOSURE_KINDS:
         raise NotFound("no such view")
-    if caller.role == Role.affiliate and kind == "affiliate" and id_ != caller.affiliate_id:
-        raise NotFound("not visible")
     own = caller.affiliate_id if caller.role == Role.affiliate else None
-    visible = (lambda affiliate_id: affiliate_id == own) if own is not None else None
+    if own is not None and kind == "affiliate" and id_ != own:
+        raise NotFound("not visible")
     day = _day(as_of)
-    app_state = _state(request)
+    app_state = pages.app_state(request)
     d = _int(depth, 4, "depth", 1, app_state.settings.max_depth)
-    cache = _drawings(request)
+    findings_allowed: set[str] | None = None
+    if own is not None:  # an affiliate key: only what its own answer holds, checked before anything else
+        findings_allowed = set()  # on its own view, the open findings of its answer are on its paths
+        if kind != "affiliate":
+            mine = _exposure(request, caller, "affiliate", own, as_of, depth)
+            if id_ not in {a["id"] for a in mine.answers if a["kind"] == kind}:
+                raise NotFound("not visible")
+            findings_allowed = {a["id"] for a in mine.answers if a["kind"] == "finding"}
+    cache = drawings(request)
     with app_state.access.use() as store:
         generation = store.generation
         key = (generation, kind, id_, day, d, own)  # an affiliate's key sees only its own paths
@@ -305,7 +231,7 @@ def _exposure(
             return drawing
         slots = getattr(app_state, "exposure_slots", None) or nullcontext()  # the walk is CPU-bound: bounded
         with slots:
-            drawing = views.exposure_drawing(store, kind, id_, day, d, visible=visible)
+            drawing = views.exposure_drawing(store, kind, id_, day, d, only=own, findings_allowed=findings_allowed)
     if generation:
         cache.put(key, drawing)
     return drawing
@@ -328,7 +254,7 @@ def _more_answers(kind: str, id_: str, drawing: views.Drawing, depth: str | None
 def exposure_page(request: Request, kind: str, id_: str, as_of: str | None = None, depth: str | None = None) -> Response:
     def work(caller: Principal) -> Response:
         drawing = _exposure(request, caller, kind, id_, as_of, depth)
-        return _page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_,
+        return pages.page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_,
                      query=_query(drawing.as_of, depth), answers=drawing.answers[:ANSWER_PAGE],
                      more_answers=_more_answers(kind, id_, drawing, depth, ANSWER_PAGE), **_legend())
 

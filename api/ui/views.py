@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from importlib.resources import files
@@ -284,9 +284,14 @@ def exposure_drawing(
     as_of: date,
     depth: int = 4,
     *,
-    visible: Callable[[str], bool] | None = None,
+    only: str | None = None,
+    findings_allowed: set[str] | None = None,
 ) -> Drawing:
-    """The exposure answers of an affiliate, or of every affiliate exposed to a factory or agency, as a network."""
+    """The exposure answers of an affiliate, or of every affiliate exposed to a factory or agency, as a network.
+
+    For an affiliate's key: `only` is that affiliate (a factory or agency view walks no other), and
+    `findings_allowed` the findings of its own answer: no other finding is drawn, not even muted.
+    """
     if kind not in EXPOSURE_KINDS:
         raise InvalidParameter("kind", f"must be one of {', '.join(EXPOSURE_KINDS)}, got {kind!r}")
     answers: list[dict[str, Any]] = []
@@ -313,7 +318,7 @@ def exposure_drawing(
             answers.append({"kind": "gap", "id": gap["id"], "path": [], "sources": [],
                             "text": f"Disclosure gap: product {gap['model']} ({gap['id']}) assembled nowhere known"})
     else:
-        reverse = exposed_affiliates(store, kind, item_id, as_of, depth, visible=visible).as_json()
+        reverse = exposed_affiliates(store, kind, item_id, as_of, depth, only=only).as_json()
         title = f"Affiliates exposed to {kind} {reverse['item']['name']} ({item_id})"
         for a in reverse["affiliates"]:
             tier = f" at tier {a['tier']}" if "tier" in a else ""
@@ -321,7 +326,7 @@ def exposure_drawing(
                             "text": f"{a['name']} ({a['id']}) is exposed{tier} through contract "
                                     f"{a['contract']['id']}"})
     with_paths = [a for a in answers if a["path"]]
-    drawing, keys = _draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings, hints)
+    drawing, keys = _draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings, hints, findings_allowed)
     for answer, path_keys in zip(with_paths, keys, strict=True):
         answer["keys"] = path_keys
     drawing.title = title
@@ -337,7 +342,7 @@ def exposure_drawing(
 
 def _draw_paths(
     store: Store, paths: list[list[str]], as_of: date, open_findings: dict[str, dict[str, Any]],
-    hints: dict[str, dict[str, str | None]],
+    hints: dict[str, dict[str, str | None]], findings_allowed: set[str] | None = None,
 ) -> tuple[Drawing, list[list[str]]]:
     ids = {i for path in paths for i in path}
     known = _labels_of(store, ids, ["Affiliate", "Contract", "Product", "Factory", "Agency", "Company", "Finding"],
@@ -373,7 +378,8 @@ def _draw_paths(
             "Company": 4 + max_tier + max_hop, "Finding": 5 + max_tier + max_hop}
     # Findings on drawn subjects: the open ones are on the paths; the others are drawn muted.
     subjects = [k.split(":", 1)[1] for k, v in placed.items() if v[0] in ("Factory", "Agency", "Company")]
-    findings = {r["id"]: r for r in store.run(ui_cypher.FINDINGS_ON, {"ids": sorted(subjects), "as_of": as_of})}
+    findings = {r["id"]: r for r in store.run(ui_cypher.FINDINGS_ON, {"ids": sorted(subjects), "as_of": as_of})
+                if findings_allowed is None or r["id"] in findings_allowed}
     path_findings = [k.split(":", 1)[1] for k, v in placed.items() if v[0] == "Finding"]
     for row in store.run(ui_cypher.FINDINGS_BY_ID, {"ids": sorted(set(path_findings) - set(findings))}):
         findings[row["id"]] = row
