@@ -24,34 +24,44 @@ SCHEMA = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "real" 
 INACTIVE = ("unsuccessful", "cancelled")
 
 
-def documents(path: Path, encoding: str = "utf-8") -> list[Any]:
-    """The file's JSON values: one document, or one per line (JSON Lines)."""
+def documents(path: Path, encoding: str = "utf-8") -> list[tuple[int | None, Any]]:
+    """The file's JSON values with their line: one document (line None), or one per line (JSON Lines)."""
     text = path.read_text(encoding=encoding)
     try:
-        return [json.loads(text)]
+        return [(None, json.loads(text))]
     except json.JSONDecodeError:
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [(n, json.loads(line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
-def processes(values: list[Any]) -> tuple[dict[str, list[dict]], dict[str, dict]]:
-    """Releases by ocid, and the compiled releases that records carry."""
+def processes(
+    values: list[tuple[int | None, Any]], rejected: set[tuple[int | None, str | None]]
+) -> tuple[dict[str, list[dict]], dict[str, dict]]:
+    """Releases by ocid, and the compiled releases that records carry; releases at a rejected place left out."""
     releases: dict[str, list[dict]] = defaultdict(list)
     compiled: dict[str, dict] = {}
 
-    def walk(obj: Any) -> None:
+    def walk(obj: Any, line: int | None, pointer: str) -> None:
+        if (line, pointer or None) in rejected:
+            return
         if isinstance(obj, list):
-            for item in obj:
-                walk(item)
+            for i, item in enumerate(obj):
+                walk(item, line, f"{pointer or '#'}/{i}")
         elif isinstance(obj, dict) and "compiledRelease" in obj:
-            compiled[obj["compiledRelease"]["ocid"]] = obj["compiledRelease"]
+            if (line, f"{pointer or '#'}/compiledRelease") not in rejected:
+                compiled[obj["compiledRelease"]["ocid"]] = obj["compiledRelease"]
         elif isinstance(obj, dict) and "ocid" in obj and "releases" in obj:
-            walk([r for r in obj["releases"] if isinstance(r, dict) and "ocid" in r])
+            for i, rel in enumerate(obj["releases"]):
+                if isinstance(rel, dict) and "ocid" in rel:
+                    walk(rel, line, f"{pointer or '#'}/releases/{i}")
         elif isinstance(obj, dict) and ("releases" in obj or "records" in obj) and "ocid" not in obj:
-            walk(obj.get("releases") or obj.get("records"))
+            key = "releases" if "releases" in obj else "records"
+            for i, item in enumerate(obj[key]):
+                walk(item, line, f"{pointer or '#'}/{key}/{i}")
         elif isinstance(obj, dict) and "ocid" in obj:
             releases[obj["ocid"]].append(obj)
 
-    walk(values)
+    for line, value in values:
+        walk(value, line, "")
     return releases, compiled
 
 
@@ -82,7 +92,12 @@ def expected(release: dict) -> dict[str, dict]:
     def entry(obj: dict, award: dict) -> dict:
         value = obj.get("value") or {}
         suppliers = sorted({n for s in award.get("suppliers") or [] if (n := name(s))})
-        return {"value": value.get("amount"), "currency": value.get("currency"), "suppliers": suppliers, "buyer": buyer_name}
+        return {
+            "value": value.get("amount"),
+            "currency": value.get("currency"),
+            "suppliers": suppliers,
+            "buyer": buyer_name,
+        }
 
     referred = set()
     for contract in release.get("contracts") or []:
@@ -96,7 +111,8 @@ def expected(release: dict) -> dict[str, dict]:
     return out
 
 
-def stored(path: Path, skip_invalid: bool, encoding: str | None) -> dict[str, dict]:
+def stored(path: Path, skip_invalid: bool, encoding: str | None) -> tuple[dict[str, dict], list[dict]]:
+    """contract id -> what is stored (as `expected` says it), and the records set aside as invalid."""
     from loaders import read_source
 
     bundle = read_source(path, skip_invalid=skip_invalid, encoding=encoding)
@@ -106,9 +122,9 @@ def stored(path: Path, skip_invalid: bool, encoding: str | None) -> dict[str, di
             for r in bundle.tables[table].to_pylist():
                 scheme, number = r.get("identifier_scheme"), r.get("identifier_id")
                 names[r["id"]] = f"{scheme}-{number}" if scheme and number else r["name"]
-    out = {}
+    out: dict[str, dict] = {}
     if "contracts" not in bundle.tables:
-        return out
+        return out, bundle.rejects
     for row in bundle.tables["contracts"].to_pylist():
         out[row["id"]] = {
             "value": row["value"],
@@ -116,7 +132,7 @@ def stored(path: Path, skip_invalid: bool, encoding: str | None) -> dict[str, di
             "suppliers": sorted({names.get(s, s) for s in row["supplier_id"] or []}),
             "buyer": names.get(row["affiliate_id"], row["affiliate_id"]),
         }
-    return out
+    return out, bundle.rejects
 
 
 def compare(path: Path, schema: Path = SCHEMA, skip_invalid: bool = False, encoding: str | None = None) -> dict:
@@ -124,14 +140,17 @@ def compare(path: Path, schema: Path = SCHEMA, skip_invalid: bool = False, encod
     import ocdsmerge
 
     merger = ocdsmerge.Merger(schema=json.loads(schema.read_text()))
-    releases, compiled = processes(documents(path, encoding or "utf-8-sig"))
+    have, rejects = stored(path, skip_invalid, encoding)
+    rejected = {(r.get("line"), r.get("pointer")) for r in rejects if "canonical" not in r}
+    releases, compiled = processes(documents(path, encoding or "utf-8-sig"), rejected)
     want: dict[str, dict] = {}
-    for ocid, rels in releases.items():
-        if ocid not in compiled:
-            want.update(expected(merger.create_compiled_release(rels)))
+    for rels in releases.values():
+        want.update(expected(merger.create_compiled_release(rels)))
     for release in compiled.values():
         want.update(expected(release))
-    have = stored(path, skip_invalid, encoding)
+    for r in rejects:  # a contract set aside after merging (say, it ends before it starts)
+        if r.get("canonical") == "contracts":
+            want.pop(r["record"]["contract_id"], None)
     disagreements = []
     for cid in sorted(set(want) | set(have)):
         if cid not in have:
@@ -151,7 +170,13 @@ def compare(path: Path, schema: Path = SCHEMA, skip_invalid: bool = False, encod
             "buyers": len({c["buyer"] for c in side.values()}),
         }
 
-    return {"file": str(path), "stored": totals(have), "expected": totals(want), "disagreements": disagreements}
+    return {
+        "file": str(path),
+        "stored": totals(have),
+        "expected": totals(want),
+        "disagreements": disagreements,
+        "rejected": len(rejects),
+    }
 
 
 def main() -> None:
@@ -168,6 +193,8 @@ def main() -> None:
         print(f"{path}")
         for key in ("contracts", "value", "suppliers", "buyers"):
             print(f"  {key:<10} stored {s[key]:>16,}  ocdsmerge {e[key]:>16,}")
+        if report["rejected"]:
+            print(f"  set aside as invalid (--skip-invalid): {report['rejected']} problems, left out of both sides")
         print(f"  disagreements: {len(report['disagreements'])}")
         for line in report["disagreements"]:
             print(f"    {line}")

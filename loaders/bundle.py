@@ -112,7 +112,7 @@ def read_bundle(path: Path, name: str | None = None, skip_invalid: bool = False)
     if problems:
         raise BundleError(problems)
     if skipped:
-        rejects.extend(drop_references(tables, skipped, lambda table, row: (f"{table}.csv", row["_line"])))
+        rejects.extend(drop_references(tables, skipped, lambda table, row: {"file": f"{table}.csv", "line": row["_line"]}))
     return Bundle(name or bundle_name(path), tables, warnings, rejects)
 
 

@@ -112,12 +112,13 @@ class TableBuilder:
 
     def end(self) -> None:
         assert self._record is not None
-        raw = self._record[2]
+        _line, where, raw = self._record
         pending, self._record, self._pending = self._pending, None, []
         found = self.problems[self._mark :]
         if found and self.skip_invalid:
             del self.problems[self._mark :]
-            self.rejects.extend(reject(p, raw) for p in found)
+            extra = {"pointer": where} if self.by_line and where else {}
+            self.rejects.extend(reject(p, raw, **extra) for p in found)
             return
         if not found:
             for args in pending:

@@ -37,7 +37,12 @@ def likely_encoding(sample: bytes) -> str:
 
     best = from_bytes(sample).best()
     name = best.encoding if best is not None else "cp1252"
-    return {"cp1252": "windows-1252", "latin_1": "iso-8859-1"}.get(name, name.replace("_", "-"))
+    try:  # the Western encodings first when they read the text alike (cp1250 and ISO-8859-1 agree on "Ó")
+        if sample.decode(name) == sample.decode("cp1252"):
+            return "windows-1252" if any(0x80 <= b <= 0x9F for b in sample) else "iso-8859-1"
+    except (UnicodeDecodeError, LookupError):
+        pass
+    return name.replace("_", "-")
 
 
 def check_encoding(path: Path, name: str, encoding: str | None) -> None:
@@ -50,7 +55,7 @@ def check_encoding(path: Path, name: str, encoding: str | None) -> None:
         raise BundleError(
             [Problem(name, None, None, f"unknown encoding {codec!r}; expected e.g. iso-8859-1")]
         ) from None
-    line, offset = 1, 0
+    line, offset, last_newline = 1, 0, 0
     with path.open("rb") as fh:
         head = fh.read(4)
         if codec.lower() in UTF8 and head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -62,11 +67,12 @@ def check_encoding(path: Path, name: str, encoding: str | None) -> None:
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                at = exc.start
-                line += chunk.count(b"\n", 0, max(at, 0))
+                at = max(exc.start, 0)
+                line += chunk.count(b"\n", 0, at)
+                column = at - chunk.rfind(b"\n", 0, at) if b"\n" in chunk[:at] else offset + at + 1 - last_newline
                 fh.seek(max(0, offset + at - (1 << 16)))
                 guess = likely_encoding(fh.read(1 << 17))
-                byte = chunk[at : at + 1].hex() if at >= 0 else "?"
+                byte = chunk[at : at + 1].hex()
                 what = "UTF-8" if codec.lower() in UTF8 else codec
                 raise BundleError(
                     [
@@ -74,12 +80,15 @@ def check_encoding(path: Path, name: str, encoding: str | None) -> None:
                             name,
                             line,
                             None,
-                            f"this file is not {what} (looks like {guess}): byte 0x{byte} is not valid {what}; "
+                            f"this file is not {what} (looks like {guess}): byte 0x{byte} at character {column} is not "
+                            f"valid {what}; "
                             f"read it with --encoding {guess}",
                         )
                     ]
                 ) from None
             line += chunk.count(b"\n")
+            if (last := chunk.rfind(b"\n")) >= 0:
+                last_newline = offset + last + 1
             offset += len(chunk)
 
 

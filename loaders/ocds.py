@@ -121,8 +121,8 @@ class _Release:
     def __init__(self, out: TableBuilder, release: dict, line: int, pointer: str) -> None:
         self.out, self.r, self.line, self.p = out, release, line, pointer or "#"
         self.f = Fields(out, line)
-        self.ocid = self.f.str(release, "ocid", self.p)
-        self.order = self.f.str(release, "date", self.p) or ""
+        self.ocid = self.f.text(release, "ocid", self.p)
+        self.order = self.f.text(release, "date", self.p) or ""
         self.parties: dict[str, str] = {}  # party id -> node id
         self.buyers: list[str] = []  # affiliates among the parties, in order
 
@@ -134,49 +134,49 @@ class _Release:
             self.f.problem(self.p, "release has no ocid")
             return
         f, p = self.f, self.p
-        for i, party in enumerate(f.list(self.r, "parties", p)):
+        for i, party in enumerate(f.array(self.r, "parties", p)):
             self.party(party, f"{p}/parties/{i}")
         buyer = None
         if "buyer" in self.r:
-            buyer = self.organisation(f.obj(self.r, "buyer", p), f"{p}/buyer", "affiliates")
+            buyer = self.organisation(f.object(self.r, "buyer", p), f"{p}/buyer", "affiliates")
         if buyer is None and self.buyers:
             buyer = self.buyers[0]
-        tender = f.obj(self.r, "tender", p)
-        title = f.str(tender, "title", f"{p}/tender")
+        tender = f.object(self.r, "tender", p)
+        title = f.text(tender, "title", f"{p}/tender")
         framework = None
-        for i, rel in enumerate(f.list(self.r, "relatedProcesses", p)):
+        for i, rel in enumerate(f.array(self.r, "relatedProcesses", p)):
             if isinstance(rel, dict) and "framework" in (rel.get("relationship") or []):
-                framework = f.str(rel, "identifier", f"{p}/relatedProcesses/{i}")
+                framework = f.text(rel, "identifier", f"{p}/relatedProcesses/{i}")
         common = {"affiliate_id": buyer, "ocid": self.ocid, "framework_ocid": framework}
         awards: dict[str, tuple[dict, str, list[str]]] = {}
-        for i, award in enumerate(f.list(self.r, "awards", p)):
+        for i, award in enumerate(f.array(self.r, "awards", p)):
             where = f"{p}/awards/{i}"
             if not isinstance(award, dict):
                 f.problem(where, "expected an object")
                 continue
-            aid = f.str(award, "id", where) or str(i)
+            aid = f.text(award, "id", where) or str(i)
             suppliers = []
-            for j, ref in enumerate(f.list(award, "suppliers", where)):
+            for j, ref in enumerate(f.array(award, "suppliers", where)):
                 node = self.organisation(ref, f"{where}/suppliers/{j}", "companies")
                 if node is not None and node not in suppliers:
                     suppliers.append(node)
             awards[aid] = (award, where, suppliers)
-        referred = set()
-        for i, contract in enumerate(f.list(self.r, "contracts", p)):
+        referred: set[str | None] = set()
+        for i, contract in enumerate(f.array(self.r, "contracts", p)):
             where = f"{p}/contracts/{i}"
             if not isinstance(contract, dict):
                 f.problem(where, "expected an object")
                 continue
-            cid = f.str(contract, "id", where) or f.str(contract, "awardID", where) or str(i)
-            aid = f.str(contract, "awardID", where)
-            award, _, suppliers = awards.get(aid or "", ({}, "", []))
-            referred.add(aid)
+            cid = f.text(contract, "id", where) or f.text(contract, "awardID", where) or str(i)
+            award_ref = f.text(contract, "awardID", where)
+            award, _, suppliers = awards.get(award_ref or "", ({}, "", []))
+            referred.add(award_ref)
             row = {
                 **common,
                 "ocds_kind": "contract",
-                "award_id": aid,
+                "award_id": award_ref,
                 "award_in_release": "true" if award else None,
-                "award_status": f.str(award, "status", where) if award else None,
+                "award_status": f.text(award, "status", where) if award else None,
                 "supplier_id": suppliers or None,
             }
             self.contract(f"{self.ocid}/{cid}", contract, where, title, row)
@@ -184,7 +184,7 @@ class _Release:
             if aid in referred:
                 continue
             row = {**common, "ocds_kind": "award", "award_id": aid, "supplier_id": suppliers or None}
-            row["award_status"] = f.str(award, "status", where)
+            row["award_status"] = f.text(award, "status", where)
             self.contract(f"{self.ocid}/award:{aid}", award, where, title, row)
         if not awards and "contracts" not in self.r and buyer is not None:
             self.add("contracts", {**common, "contract_id": f"{self.ocid}#process", "ocds_kind": "process"}, p)
@@ -195,7 +195,7 @@ class _Release:
         if not isinstance(ref, dict):
             self.f.problem(where, "expected an object")
             return None
-        pid = self.f.str(ref, "id", where)
+        pid = self.f.text(ref, "id", where)
         if pid is not None and pid in self.parties:
             return self.parties[pid]
         if not (ref.get("name") or ref.get("identifier")):
@@ -210,13 +210,13 @@ class _Release:
             self.f.problem(where, "expected an object")
             return None
         f = self.f
-        ident = f.obj(party, "identifier", where)
-        scheme = f.str(ident, "scheme", f"{where}/identifier")
-        number = f.str(ident, "id", f"{where}/identifier")
+        ident = f.object(party, "identifier", where)
+        scheme = f.text(ident, "scheme", f"{where}/identifier")
+        number = f.text(ident, "id", f"{where}/identifier")
         if number is None and isinstance(ident.get("id"), (int, float)):
             number = str(ident["id"])
-        pid = f.str(party, "id", where)
-        name = f.str(party, "name", where) or f.str(ident, "legalName", f"{where}/identifier")
+        pid = f.text(party, "id", where)
+        name = f.text(party, "name", where) or f.text(ident, "legalName", f"{where}/identifier")
         if scheme and number:
             node = f"{scheme}-{number}"
         elif pid:
@@ -227,14 +227,14 @@ class _Release:
         if not isinstance(roles, list):
             f.problem(f"{where}/roles", f"expected an array, found {type(roles).__name__}")
             roles = []
-        address = f.obj(party, "address", where)
+        address = f.object(party, "address", where)
         common = {
             "name": name,
-            "country": f.str(address, "countryName", f"{where}/address"),
+            "country": f.text(address, "countryName", f"{where}/address"),
             "identifier_scheme": scheme,
             "identifier_id": number,
             "ocds_party_id": pid,
-            "street_address": f.str(address, "streetAddress", f"{where}/address"),
+            "street_address": f.text(address, "streetAddress", f"{where}/address"),
         }
         if "buyer" in roles or "procuringEntity" in roles:
             self.add("affiliates", {"affiliate_id": node, **common}, where)
@@ -249,22 +249,22 @@ class _Release:
 
     def contract(self, cid: str, obj: dict, where: str, title: str | None, row: dict) -> None:
         f = self.f
-        period = f.obj(obj, "period" if "period" in obj else "contractPeriod", where)
-        value = f.obj(obj, "value", where)
+        period = f.object(obj, "period" if "period" in obj else "contractPeriod", where)
+        value = f.object(obj, "value", where)
         cpvs: list[str] = []
         categories: list[str] = []
-        for i, item in enumerate(f.list(obj, "items", where)):
+        for i, item in enumerate(f.array(obj, "items", where)):
             self.item(cid, item, f"{where}/items/{i}", cpvs, categories)
         row.update(
             contract_id=cid,
-            title=f.str(obj, "title", where) or title,
+            title=f.text(obj, "title", where) or title,
             start_date=f.day(period, "startDate", f"{where}/period"),
             end_date=f.day(period, "endDate", f"{where}/period"),
-            value=f.num(value, "amount", f"{where}/value"),
-            currency=f.str(value, "currency", f"{where}/value"),
+            value=f.number(value, "amount", f"{where}/value"),
+            currency=f.text(value, "currency", f"{where}/value"),
             cpv=cpvs[0] if cpvs else None,
             item_categories=sorted(set(categories)),
-            status=f.str(obj, "status", where),
+            status=f.text(obj, "status", where),
         )
         self.add("contracts", row, where)
 
@@ -273,12 +273,12 @@ class _Release:
         if not isinstance(item, dict):
             f.problem(where, "expected an object")
             return
-        cls = f.obj(item, "classification", where)
-        code = f.str(cls, "id", f"{where}/classification")
-        if code and (f.str(cls, "scheme", f"{where}/classification") or "CPV").upper() == "CPV":
+        cls = f.object(item, "classification", where)
+        code = f.text(cls, "id", f"{where}/classification")
+        if code and (f.text(cls, "scheme", f"{where}/classification") or "CPV").upper() == "CPV":
             cpvs.append(code.split("-")[0])
         attrs = {}
-        for i, attr in enumerate(f.list(item, "attributes", where)):
+        for i, attr in enumerate(f.array(item, "attributes", where)):
             if isinstance(attr, dict) and isinstance(attr.get("name"), str):
                 attrs[attr["name"].lower()] = attr.get("value")
             else:
@@ -298,9 +298,9 @@ class _Release:
             {"product_id": product_id, "brand_id": brand_id, "model": str(model), "category": category},
             where,
         )
-        unit = f.obj(f.obj(item, "unit", where), "value", f"{where}/unit")
-        quantity = f.num(item, "quantity", where)
-        price = f.num(unit, "amount", f"{where}/unit/value")
+        unit = f.object(f.object(item, "unit", where), "value", f"{where}/unit")
+        quantity = f.number(item, "quantity", where)
+        price = f.number(unit, "amount", f"{where}/unit/value")
         total = quantity * price if quantity is not None and price is not None else None
         qty = str(int(quantity)) if quantity is not None and quantity == int(quantity) else quantity
         self.add(

@@ -16,7 +16,7 @@ class Fields:
     def problem(self, where: str, message: str) -> None:
         self.out.problem(where, self.line, message)
 
-    def list(self, obj: dict, key: str, where: str) -> list:
+    def array(self, obj: dict, key: str, where: str) -> list:
         value = obj.get(key)
         if value is None:
             return []
@@ -25,7 +25,7 @@ class Fields:
             return []
         return value
 
-    def obj(self, obj: dict, key: str, where: str) -> dict:
+    def object(self, obj: dict, key: str, where: str) -> dict:
         value = obj.get(key)
         if value is None:
             return {}
@@ -34,7 +34,7 @@ class Fields:
             return {}
         return value
 
-    def str(self, obj: dict, key: str, where: str) -> str | None:
+    def text(self, obj: dict, key: str, where: str) -> str | None:
         value = obj.get(key)
         if value is None:
             return None
@@ -45,7 +45,7 @@ class Fields:
             return None
         return value
 
-    def num(self, obj: dict, key: str, where: str) -> float | None:
+    def number(self, obj: dict, key: str, where: str) -> float | None:
         value: Any = obj.get(key)
         if value is None:
             return None
@@ -55,5 +55,5 @@ class Fields:
         return float(value)
 
     def day(self, obj: dict, key: str, where: str) -> str | None:
-        value = self.str(obj, key, where)
+        value = self.text(obj, key, where)
         return value[:10] if value else None

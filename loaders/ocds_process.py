@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders.canonical import TableBuilder
 
@@ -83,9 +84,28 @@ def _join(frame: pl.DataFrame, warnings: _Warnings) -> tuple[pl.DataFrame, list[
             f"contract {row['contract_id']!r}: no release of {row['ocid']} names its buyer; not loaded (every "
             "contract of the graph is held by an affiliate)",
         )
-    merged = merged.filter(pl.col("affiliate_id").is_not_null()).drop("_buyer", "ocds_kind", "award_in_release")
+    merged = merged.filter(pl.col("affiliate_id").is_not_null()).drop("_buyer")
     left_out = dropped.to_list() + unknown["contract_id"].to_list()
     return merged, left_out, unreferred.filter(inactive).height
+
+
+def _complete(part: pa.Table) -> bool:
+    """Every row is a contract whose own release named its buyer and its award (or it names no award)."""
+    kinds = pc.unique(part.column("ocds_kind")).to_pylist()
+    if kinds not in ([], ["contract"]) or part.column("affiliate_id").null_count:
+        return False
+    unmatched = pc.and_(pc.is_valid(part.column("award_id")), pc.is_null(part.column("award_in_release")))
+    return not pc.any(unmatched).as_py()
+
+
+def _finish(table: pa.Table) -> pa.Table:
+    """Without the columns only the join needs; `award_status` kept where it says more than `active`."""
+    status = table.column("award_status")
+    active = pc.fill_null(pc.equal(status, "active"), False)
+    table = table.set_column(
+        table.column_names.index("award_status"), "award_status", pc.if_else(active, pa.scalar(None, pa.string()), status)
+    )
+    return table.drop_columns([c for c in ("ocds_kind", "award_in_release", "award_id") if c in table.column_names])
 
 
 def join_processes(out: TableBuilder) -> None:
@@ -95,15 +115,17 @@ def join_processes(out: TableBuilder) -> None:
     warnings = _Warnings(out)
     joined, left_out, inactive = [], [], 0
     for part in parts:
-        frame = _frame(part)
         for column in ("award_id", "award_in_release", "award_status", "supplier_id", "affiliate_id"):
-            if column not in frame.columns:
-                frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-        contracts, dropped, skipped = _join(frame, warnings)
+            if column not in part.column_names:
+                part = part.append_column(column, pa.nulls(part.num_rows, pa.string()))
+        if _complete(part):  # every row a contract with its buyer and its award: nothing to join
+            joined.append(_finish(part))
+            continue
+        contracts, dropped, skipped = _join(_frame(part), warnings)
         left_out += dropped
         inactive += skipped
-        joined.append(out.keep(contracts.to_arrow()))
-        del frame, contracts
+        joined.append(out.keep(_finish(contracts.to_arrow())))
+        del contracts
     out.replace_merged("contracts", joined)
     warnings.summary("award", "contracts referring to an award their process does not have")
     warnings.summary("buyer", "contracts without a buyer, not loaded")
