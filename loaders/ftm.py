@@ -42,7 +42,7 @@ def _entities(path: Path, out: TableBuilder, tick: Ticker, encoding: str | None)
     if is_json_lines(path, encoding):
         values = json_lines(path, out, tick, encoding)
     else:
-        values = json_document(path, out, tick, ("item",), encoding)
+        values = json_document(path, out, tick, ("item", ""), encoding)  # an array of entities, or one
     first = next(values, None)
     if first is None:
         return
@@ -79,7 +79,7 @@ def _apply_delta(values: Iterator[tuple[Any, int, str]], out: TableBuilder) -> I
                 )
         else:
             out.problem(
-                f"{where}/op" if where else "", line, f"unknown delta operation {op['op']!r}; expected ADD, MOD or DEL"
+                f"{where or '#'}/op", line, f"unknown delta operation {op['op']!r}; expected ADD, MOD or DEL"
             )
     yield from current.values()
 

@@ -167,6 +167,8 @@ def json_lines(path: Path, out: Problems, tick: Any, encoding: str | None = None
 
 def pointer(prefix: str, indexes: list[int]) -> str:
     """The JSON pointer of an ijson prefix ("releases.item") given the array indexes met on the way."""
+    if not prefix:
+        return ""
     parts, found = [], iter(indexes)
     for part in prefix.split("."):
         parts.append(str(next(found)) if part == "item" else part)

@@ -103,7 +103,9 @@ def _finish(table: pa.Table) -> pa.Table:
     status = table.column("award_status")
     active = pc.fill_null(pc.equal(status, "active"), False)
     table = table.set_column(
-        table.column_names.index("award_status"), "award_status", pc.if_else(active, pa.scalar(None, pa.string()), status)
+        table.column_names.index("award_status"),
+        "award_status",
+        pc.if_else(active, pa.scalar(None, pa.string()), status),
     )
     return table.drop_columns([c for c in ("ocds_kind", "award_in_release", "award_id") if c in table.column_names])
 
@@ -132,8 +134,10 @@ def join_processes(out: TableBuilder) -> None:
     if inactive:
         out.warn("", None, f"{inactive} unsuccessful or cancelled awards without a contract skipped")
     if left_out and "contract_items" in out.tables():
-        gone = pl.Series(left_out, dtype=pl.String)
-        items = [_frame(p).filter(~pl.col("contract_id").is_in(gone)).to_arrow() for p in out.merged("contract_items")]
+        gone = pa.array(left_out, pa.string())
+        items = [
+            p.filter(pc.invert(pc.is_in(p.column("contract_id"), value_set=gone))) for p in out.merged("contract_items")
+        ]
         out.replace_merged("contract_items", [out.keep(t) for t in items])
 
 
