@@ -142,7 +142,7 @@ def read_source(
     if kind == "xlsx":
         from loaders.xlsx import read_xlsx
 
-        return read_xlsx(path, name, progress)
+        return read_xlsx(path, name, progress, skip_invalid)
     raise BundleError(
         [Problem(str(path), None, None, f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")]
     )

@@ -98,25 +98,44 @@ def read_bundle(path: Path, name: str | None = None, skip_invalid: bool = False)
             continue
         spec = SCHEMA.node_for_file(filename) or SCHEMA.link_for_file(filename)
         assert spec is not None
-        checker = _FileChecker(parsed, problems, warnings, skip_invalid)
-        table = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)
+        table = check_file(parsed, spec, problems, warnings, skip_invalid, rejects, skipped)
         if table is not None:
             tables[filename.removesuffix(".csv")] = table
-        for row, found in sorted(checker.bad.items()):
-            record = {
-                k: v for k, v in zip(parsed.header, parsed.table.slice(row, 1).to_pylist()[0].values(), strict=True)
-            }
-            rejects.extend(reject(p, record) for p in found)
-            if isinstance(spec, NodeType) and record.get(spec.key):
-                skipped.setdefault(spec.label, set()).add(str(record[spec.key]))
     if problems:
         raise BundleError(problems)
-    if skipped:
-        rejects.extend(drop_references(tables, skipped, lambda table, row: {"file": f"{table}.csv", "line": row["_line"]}))
-    return Bundle(name or bundle_name(path), tables, warnings, rejects)
+    return Bundle(name or bundle_name(path), tables, warnings, rejects + drop_skipped(tables, skipped, ".csv"))
 
 
-class _FileChecker:
+def check_file(
+    parsed: CsvTable,
+    spec: NodeType | LinkType,
+    problems: list[Problem],
+    warnings: list[Problem],
+    skip_invalid: bool = False,
+    rejects: list[dict] | None = None,
+    skipped: dict[str, set[str]] | None = None,
+) -> pa.Table | None:
+    """The file's checked table (None if it has problems); with `skip_invalid` its bad rows go to `rejects` (the
+    row's cells as read) and the ids of bad nodes to `skipped` (label -> ids), and the rest is returned."""
+    checker = FileChecker(parsed, problems, warnings, skip_invalid)
+    table = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)
+    for row, found in sorted(checker.bad.items()):
+        record = dict(zip(parsed.header, parsed.table.slice(row, 1).to_pylist()[0].values(), strict=True))
+        if rejects is not None:
+            rejects.extend(reject(p, record) for p in found)
+        if isinstance(spec, NodeType) and record.get(spec.key) and skipped is not None:
+            skipped.setdefault(spec.label, set()).add(str(record[spec.key]))
+    return table
+
+
+def drop_skipped(tables: dict[str, pa.Table], skipped: dict[str, set[str]], suffix: str) -> list[dict]:
+    """Rows referring to skipped ids removed from `tables`; their rejects (file = table + suffix, line)."""
+    if not skipped:
+        return []
+    return drop_references(tables, skipped, lambda table, row: {"file": f"{table}{suffix}", "line": row["_line"]})
+
+
+class FileChecker:
     """Validates the columns of one parsed file against its schema entry."""
 
     def __init__(

@@ -24,7 +24,7 @@ import pyarrow as pa
 from graph.errors import BundleError, Problem
 from graph.schema import SCHEMA, NodeType
 from graph.store import Progress
-from loaders.bundle import Bundle, _FileChecker
+from loaders.bundle import Bundle, FileChecker
 from loaders.csvfile import CsvTable
 from loaders.quarantine import drop_references, reject
 
@@ -258,7 +258,7 @@ class TableBuilder:
         parsed = CsvTable(f"{table}.csv", data.column_names, data, list(range(data.num_rows)))
         spec = SCHEMA.node_for_file(f"{table}.csv") or SCHEMA.link_for_file(f"{table}.csv")
         found: list[Problem] = []
-        checker = _FileChecker(parsed, found, [], self.skip_invalid)
+        checker = FileChecker(parsed, found, [], self.skip_invalid)
         out = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)  # type: ignore[arg-type]
         for row, bad in sorted(checker.bad.items()):
             cells = {k: v for k, v in data.slice(row, 1).to_pylist()[0].items() if v is not None}
