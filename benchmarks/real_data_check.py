@@ -150,7 +150,7 @@ def compare(path: Path, schema: Path = SCHEMA, skip_invalid: bool = False, encod
         want.update(expected(release))
     for r in rejects:  # a contract set aside after merging (say, it ends before it starts)
         if r.get("canonical") == "contracts":
-            want.pop(r["record"]["contract_id"], None)
+            want.pop(r["id"], None)
     disagreements = []
     for cid in sorted(set(want) | set(have)):
         if cid not in have:

@@ -26,7 +26,7 @@ from graph.schema import SCHEMA, NodeType
 from graph.store import Progress
 from loaders.bundle import Bundle, FileChecker
 from loaders.csvfile import CsvTable
-from loaders.quarantine import drop_references, reject
+from loaders.quarantine import drop_references, raw_records, reject
 
 CHUNK = 20_000
 COMPACT = 8  # chunks of a table merged into one when this many are kept in memory
@@ -75,6 +75,8 @@ class TableBuilder:
     by_line: bool = True  # `line` is a line of the file (CSV, JSON Lines); else a record index, and `where` locates
     partitions: int = 1
     skip_invalid: bool = False  # set invalid records aside (`rejects`) instead of refusing the input
+    path: Path | None = None  # the input, to quote raw records in rejects
+    encoding: str | None = None
     partition_by: dict[str, str] = field(default_factory=dict)  # table -> column hashed to partition (default: key)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -238,6 +240,8 @@ class TableBuilder:
             raise BundleError(self.problems)
         if skipped:
             self.rejects.extend(drop_references(tables, skipped, lambda _t, row: self.origin(row)))
+        if self.path is not None:
+            raw_records(self.rejects, self.path, self.by_line, self.encoding)
         return Bundle(name, tables, self.warnings, self.rejects)
 
     def origin(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +270,8 @@ class TableBuilder:
                 where = wheres[row] or ""
                 place = self.place("" if self.by_line else where, int(lines[row]), p.column, p.message)
                 extra = {"pointer": where} if self.by_line and where else {}
-                self.rejects.append(reject(place, cells, canonical=table, **extra))
+                key = cells.get(spec.key) if isinstance(spec, NodeType) else None
+                self.rejects.append(reject(place, cells, canonical=table, id=key, **extra))
             if isinstance(spec, NodeType) and cells.get(spec.key):
                 skipped.setdefault(spec.label, set()).add(str(cells[spec.key]))
         for p in found:

@@ -78,9 +78,7 @@ def _apply_delta(values: Iterator[tuple[Any, int, str]], out: TableBuilder) -> I
                     "from; load that export with its deltas in one file, or a newer full export",
                 )
         else:
-            out.problem(
-                f"{where or '#'}/op", line, f"unknown delta operation {op['op']!r}; expected ADD, MOD or DEL"
-            )
+            out.problem(f"{where or '#'}/op", line, f"unknown delta operation {op['op']!r}; expected ADD, MOD or DEL")
     yield from current.values()
 
 
@@ -119,7 +117,9 @@ def read_ftm(
     path = Path(path)
     check_encoding(path, path.name, encoding)
     size = path.stat().st_size
-    out = TableBuilder(path.name, "ftm", partitions=partitions_for(size), skip_invalid=skip_invalid)
+    out = TableBuilder(
+        path.name, "ftm", partitions=partitions_for(size), skip_invalid=skip_invalid, path=path, encoding=encoding
+    )
     tick = Ticker(progress, f"reading {path.name} (bytes)", size)
     sanctions: dict[str, tuple[str | None, str | None]] = {}  # entity id -> (programme, start date)
     listed: Listed = []

@@ -318,7 +318,9 @@ def read_ocds(
     path = Path(path)
     check_encoding(path, path.name, encoding)
     size = path.stat().st_size
-    out = TableBuilder(path.name, "ocds", partitions=partitions_for(size), skip_invalid=skip_invalid)
+    out = TableBuilder(
+        path.name, "ocds", partitions=partitions_for(size), skip_invalid=skip_invalid, path=path, encoding=encoding
+    )
     out.partition_by["contracts"] = "ocid"  # a process's contracts, awards and buyer are joined in one partition
     tick = Ticker(progress, f"reading {path.name} (bytes)", size)
     for release, line, pointer in releases(path, out, tick, encoding):

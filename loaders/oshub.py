@@ -161,7 +161,9 @@ def read_oshub(
     path = Path(path)
     check_encoding(path, path.name, encoding)
     size = path.stat().st_size
-    out = TableBuilder(path.name, "oshub", partitions=partitions_for(size), skip_invalid=skip_invalid)
+    out = TableBuilder(
+        path.name, "oshub", partitions=partitions_for(size), skip_invalid=skip_invalid, path=path, encoding=encoding
+    )
     tick = Ticker(progress, f"reading {path.name} (bytes)", size)
     reader = csv.reader(_lines(path, out, tick, encoding), strict=True)
     header = _header(reader, out)

@@ -81,7 +81,8 @@ def drop_references(
                 value = row[column]
                 message = f"refers to {target.lower()} {value!r}, which was skipped as invalid"
                 record = {k: v for k, v in row.items() if not k.startswith("_") and v is not None}
-                found.append({**place(table_name, row), "column": column, "problem": message, "record": record})
+                where = place(table_name, row)
+                found.append({**where, "canonical": table_name, "column": column, "problem": message, "record": record})
                 label = SCHEMA.node_for_file(f"{table_name}.csv")
                 if label is not None and row.get("id") is not None:
                     more.setdefault(label.label, set()).add(str(row["id"]))
@@ -105,3 +106,57 @@ def write_rejects(rejects: list[dict[str, Any]], inputs: list[Path]) -> list[Pat
                 fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         written.append(path)
     return written
+
+
+def _navigate(value: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def raw_records(rejects: list[dict[str, Any]], path: Path, by_line: bool, encoding: str | None = None) -> None:
+    """Give rejects made from merged rows (`canonical`) the raw input instead: the line (JSON decoded, or the
+    text of a CSV line), or the value at the JSON pointer of a document. One pass over the file per array read."""
+    import ijson
+
+    from loaders.jsonfile import open_utf8
+
+    wanted = [r for r in rejects if "canonical" in r]
+    if not wanted:
+        return
+    if by_line:
+        lines = {r["line"] for r in wanted if r.get("line")}
+        found: dict[int, Any] = {}
+        with open_utf8(path, encoding) as fh:
+            for number, raw in enumerate(fh, 1):
+                if number in lines:
+                    text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    try:
+                        found[number] = json.loads(text)
+                    except json.JSONDecodeError:
+                        found[number] = text
+        for r in wanted:
+            if r.get("line") in found:
+                r["record"] = found[r["line"]]
+        return
+    by_prefix: dict[tuple[str, int], list[tuple[dict[str, Any], list[str]]]] = {}
+    for r in wanted:
+        parts = str(r.get("pointer") or "").removeprefix("#/").split("/")
+        first = next((i for i, p in enumerate(parts) if p.isdigit()), None)
+        if first is None:
+            continue
+        prefix = ".".join([*parts[:first], "item"])
+        by_prefix.setdefault((prefix, int(parts[first])), []).append((r, parts[first + 1 :]))
+    for prefix in sorted({p for p, _ in by_prefix}):
+        targets = {i: rows for (p, i), rows in by_prefix.items() if p == prefix}
+        with open_utf8(path, encoding) as fh:
+            for index, item in enumerate(ijson.items(fh, prefix, use_float=True)):
+                for r, rest in targets.get(index, []):
+                    r["record"] = _navigate(item, rest)
+                if index >= max(targets):
+                    break
