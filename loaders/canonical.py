@@ -78,6 +78,7 @@ class TableBuilder:
     path: Path | None = None  # the input, to quote raw records in rejects
     encoding: str | None = None
     partition_by: dict[str, str] = field(default_factory=dict)  # table -> column hashed to partition (default: key)
+    unions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> list columns merged as unions
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
@@ -160,14 +161,22 @@ class TableBuilder:
             raise RuntimeError(f"rows of {table} added after it was merged")
         names = list(dict.fromkeys(k for r in rows for k in r))
         chunk = _merge(
-            pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}), key_columns(table)
+            pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}),
+            key_columns(table),
+            self.unions.get(table, ()),
         )
         del rows
         parts = self._chunks.setdefault(table, [[] for _ in range(self.partitions)])
         if self.partitions == 1:
             parts[0].append(chunk)
             if len(parts[0]) >= COMPACT:  # bounded memory: rows of one thing (a buyer in every release) become one
-                parts[0][:] = [_merge(pa.concat_tables(parts[0], promote_options="default"), key_columns(table))]
+                parts[0][:] = [
+                    _merge(
+                        pa.concat_tables(parts[0], promote_options="default"),
+                        key_columns(table),
+                        self.unions.get(table, ()),
+                    )
+                ]
             return
         frame = pl.from_arrow(chunk)
         assert isinstance(frame, pl.DataFrame)
@@ -203,7 +212,13 @@ class TableBuilder:
                         pa.ipc.open_file(pa.memory_map(str(p))).read_all() if isinstance(p, Path) else p for p in pieces
                     ]
                     out.append(
-                        self.keep(_merge(pa.concat_tables(tables, promote_options="default"), key_columns(table)))
+                        self.keep(
+                            _merge(
+                                pa.concat_tables(tables, promote_options="default"),
+                                key_columns(table),
+                                self.unions.get(table, ()),
+                            )
+                        )
                     )
                     del tables
                     for p in pieces:
@@ -286,8 +301,9 @@ class TableBuilder:
         return out.set_column(out.column_names.index("_line"), "_line", pa.array(kept, pa.int32()))
 
 
-def _merge(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
-    """Rows with the same key become one: per column the last non-empty value in input order wins."""
+def _merge(table: pa.Table, keys: tuple[str, ...], unions: tuple[str, ...] = ()) -> pa.Table:
+    """Rows with the same key become one: per column the last non-empty value in input order wins; in the
+    `unions` columns (`|` lists) every item any row has, in the order first seen (as OCDS merges arrays by id)."""
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if any(k not in frame.columns for k in keys):
@@ -296,7 +312,16 @@ def _merge(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
     if not frame.select(pl.struct(list(keys)).is_duplicated().any()).item():
         return _strings(frame.to_arrow())
     values = [c for c in frame.columns if c not in keys]
-    merged = frame.group_by(list(keys), maintain_order=True).agg([pl.col(c).drop_nulls().last() for c in values])
+    merged = frame.group_by(list(keys), maintain_order=True).agg(
+        [
+            pl.col(c).drop_nulls().str.split("|").explode().drop_nulls().unique(maintain_order=True).str.join("|")
+            if c in unions
+            else pl.col(c).drop_nulls().last()
+            for c in values
+        ]
+    )
+    if unions:  # a key none of whose rows has items has none
+        merged = merged.with_columns([pl.col(c).replace("", None) for c in unions if c in merged.columns])
     return _strings(merged.select(frame.columns).to_arrow())
 
 

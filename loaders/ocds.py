@@ -29,7 +29,7 @@ from loaders.bundle import Bundle
 from loaders.canonical import TableBuilder, Ticker, partitions_for
 from loaders.jsonfile import check_encoding, is_json_lines, json_document, json_lines
 from loaders.ocds_fields import Fields
-from loaders.ocds_process import join_processes, link_frameworks
+from loaders.ocds_process import WITHDRAWN, join_processes, link_frameworks
 
 RECORD_PREFIXES = ("releases.item", "records.item", "item", "item.releases.item", "item.records.item")
 CPV_CATEGORY = (  # CPV prefix -> product category
@@ -112,7 +112,11 @@ def unpack(obj: Any, pointer: str, line: int, out: TableBuilder) -> Iterator[tup
     yield obj, pointer
 
 
-INACTIVE_AWARDS = ("unsuccessful", "cancelled")
+def _withdrawn(inner: dict, key: str) -> str | None:
+    """WITHDRAWN when a release sets the field to null: OCDS merging (ocdsmerge) then removes the earlier value
+    (loaders.ocds_process turns the mark back into nothing once releases are merged). A null object (`"value":
+    null`) removes nothing in ocdsmerge, and neither here."""
+    return WITHDRAWN if key in inner and inner[key] is None else None
 
 
 class _Release:
@@ -258,10 +262,10 @@ class _Release:
         row.update(
             contract_id=cid,
             title=f.text(obj, "title", where) or title,
-            start_date=f.day(period, "startDate", f"{where}/period"),
-            end_date=f.day(period, "endDate", f"{where}/period"),
-            value=f.number(value, "amount", f"{where}/value"),
-            currency=f.text(value, "currency", f"{where}/value"),
+            start_date=_withdrawn(period, "startDate") or f.day(period, "startDate", f"{where}/period"),
+            end_date=_withdrawn(period, "endDate") or f.day(period, "endDate", f"{where}/period"),
+            value=_withdrawn(value, "amount") or f.number(value, "amount", f"{where}/value"),
+            currency=_withdrawn(value, "currency") or f.text(value, "currency", f"{where}/value"),
             cpv=cpvs[0] if cpvs else None,
             item_categories=sorted(set(categories)),
             status=f.text(obj, "status", where),
@@ -322,6 +326,7 @@ def read_ocds(
         path.name, "ocds", partitions=partitions_for(size), skip_invalid=skip_invalid, path=path, encoding=encoding
     )
     out.partition_by["contracts"] = "ocid"  # a process's contracts, awards and buyer are joined in one partition
+    out.unions["contracts"] = ("supplier_id",)  # OCDS merges an award's suppliers by id: later releases add
     tick = Ticker(progress, f"reading {path.name} (bytes)", size)
     for release, line, pointer in releases(path, out, tick, encoding):
         out.begin(line, pointer, release)

@@ -16,6 +16,8 @@ import pyarrow.compute as pc
 from loaders.canonical import TableBuilder
 
 INACTIVE_AWARDS = ("unsuccessful", "cancelled")
+WITHDRAWN = "\x00withdrawn"  # a field a release set to null: it wins the merge, then means unknown
+RESETTABLE = ("value", "currency", "start_date", "end_date")
 WARN_EACH = 20  # warnings of one kind listed one by one; the rest are counted
 
 
@@ -100,7 +102,15 @@ def _complete(part: pa.Table) -> bool:
 
 def _finish(table: pa.Table) -> pa.Table:
     """Without the columns only the join needs; `award_status` kept where it says more than `active`."""
-    status = table.column("award_status")
+    for column in RESETTABLE:
+        if column in table.column_names:
+            values = table.column(column).cast(pa.string())
+            gone = pc.fill_null(pc.equal(values, WITHDRAWN), False)
+            if pc.any(gone).as_py():
+                table = table.set_column(
+                    table.column_names.index(column), column, pc.if_else(gone, pa.scalar(None, pa.string()), values)
+                )
+    status = table.column("award_status").cast(pa.string())
     active = pc.fill_null(pc.equal(status, "active"), False)
     table = table.set_column(
         table.column_names.index("award_status"),

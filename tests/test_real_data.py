@@ -61,6 +61,8 @@ def test_every_contract_of_an_award_and_every_supplier_reach_the_graph(store) ->
     assert got["ocds-f1ct10-CASE-B/bc1"]["suppliers"] == []  # its awardID names no award
     assert "ocds-f1ct10-CASE-C/cc1" not in got  # no buyer in any release
     assert "ocds-f1ct10-CASE-D/dc1" not in got  # ends before it starts: set aside
+    amended = got["ocds-f1ct10-CASE-F/f1"]  # a later release adds a supplier and sets the value to null
+    assert sorted(amended["suppliers"]) == consortium and amended["value"] is None
     report = compare(CASES, skip_invalid=True)
     assert report["disagreements"] == [] and report["stored"]["contracts"] == len(got)
 
