@@ -27,6 +27,7 @@ from graph.store import Progress
 from loaders.bundle import Bundle, FileChecker
 from loaders.csvfile import CsvTable
 from loaders.quarantine import drop_references, raw_records, reject
+from loaders.rows import merge_rows, strings
 
 CHUNK = 20_000
 COMPACT = 8  # chunks of a table merged into one when this many are kept in memory
@@ -160,7 +161,7 @@ class TableBuilder:
         if table in self._merged:
             raise RuntimeError(f"rows of {table} added after it was merged")
         names = list(dict.fromkeys(k for r in rows for k in r))
-        chunk = _merge(
+        chunk = merge_rows(
             pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}),
             key_columns(table),
             self.unions.get(table, ()),
@@ -171,7 +172,7 @@ class TableBuilder:
             parts[0].append(chunk)
             if len(parts[0]) >= COMPACT:  # bounded memory: rows of one thing (a buyer in every release) become one
                 parts[0][:] = [
-                    _merge(
+                    merge_rows(
                         pa.concat_tables(parts[0], promote_options="default"),
                         key_columns(table),
                         self.unions.get(table, ()),
@@ -182,7 +183,7 @@ class TableBuilder:
         assert isinstance(frame, pl.DataFrame)
         bucket = pl.col(self.partition_by.get(table) or key_columns(table)[0]).hash(seed=17) % self.partitions
         for (p,), piece in frame.with_columns(bucket.alias("_p")).partition_by("_p", as_dict=True).items():
-            parts[int(p)].append(self._write(_strings(piece.drop("_p").to_arrow())))  # type: ignore[call-overload]
+            parts[int(p)].append(self._write(strings(piece.drop("_p").to_arrow())))  # type: ignore[call-overload]
 
     def _write(self, table: pa.Table) -> Path:
         assert self._spill is not None
@@ -213,7 +214,7 @@ class TableBuilder:
                     ]
                     out.append(
                         self.keep(
-                            _merge(
+                            merge_rows(
                                 pa.concat_tables(tables, promote_options="default"),
                                 key_columns(table),
                                 self.unions.get(table, ()),
@@ -299,31 +300,3 @@ class TableBuilder:
             return None
         kept = [int(lines[i]) for i in out.column("_line").to_pylist()]
         return out.set_column(out.column_names.index("_line"), "_line", pa.array(kept, pa.int32()))
-
-
-def _merge(table: pa.Table, keys: tuple[str, ...], unions: tuple[str, ...] = ()) -> pa.Table:
-    """Rows with the same key become one: per column the last non-empty value in input order wins; in the
-    `unions` columns (`|` lists) every item any row has, in the order first seen (as OCDS merges arrays by id)."""
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    if any(k not in frame.columns for k in keys):
-        return table
-    frame = frame.sort("_order")
-    if not frame.select(pl.struct(list(keys)).is_duplicated().any()).item():
-        return _strings(frame.to_arrow())
-    values = [c for c in frame.columns if c not in keys]
-    merged = frame.group_by(list(keys), maintain_order=True).agg(
-        [
-            pl.col(c).drop_nulls().str.split("|").explode().drop_nulls().unique(maintain_order=True).str.join("|")
-            if c in unions
-            else pl.col(c).drop_nulls().last()
-            for c in values
-        ]
-    )
-    if unions:  # a key none of whose rows has items has none
-        merged = merged.with_columns([pl.col(c).replace("", None) for c in unions if c in merged.columns])
-    return _strings(merged.select(frame.columns).to_arrow())
-
-
-def _strings(table: pa.Table) -> pa.Table:
-    return pa.table({n: table.column(n).cast(pa.string()).combine_chunks() for n in table.column_names})

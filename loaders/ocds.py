@@ -19,7 +19,6 @@ holds one partition, not the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,11 @@ from graph.errors import BundleError
 from graph.store import Progress
 from loaders.bundle import Bundle
 from loaders.canonical import TableBuilder, Ticker, partitions_for
-from loaders.jsonfile import check_encoding, is_json_lines, json_document, json_lines
+from loaders.jsonfile import check_encoding
 from loaders.ocds_fields import Fields
 from loaders.ocds_process import WITHDRAWN, join_processes, link_frameworks
+from loaders.ocds_read import releases
 
-RECORD_PREFIXES = ("releases.item", "records.item", "item", "item.releases.item", "item.records.item")
 CPV_CATEGORY = (  # CPV prefix -> product category
     ("30213100", "notebook"),
     ("30213200", "tablet"),
@@ -63,53 +62,6 @@ def name_slug(name: str) -> str:
     from graph.resolve import name_key
 
     return slug(name_key(name)) or slug(name)
-
-
-def releases(
-    path: Path, out: TableBuilder, tick: Ticker, encoding: str | None = None
-) -> Iterator[tuple[Any, int, str]]:
-    """(release, line or index, JSON pointer) for every release in the file, packages and records unpacked."""
-    if is_json_lines(path, encoding):
-        values = json_lines(path, out, tick, encoding)
-    else:
-        values = json_document(path, out, tick, RECORD_PREFIXES, encoding)
-    found = False
-    for value, line, where in values:
-        for release, pointer in unpack(value, where, line, out):
-            found = True
-            yield release, line, pointer
-    if not found and not out.problems:
-        out.problem(
-            "", None, "no OCDS releases or records found; expected a release package, a record package or JSON Lines"
-        )
-
-
-def unpack(obj: Any, pointer: str, line: int, out: TableBuilder) -> Iterator[tuple[Any, str]]:
-    """The releases in one value: a release, a record (its compiledRelease, else its releases) or a package."""
-    if not isinstance(obj, dict):
-        yield obj, pointer  # reported as a bad record by the mapping
-        return
-    base = pointer or "#"
-    if "compiledRelease" in obj or ("releases" in obj and "ocid" in obj):  # a record
-        if isinstance(obj.get("compiledRelease"), dict):
-            yield obj["compiledRelease"], f"{base}/compiledRelease"
-            return
-        for i, rel in enumerate(obj.get("releases") or []):
-            if isinstance(rel, dict) and "ocid" in rel:
-                yield rel, f"{base}/releases/{i}"
-            else:
-                out.warn(f"{base}/releases/{i}", line, "linked release (url only) ignored")
-        return
-    for key in ("releases", "records"):  # a package (on one line, or an item of an array of packages)
-        if key in obj and "ocid" not in obj:
-            items = obj[key]
-            if not isinstance(items, list):
-                out.problem(f"{base}/{key}", line, f"expected an array, found {type(items).__name__}")
-                return
-            for i, item in enumerate(items):
-                yield from unpack(item, f"{base}/{key}/{i}", line, out)
-            return
-    yield obj, pointer
 
 
 def _withdrawn(inner: dict, key: str) -> str | None:
@@ -347,4 +299,4 @@ def looks_like_ocds(first: dict) -> bool:
     return isinstance(first, dict) and any(k in first for k in ("ocid", "releases", "records"))
 
 
-__all__ = ["looks_like_ocds", "read_ocds", "releases"]
+__all__ = ["looks_like_ocds", "read_ocds"]
