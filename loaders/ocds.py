@@ -168,9 +168,7 @@ class _Release:
         f = self.f
         ident = f.object(party, "identifier", where)
         scheme = f.text(ident, "scheme", f"{where}/identifier")
-        number = f.text(ident, "id", f"{where}/identifier")
-        if number is None and isinstance(ident.get("id"), (int, float)):
-            number = str(ident["id"])
+        number = f.text(ident, "id", f"{where}/identifier")  # integer identifiers are read as text
         pid = f.text(party, "id", where)
         name = f.text(party, "name", where) or f.text(ident, "legalName", f"{where}/identifier")
         if scheme and number:

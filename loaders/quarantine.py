@@ -64,17 +64,24 @@ def drop_references(
     found: list[dict[str, Any]] = []
     while skipped:
         more: dict[str, set[str]] = {}
-        checks: list[tuple[str, str, str]] = [
-            (SCHEMA.nodes[r.node].file.removesuffix(".csv"), r.column, r.target) for r in SCHEMA.references
+        # table, column, target label, the column as the file names it, the subject_type the reference needs
+        checks: list[tuple[str, str, str, str, str | None]] = [
+            (SCHEMA.nodes[r.node].file.removesuffix(".csv"), r.column, r.target, r.column, r.when)
+            for r in SCHEMA.references
         ]
         for name, spec in SCHEMA.links.items():
-            checks += [(name, "from_id", spec.source.node), (name, "to_id", spec.target.node)]
-        for table_name, column, target in checks:
+            checks += [
+                (name, "from_id", spec.source.node, spec.source.column, None),
+                (name, "to_id", spec.target.node, spec.target.column, None),
+            ]
+        for table_name, column, target, shown, when in checks:
             table = tables.get(table_name)
             ids = skipped.get(target)
             if table is None or not ids or column not in table.column_names:
                 continue
             mask = _referring(table.column(column), ids)
+            if when is not None:
+                mask = pc.and_(mask, pc.fill_null(pc.equal(table.column("subject_type"), when), False))
             if not pc.any(mask).as_py():
                 continue
             for row in table.filter(mask).to_pylist():
@@ -82,7 +89,7 @@ def drop_references(
                 message = f"refers to {target.lower()} {value!r}, which was skipped as invalid"
                 record = {k: v for k, v in row.items() if not k.startswith("_") and v is not None}
                 where = place(table_name, row)
-                found.append({**where, "canonical": table_name, "column": column, "problem": message, "record": record})
+                found.append({**where, "canonical": table_name, "column": shown, "problem": message, "record": record})
                 label = SCHEMA.node_for_file(f"{table_name}.csv")
                 if label is not None and row.get("id") is not None:
                     more.setdefault(label.label, set()).add(str(row["id"]))

@@ -85,7 +85,7 @@ def test_strict_load_refuses_and_skip_invalid_reports_every_rejected_record(stor
     assert typed["file"] == "cases.jsonl" and "'12k'" in typed["problem"] and typed["record"]["id"] == "E-1"
     dates = by_line[(6, "end_date")]
     assert dates["pointer"] == "#/contracts/0" and "start_date after end_date" in dates["problem"]
-    item = by_line[(6, "from_id")]  # the contract's item refers to the skipped contract: reported, not dropped
+    item = by_line[(6, "contract_id")]  # the contract's item refers to the skipped contract: reported, not dropped
     assert "ocds-f1ct10-CASE-D/dc1" in item["problem"] and item["pointer"] == "#/contracts/0/items/0"
     assert store.run("MATCH (c:Contract {id: $id}) RETURN count(*) AS n", {"id": "ocds-f1ct10-CASE-D/dc1"})[0]["n"] == 0
 

@@ -54,7 +54,9 @@ def test_api_load_takes_skip_invalid(tmp_path: Path, store, skip: bool) -> None:
     load_bundles(store, [DEMO])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("factories.csv", "factory_id,name,country\nFX-1,Lakeside Plant,Atlantis\nFX-2,Hillside Plant,CN\n")
+        archive.writestr(
+            "factories.csv", "factory_id,name,country\nFX-1,Lakeside Plant,Atlantis\nFX-2,Hillside Plant,CN\n"
+        )
     with make_api(store, tmp_path) as api:
         response = api.client.post(
             f"/v1/loads?name=extra&skip_invalid={str(skip).lower()}",
@@ -73,3 +75,33 @@ def test_api_load_takes_skip_invalid(tmp_path: Path, store, skip: bool) -> None:
     assert bad["record"] == {"factory_id": "FX-1", "name": "Lakeside Plant", "country": "Atlantis"}
     ids = {r["id"] for r in store.run("MATCH (f:Factory) RETURN f.id AS id", {})}
     assert "FX-2" in ids and "FX-1" not in ids
+
+
+def test_workbook_rows_are_skipped_and_reported_by_sheet(tmp_path: Path) -> None:
+    import openpyxl
+
+    from loaders import read_source
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "factories"
+    for row in (
+        ["factory_id", "name", "country"],
+        ["FX-1", "Lakeside Plant", "Atlantis"],
+        ["FX-2", "Hill Plant", "CN"],
+    ):
+        sheet.append(row)
+    placements = book.create_sheet("agencies")
+    for row in (["agency_id", "name", "country"], ["AG-1", "Harbour Staffing", "TH"]):
+        placements.append(row)
+    links = book.create_sheet("placements")
+    for row in (["agency_id", "factory_id"], ["AG-1", "FX-1"], ["AG-1", "FX-2"]):
+        links.append(row)
+    path = tmp_path / "supplier.xlsx"
+    book.save(path)
+    bundle = read_source(path, skip_invalid=True)
+    assert [(r["file"], r["line"], r["column"]) for r in bundle.rejects] == [
+        ("supplier.xlsx[factories]", 2, "country"),
+        ("supplier.xlsx[placements]", 2, "factory_id"),
+    ]
+    assert bundle.tables["placements"].column("to_id").to_pylist() == ["FX-2"]
