@@ -100,11 +100,23 @@ def load(
     format: Annotated[
         str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx [default: from each input]")
     ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Load every valid record; set invalid ones (and records referring to them) aside in rejects.jsonl "
+            "next to the data (file, line or JSON pointer, column, problem, the raw record)",
+        ),
+    ] = False,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Read JSON and CSV inputs in this encoding, e.g. iso-8859-1")
+    ] = None,
 ) -> None:
     """Validate bundles and load them into the graph, all or nothing.
 
     A bundle loaded again under the same name (its folder or zip name) replaces its earlier load;
-    other bundles stay. A bad bundle is reported with file, line and column, and nothing is written.
+    other bundles stay. A bad bundle is reported with file, line and column, and nothing is written
+    (with --skip-invalid the valid records are loaded and the others reported in rejects.jsonl).
     """
     store = _store(db, neo4j)
     with Progress(
@@ -127,9 +139,27 @@ def load(
                 tasks[kind] = bar.add_task(step, total=total or None, unit=unit)
             bar.update(tasks[kind], description=step, completed=done, total=total or None)
 
-        report = load_bundles(store, bundles, fresh=fresh, dry_run=dry_run, progress=progress, format=format)
+        report = load_bundles(
+            store,
+            bundles,
+            fresh=fresh,
+            dry_run=dry_run,
+            progress=progress,
+            format=format,
+            skip_invalid=skip_invalid,
+            encoding=encoding,
+        )
     for warning in report.warnings:
         err.print(f"warning: {warning}", highlight=False)
+    if report.rejects:
+        from loaders.quarantine import write_rejects
+
+        files = ", ".join(str(p) for p in write_rejects(report.rejects, bundles))
+        err.print(
+            f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}",
+            highlight=False,
+            markup=False,
+        )
     verb = "validated (dry run, nothing written)" if dry_run else "loaded"
     out.print(
         f"{verb}: {', '.join(report.bundles)} — {report.rows_read:,} rows → {report.nodes:,} nodes, "

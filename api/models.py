@@ -277,4 +277,6 @@ class LoadOut(Model):
     seconds: float
     warnings: list[str]
     written: bool
+    skipped: int = 0
+    rejects: list[dict[str, Any]] = []
     generation: str | None

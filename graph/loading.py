@@ -27,6 +27,12 @@ class LoadReport:
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
     written: bool = True
+    rejects: list[dict] = field(default_factory=list)  # records set aside by skip_invalid (loaders.quarantine)
+
+    @property
+    def skipped(self) -> int:
+        """How many input records were set aside as invalid."""
+        return len({(r.get("input"), r["file"], r.get("line"), r.get("pointer")) for r in self.rejects})
 
     @property
     def rows_per_second(self) -> float:
@@ -42,22 +48,29 @@ def load_bundles(
     names: Sequence[str | None] | None = None,
     progress: Progress | None = None,
     format: str | None = None,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
 ) -> LoadReport:
-    """Validate `paths` and make the store's graph hold them (replacing earlier loads of the same bundle names)."""
+    """Validate `paths` and make the store's graph hold them (replacing earlier loads of the same bundle names).
+
+    With `skip_invalid` every valid record is loaded and the invalid ones (and those referring to them) are
+    returned in the report's `rejects` instead of refusing the load; `encoding` reads files that are not UTF-8."""
     started = time.perf_counter()
     problems: list[Problem] = []
     new: list[LoadedBundle] = []
     warnings: list[Problem] = []
+    rejects: list[dict] = []
     rows = 0
     loaded_at = datetime.now(UTC).date().isoformat()  # a date: the same input read on one day gives one graph
     for i, path in enumerate(paths):
         try:
-            bundle = read_source(Path(path), names[i] if names else None, format, progress)
+            bundle = read_source(Path(path), names[i] if names else None, format, progress, skip_invalid, encoding)
         except BundleError as exc:
             problems.extend(exc.problems)
             continue
         new.append(LoadedBundle(bundle.name, {k: _stamp(t, loaded_at) for k, t in bundle.tables.items()}))
         warnings.extend(bundle.warnings)
+        rejects.extend({"input": str(path), **r} for r in bundle.rejects)
         rows += bundle.rows
     if problems:
         raise BundleError(problems)
@@ -82,6 +95,7 @@ def load_bundles(
         seconds=time.perf_counter() - started,
         warnings=warnings,
         written=not dry_run,
+        rejects=rejects,
     )
 
 

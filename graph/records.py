@@ -337,9 +337,10 @@ def _reference_piece(ref: Reference, table: pa.Table) -> pa.Table:
     if ref.when is not None:
         table = table.filter(pc.equal(table.column("subject_type"), ref.when))
     values = table.column(ref.column)
-    if pa.types.is_list(values.type):
+    if pa.types.is_list(values.type):  # one relationship per item: repeat only the columns a relationship takes
         parents = pc.list_parent_indices(values)
-        table, values = table.take(parents), pc.list_flatten(values)
+        wanted = [c for c in ("id", "start_date", "end_date", "source_ids", "origins") if c in table.column_names]
+        table, values = table.select(wanted).take(parents), pc.list_flatten(values)
     keep = pc.is_valid(values)
     table, values = table.filter(keep), values.filter(keep)
     ids = table.column("id")

@@ -19,32 +19,37 @@ from loaders.bundle import Bundle, read_bundle
 FORMATS = ("bundle", "ocds", "oshub", "ftm", "xlsx")
 
 
-def _first_json(path: Path) -> object:
-    """The first JSON Lines record, or for a JSON document the first top-level key's shape."""
-    with path.open("rb") as fh:
-        while raw := fh.readline(1 << 20):
+def _first_json(path: Path, encoding: str | None = None) -> dict | None:
+    """The keys of the first JSON Lines record, of a JSON document, or of the first item of a JSON array
+    (`_array` set), to tell formats apart by content; None when the start is not JSON."""
+    from loaders.jsonfile import open_utf8
+
+    with open_utf8(path, encoding) as fh:
+        while raw := fh.readline(1 << 24):
             if raw.strip():
                 try:
-                    return json.loads(raw)
+                    first = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     break
+                return first if isinstance(first, dict) else None
     import ijson
 
-    with path.open("rb") as fh:
+    keys: dict = {}
+    with open_utf8(path, encoding) as fh:
         try:
             for prefix, event, value in ijson.parse(fh):
                 if prefix == "" and event == "map_key":
-                    return {value: None}
-                if prefix == "item" and event == "map_key":
-                    return {value: None, "_array": True}
-                if prefix == "item" and event == "end_map":
+                    keys[value] = None
+                elif prefix == "item" and event == "map_key":
+                    keys.update({value: None, "_array": True})
+                elif prefix == "item" and event == "end_map":
                     break
-        except ijson.JSONError:
-            return None
-    return None
+        except (ijson.JSONError, UnicodeDecodeError):
+            return keys or None
+    return keys or None
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, encoding: str | None = None) -> str:
     """bundle, ocds, oshub, ftm or xlsx, from the file type and a look at the content."""
     suffix = path.suffix.lower()
     if path.is_dir() or (suffix == ".zip" and zipfile.is_zipfile(path)):
@@ -69,16 +74,16 @@ def detect_format(path: Path) -> str:
                 )
             ]
         )
-    if suffix in (".json", ".jsonl", ".ndjson"):
-        first = _first_json(path)
+    if suffix in (".json", ".jsonl", ".ndjson", ".ijson", ".txt", ""):
+        first = _first_json(path, encoding)
         if isinstance(first, dict):
             if "schema" in first and ("properties" in first or "id" in first):
                 return "ftm"
+            if "op" in first and "entity" in first:  # a yente/OpenSanctions delta file
+                return "ftm"
             if any(k in first for k in ("ocid", "releases", "records", "uri", "publisher", "version")):
                 return "ocds"
-            if first.get("_array"):
-                return "ftm" if "schema" in first else "ocds"
-        if first is None:  # broken at the start: let the OCDS reader report where
+        if first is None:  # broken at the start, or not UTF-8: let the OCDS reader report where
             return "ocds"
         raise BundleError(
             [
@@ -104,33 +109,40 @@ def detect_format(path: Path) -> str:
 
 
 def read_source(
-    path: Path, name: str | None = None, format: str | None = None, progress: Progress | None = None
+    path: Path,
+    name: str | None = None,
+    format: str | None = None,
+    progress: Progress | None = None,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
 ) -> Bundle:
     """Read any supported input into validated canonical tables; raise BundleError naming where it is wrong.
 
-    `progress(step, done, total)` is told how far reading has come (bytes of JSON, rows of CSV and sheets)."""
+    `progress(step, done, total)` is told how far reading has come (bytes of JSON, rows of CSV and sheets).
+    With `skip_invalid`, invalid records are set aside in the bundle's `rejects` instead of refusing the input;
+    `encoding` reads a JSON or CSV file that is not UTF-8."""
     path = Path(path)
     if not path.exists():
         raise BundleError([Problem(str(path), None, None, "no such file or folder")])
-    kind = format or detect_format(path)
+    kind = format or detect_format(path, encoding)
     if kind == "bundle":
-        return read_bundle(path, name)
+        return read_bundle(path, name, skip_invalid)
     if kind == "ocds":
         from loaders.ocds import read_ocds
 
-        return read_ocds(path, name, progress)
+        return read_ocds(path, name, progress, skip_invalid, encoding)
     if kind == "oshub":
         from loaders.oshub import read_oshub
 
-        return read_oshub(path, name, progress)
+        return read_oshub(path, name, progress, skip_invalid, encoding)
     if kind == "ftm":
         from loaders.ftm import read_ftm
 
-        return read_ftm(path, name, progress)
+        return read_ftm(path, name, progress, skip_invalid, encoding)
     if kind == "xlsx":
         from loaders.xlsx import read_xlsx
 
-        return read_xlsx(path, name, progress)
+        return read_xlsx(path, name, progress, skip_invalid)
     raise BundleError(
         [Problem(str(path), None, None, f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")]
     )

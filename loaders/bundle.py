@@ -22,6 +22,7 @@ from graph.records import arrow_type
 from graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
 from loaders.columns import convert, out_of_range
 from loaders.csvfile import CsvTable, property_name, read_csv
+from loaders.quarantine import drop_references, reject
 
 PER_COLUMN_LIMIT = 20
 LINK_PROPS = (
@@ -39,6 +40,7 @@ class Bundle:
     name: str
     tables: dict[str, pa.Table]
     warnings: list[Problem] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)  # records set aside by --skip-invalid (loaders.quarantine)
 
     @property
     def rows(self) -> int:
@@ -73,7 +75,7 @@ def _bundle_files(path: Path) -> tuple[dict[str, Callable[[], bytes]], list[str]
     return found, unknown
 
 
-def read_bundle(path: Path, name: str | None = None) -> Bundle:
+def read_bundle(path: Path, name: str | None = None, skip_invalid: bool = False) -> Bundle:
     path = Path(path)
     if not path.exists():
         raise BundleError([Problem(str(path), None, None, "no such file or folder")])
@@ -87,6 +89,8 @@ def read_bundle(path: Path, name: str | None = None) -> Bundle:
             Problem(str(path), None, None, f"no bundle files found; expected some of: {', '.join(SCHEMA.files)}")
         )
     tables: dict[str, pa.Table] = {}
+    rejects: list[dict] = []
+    skipped: dict[str, set[str]] = {}
     for filename, read in files.items():
         parsed = read_csv(read(), filename)
         if isinstance(parsed, list):
@@ -94,27 +98,64 @@ def read_bundle(path: Path, name: str | None = None) -> Bundle:
             continue
         spec = SCHEMA.node_for_file(filename) or SCHEMA.link_for_file(filename)
         assert spec is not None
-        checker = _FileChecker(parsed, problems, warnings)
-        table = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)
+        table = check_file(parsed, spec, problems, warnings, skip_invalid, rejects, skipped)
         if table is not None:
             tables[filename.removesuffix(".csv")] = table
     if problems:
         raise BundleError(problems)
-    return Bundle(name or bundle_name(path), tables, warnings)
+    return Bundle(name or bundle_name(path), tables, warnings, rejects + drop_skipped(tables, skipped, ".csv"))
 
 
-class _FileChecker:
+def check_file(
+    parsed: CsvTable,
+    spec: NodeType | LinkType,
+    problems: list[Problem],
+    warnings: list[Problem],
+    skip_invalid: bool = False,
+    rejects: list[dict] | None = None,
+    skipped: dict[str, set[str]] | None = None,
+) -> pa.Table | None:
+    """The file's checked table (None if it has problems); with `skip_invalid` its bad rows go to `rejects` (the
+    row's cells as read) and the ids of bad nodes to `skipped` (label -> ids), and the rest is returned."""
+    checker = FileChecker(parsed, problems, warnings, skip_invalid)
+    table = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)
+    for row, found in sorted(checker.bad.items()):
+        record = dict(zip(parsed.header, parsed.table.slice(row, 1).to_pylist()[0].values(), strict=True))
+        if rejects is not None:
+            rejects.extend(reject(p, record) for p in found)
+        if isinstance(spec, NodeType) and record.get(spec.key) and skipped is not None:
+            skipped.setdefault(spec.label, set()).add(str(record[spec.key]))
+    return table
+
+
+def drop_skipped(tables: dict[str, pa.Table], skipped: dict[str, set[str]], suffix: str) -> list[dict]:
+    """Rows referring to skipped ids removed from `tables`; their rejects (file = table + suffix, line)."""
+    if not skipped:
+        return []
+    return drop_references(tables, skipped, lambda table, row: {"file": f"{table}{suffix}", "line": row["_line"]})
+
+
+class FileChecker:
     """Validates the columns of one parsed file against its schema entry."""
 
-    def __init__(self, parsed: CsvTable, problems: list[Problem], warnings: list[Problem]) -> None:
+    def __init__(
+        self, parsed: CsvTable, problems: list[Problem], warnings: list[Problem], skip_invalid: bool = False
+    ) -> None:
         self.csv = parsed
         self.problems = problems
         self.warnings = warnings
         self.failed = False
+        self.skip_invalid = skip_invalid  # bad rows are set aside in `bad` (row -> its problems), not refused
+        self.bad: dict[int, list[Problem]] = {}
 
     def report(self, mask: pa.Array, column: str, values: pa.Array, message: Callable[[str], str]) -> None:
         rows = np.flatnonzero(np.asarray(pc.fill_null(mask, False), dtype=bool))
         if not len(rows):
+            return
+        if self.skip_invalid:
+            for row in rows:
+                problem = Problem(self.csv.file, self.csv.line_of(int(row)), column, message(values[int(row)].as_py()))
+                self.bad.setdefault(int(row), []).append(problem)
             return
         self.failed = True
         for row in rows[:PER_COLUMN_LIMIT]:
@@ -173,7 +214,12 @@ class _FileChecker:
 
     def finish(self, columns: dict[str, pa.Array]) -> pa.Table:
         columns["_line"] = self.csv.lines()
-        return pa.table(columns)
+        table = pa.table(columns)
+        if self.bad:
+            keep = np.ones(table.num_rows, dtype=bool)
+            keep[list(self.bad)] = False
+            table = table.filter(pa.array(keep))
+        return table
 
     def node(self, spec: NodeType) -> pa.Table | None:
         key = Property("id", "string", spec.key, required=True)

@@ -16,6 +16,7 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -23,8 +24,10 @@ import pyarrow as pa
 from graph.errors import BundleError, Problem
 from graph.schema import SCHEMA, NodeType
 from graph.store import Progress
-from loaders.bundle import Bundle, _FileChecker
+from loaders.bundle import Bundle, FileChecker
 from loaders.csvfile import CsvTable
+from loaders.quarantine import drop_references, raw_records, reject
+from loaders.rows import merge_rows, strings
 
 CHUNK = 20_000
 COMPACT = 8  # chunks of a table merged into one when this many are kept in memory
@@ -72,8 +75,17 @@ class TableBuilder:
     format: str
     by_line: bool = True  # `line` is a line of the file (CSV, JSON Lines); else a record index, and `where` locates
     partitions: int = 1
+    skip_invalid: bool = False  # set invalid records aside (`rejects`) instead of refusing the input
+    path: Path | None = None  # the input, to quote raw records in rejects
+    encoding: str | None = None
+    partition_by: dict[str, str] = field(default_factory=dict)  # table -> column hashed to partition (default: key)
+    unions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> list columns merged as unions
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
+    _record: tuple[int, str, Any] | None = None  # the record being read: line, pointer, raw value
+    _pending: list[tuple[str, dict[str, object], int, str, str]] = field(default_factory=list)
+    _mark: int = 0
     _rows: dict[str, list[dict[str, str | None]]] = field(default_factory=lambda: defaultdict(list))
     _chunks: dict[str, list[list[pa.Table | Path]]] = field(default_factory=dict)
     _merged: dict[str, list[pa.Table]] = field(default_factory=dict)
@@ -98,8 +110,29 @@ class TableBuilder:
     def warn(self, where: str, line: int | None, message: str) -> None:
         self.warnings.append(self.place(where, line, None, message))
 
+    def begin(self, line: int, where: str, raw: Any) -> None:
+        """Rows added until `end()` come from one record: with skip_invalid, a problem sets all of them aside."""
+        self._record, self._pending, self._mark = (line, where, raw), [], len(self.problems)
+
+    def end(self) -> None:
+        assert self._record is not None
+        _line, where, raw = self._record
+        pending, self._record, self._pending = self._pending, None, []
+        found = self.problems[self._mark :]
+        if found and self.skip_invalid:
+            del self.problems[self._mark :]
+            extra = {"pointer": where} if self.by_line and where else {}
+            self.rejects.extend(reject(p, raw, **extra) for p in found)
+            return
+        if not found:
+            for args in pending:
+                self.add(*args)
+
     def add(self, table: str, row: dict[str, object], line: int, where: str = "", order: str = "") -> None:
         """One row of `table` (bundle column names); cells are stringified, trimmed, empty -> unknown."""
+        if self._record is not None:
+            self._pending.append((table, row, line, where, order))
+            return
         clean: dict[str, str | None] = {}
         for key, value in row.items():
             if value is None:
@@ -128,21 +161,29 @@ class TableBuilder:
         if table in self._merged:
             raise RuntimeError(f"rows of {table} added after it was merged")
         names = list(dict.fromkeys(k for r in rows for k in r))
-        chunk = _merge(
-            pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}), key_columns(table)
+        chunk = merge_rows(
+            pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}),
+            key_columns(table),
+            self.unions.get(table, ()),
         )
         del rows
         parts = self._chunks.setdefault(table, [[] for _ in range(self.partitions)])
         if self.partitions == 1:
             parts[0].append(chunk)
             if len(parts[0]) >= COMPACT:  # bounded memory: rows of one thing (a buyer in every release) become one
-                parts[0][:] = [_merge(pa.concat_tables(parts[0], promote_options="default"), key_columns(table))]
+                parts[0][:] = [
+                    merge_rows(
+                        pa.concat_tables(parts[0], promote_options="default"),
+                        key_columns(table),
+                        self.unions.get(table, ()),
+                    )
+                ]
             return
         frame = pl.from_arrow(chunk)
         assert isinstance(frame, pl.DataFrame)
-        bucket = pl.col(key_columns(table)[0]).hash(seed=17) % self.partitions
+        bucket = pl.col(self.partition_by.get(table) or key_columns(table)[0]).hash(seed=17) % self.partitions
         for (p,), piece in frame.with_columns(bucket.alias("_p")).partition_by("_p", as_dict=True).items():
-            parts[int(p)].append(self._write(_strings(piece.drop("_p").to_arrow())))  # type: ignore[call-overload]
+            parts[int(p)].append(self._write(strings(piece.drop("_p").to_arrow())))  # type: ignore[call-overload]
 
     def _write(self, table: pa.Table) -> Path:
         assert self._spill is not None
@@ -172,7 +213,13 @@ class TableBuilder:
                         pa.ipc.open_file(pa.memory_map(str(p))).read_all() if isinstance(p, Path) else p for p in pieces
                     ]
                     out.append(
-                        self.keep(_merge(pa.concat_tables(tables, promote_options="default"), key_columns(table)))
+                        self.keep(
+                            merge_rows(
+                                pa.concat_tables(tables, promote_options="default"),
+                                key_columns(table),
+                                self.unions.get(table, ()),
+                            )
+                        )
                     )
                     del tables
                     for p in pieces:
@@ -190,11 +237,12 @@ class TableBuilder:
     def build(self, name: str) -> Bundle:
         """Merge, validate and return the bundle; raise BundleError with every problem (nothing half-built)."""
         tables: dict[str, pa.Table] = {}
+        skipped: dict[str, set[str]] = {}
         try:
             for table in self.tables():
                 checked = []
                 for part in self.merged(table):
-                    if (c := self._check(table, part)) is not None:
+                    if (c := self._check(table, part, skipped)) is not None:
                         checked.append(self.keep(c))
                 self._merged[table] = []
                 if checked:
@@ -206,9 +254,23 @@ class TableBuilder:
                 shutil.rmtree(self._spill, ignore_errors=True)
         if self.problems:
             raise BundleError(self.problems)
-        return Bundle(name, tables, self.warnings)
+        if skipped:
+            self.rejects.extend(drop_references(tables, skipped, lambda _t, row: self.origin(row)))
+        if self.path is not None:
+            raw_records(self.rejects, self.path, self.by_line, self.encoding)
+        return Bundle(name, tables, self.warnings, self.rejects)
 
-    def _check(self, table: str, merged: pa.Table) -> pa.Table | None:
+    def origin(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Where a checked row came from: file and line, or file and JSON pointer."""
+        pointer = str(row.get("source_record") or "").partition("#")[2]
+        place: dict[str, Any] = {"file": self.source}
+        if self.by_line:
+            place["line"] = int(row["_line"])
+        if pointer:
+            place["pointer"] = "#" + pointer
+        return place
+
+    def _check(self, table: str, merged: pa.Table, skipped: dict[str, set[str]]) -> pa.Table | None:
         merged = pa.table({n: merged.column(n).cast(pa.string()).combine_chunks() for n in merged.column_names})
         lines = merged.column("_line").to_pylist()
         wheres = merged.column("_where").to_pylist()
@@ -216,8 +278,18 @@ class TableBuilder:
         parsed = CsvTable(f"{table}.csv", data.column_names, data, list(range(data.num_rows)))
         spec = SCHEMA.node_for_file(f"{table}.csv") or SCHEMA.link_for_file(f"{table}.csv")
         found: list[Problem] = []
-        checker = _FileChecker(parsed, found, [])
+        checker = FileChecker(parsed, found, [], self.skip_invalid)
         out = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)  # type: ignore[arg-type]
+        for row, bad in sorted(checker.bad.items()):
+            cells = {k: v for k, v in data.slice(row, 1).to_pylist()[0].items() if v is not None}
+            for p in bad:
+                where = wheres[row] or ""
+                place = self.place("" if self.by_line else where, int(lines[row]), p.column, p.message)
+                extra = {"pointer": where} if self.by_line and where else {}
+                key = cells.get(spec.key) if isinstance(spec, NodeType) else None
+                self.rejects.append(reject(place, cells, canonical=table, id=key, **extra))
+            if isinstance(spec, NodeType) and cells.get(spec.key):
+                skipped.setdefault(spec.label, set()).add(str(cells[spec.key]))
         for p in found:
             if p.line is None or (p.line == 1 and "header" in p.message):
                 self.problems.append(Problem(self.source, None, p.column, f"{table}: {p.message}"))
@@ -226,22 +298,5 @@ class TableBuilder:
             self.problems.append(self.place(wheres[row] or "", int(lines[row]), p.column, p.message))
         if out is None:
             return None
-        return out.set_column(out.column_names.index("_line"), "_line", pa.array([int(v) for v in lines], pa.int32()))
-
-
-def _merge(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
-    """Rows with the same key become one: per column the last non-empty value in input order wins."""
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    if any(k not in frame.columns for k in keys):
-        return table
-    frame = frame.sort("_order")
-    if not frame.select(pl.struct(list(keys)).is_duplicated().any()).item():
-        return _strings(frame.to_arrow())
-    values = [c for c in frame.columns if c not in keys]
-    merged = frame.group_by(list(keys), maintain_order=True).agg([pl.col(c).drop_nulls().last() for c in values])
-    return _strings(merged.select(frame.columns).to_arrow())
-
-
-def _strings(table: pa.Table) -> pa.Table:
-    return pa.table({n: table.column(n).cast(pa.string()).combine_chunks() for n in table.column_names})
+        kept = [int(lines[i]) for i in out.column("_line").to_pylist()]
+        return out.set_column(out.column_names.index("_line"), "_line", pa.array(kept, pa.int32()))

@@ -1,33 +1,36 @@
-"""Open Contracting Data Standard: release packages, record packages and JSON Lines of releases.
+"""Open Contracting Data Standard 1.0 and 1.1: release packages, record packages (with or without
+`compiledRelease`), JSON Lines of releases or packages, a JSON array of releases or packages.
 
-Mapping (OCDS 1.1): parties with role `buyer` -> affiliates, `supplier` -> companies (identifier scheme and id
-kept; the id is `<scheme>-<id>` as in org-id.guide, else `<ocid>/<party id>`); awards and contracts -> one
-contract per award (`<ocid>/<awardID>`, the contract's values win over the award's); items with a named model
-(`model`/`brand` fields or item `attributes` of those names) -> products and contract items; other items give
-the contract its CPV code and `item_categories`; `relatedProcesses` with relationship `framework` -> the
-call-off's framework_id (the framework's contract in the same input). Releases of one ocid are merged field by
-field in date order (later wins). Large inputs are streamed (ijson, or line by line) and their rows
-hash-partitioned to temporary files (loaders.canonical.TableBuilder): memory holds one partition, not the file.
+Mapping: the buyer (a party, or OCDS 1.0's inline `buyer`) -> an affiliate; suppliers (parties, or 1.0's inline
+`awards/suppliers`) -> companies (identifier scheme and id kept; the id is `<scheme>-<id>` as in org-id.guide,
+else `<ocid>/<party id>`). Every OCDS contract -> one contract `<ocid>/<contracts/id>`, awarded to every supplier
+of its award (consortia keep all members); an award no contract refers to -> a contract `<ocid>/award:<id>`,
+unless it is unsuccessful or cancelled (a contract of such an award keeps `award_status`). Values are never
+borrowed: a contract without a value has none. Items with a named model (`model`/`brand` fields or item
+`attributes` of those names) -> products and contract items; other items give the contract its CPV code and
+`item_categories`; `relatedProcesses` with relationship `framework` -> the call-off's framework_id.
+
+Releases of one ocid are merged as OCDS merges them: in date order, field by field, later wins, arrays of
+contracts and awards by id; a contract-only release takes its buyer and supplier from earlier releases of the same
+ocid (loaders.ocds_process). Large inputs are streamed and hash-partitioned by ocid (loaders.canonical): memory
+holds one partition, not the file.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import ijson
-import polars as pl
-import pyarrow as pa
-
-from graph.errors import BundleError, Problem
+from graph.errors import BundleError
 from graph.store import Progress
 from loaders.bundle import Bundle
 from loaders.canonical import TableBuilder, Ticker, partitions_for
+from loaders.jsonfile import check_encoding
+from loaders.ocds_fields import Fields
+from loaders.ocds_process import WITHDRAWN, join_processes, link_frameworks
+from loaders.ocds_read import releases
 
-ITEM_PREFIXES = ("releases.item", "records.item", "item")
 CPV_CATEGORY = (  # CPV prefix -> product category
     ("30213100", "notebook"),
     ("30213200", "tablet"),
@@ -61,244 +64,179 @@ def name_slug(name: str) -> str:
     return slug(name_key(name)) or slug(name)
 
 
-def _releases(path: Path, out: TableBuilder, tick: Ticker) -> Iterator[tuple[dict, int, str]]:
-    """(release, line or index, JSON pointer) for every release in the file."""
-    if path.suffix.lower() in (".jsonl", ".ndjson") or path.name.lower().endswith(".jsonl.gz"):
-        with path.open("rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                if lineno % 256 == 0:
-                    tick(fh.tell())
-                if not raw.strip():
-                    continue
-                try:
-                    obj = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    out.problem(
-                        "", lineno, f"broken JSON: {getattr(exc, 'msg', exc)} at character {getattr(exc, 'colno', '?')}"
-                    )
-                    continue
-                yield from _unpack(obj, lineno, "", out)
-        return
-    out.by_line = False
-    index = 0
-    with path.open("rb") as fh:
-        try:
-            events = ijson.parse(fh, use_float=True)
-            for prefix, event, value in events:
-                if prefix in ITEM_PREFIXES and event == "start_map":
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    for prefix2, event2, value2 in events:
-                        builder.event(event2, value2)
-                        if prefix2 == prefix and event2 == "end_map":
-                            break
-                    pointer = "#/" + prefix.replace(".item", f"/{index}").replace("item", str(index), 1)
-                    yield from _unpack(builder.value, index + 1, pointer, out, top=prefix)
-                    index += 1
-                    if index % 64 == 0:
-                        tick(fh.tell())
-        except ijson.JSONError as exc:
-            where = f"#/releases/{index}" if index else ""
-            out.problem(where, None, f"broken JSON near byte {fh.tell():,} (after {index} complete releases): {exc}")
-    if index == 0 and not out.problems:
-        out.problem(
-            "", None, "no OCDS releases or records found; expected a release package, a record package or JSON Lines"
-        )
-
-
-def _unpack(obj: Any, line: int, pointer: str, out: TableBuilder, top: str = "") -> Iterator[tuple[dict, int, str]]:
-    if not isinstance(obj, dict):
-        out.problem(pointer, line, f"expected a JSON object, found {type(obj).__name__}")
-        return
-    if top == "records.item" or "compiledRelease" in obj or ("releases" in obj and "ocid" in obj):
-        if isinstance(obj.get("compiledRelease"), dict):
-            yield obj["compiledRelease"], line, f"{pointer or '#'}/compiledRelease"
-            return
-        for i, rel in enumerate(_list(obj, "releases", pointer, line, out)):
-            if isinstance(rel, dict) and "ocid" in rel:
-                yield rel, line, f"{pointer or '#'}/releases/{i}"
-            else:
-                out.warn(f"{pointer or '#'}/releases/{i}", line, "linked release (url only) ignored")
-        return
-    if "releases" in obj:  # a package on one line
-        for i, rel in enumerate(_list(obj, "releases", pointer, line, out)):
-            yield rel, line, f"{pointer or '#'}/releases/{i}"
-        return
-    yield obj, line, pointer
-
-
-def _list(obj: dict, key: str, pointer: str, line: int, out: TableBuilder) -> list:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        out.problem(f"{pointer or '#'}/{key}", line, f"expected an array, found {type(value).__name__}")
-        return []
-    return value
-
-
-def _obj(obj: dict, key: str, pointer: str, line: int, out: TableBuilder) -> dict:
-    value = obj.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        out.problem(f"{pointer or '#'}/{key}", line, f"expected an object, found {type(value).__name__}")
-        return {}
-    return value
-
-
-def _str(obj: dict, key: str, pointer: str, line: int, out: TableBuilder) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "id":
-        return str(value)  # OCDS allows integer ids
-    if not isinstance(value, str):
-        out.problem(f"{pointer or '#'}/{key}", line, f"expected a string, found {type(value).__name__}")
-        return None
-    return value
-
-
-def _num(obj: dict, key: str, pointer: str, line: int, out: TableBuilder) -> float | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        out.problem(f"{pointer or '#'}/{key}", line, f"expected a number, found {type(value).__name__} {value!r}")
-        return None
-    return float(value)
-
-
-def _day(obj: dict, key: str, pointer: str, line: int, out: TableBuilder) -> str | None:
-    value = _str(obj, key, pointer, line, out)
-    return value[:10] if value else None
+def _withdrawn(inner: dict, key: str) -> str | None:
+    """WITHDRAWN when a release sets the field to null: OCDS merging (ocdsmerge) then removes the earlier value
+    (loaders.ocds_process turns the mark back into nothing once releases are merged). A null object (`"value":
+    null`) removes nothing in ocdsmerge, and neither here."""
+    return WITHDRAWN if key in inner and inner[key] is None else None
 
 
 class _Release:
-    """Turns one release into canonical rows."""
+    """Turns one release into canonical rows (and the award and process rows loaders.ocds_process joins)."""
 
     def __init__(self, out: TableBuilder, release: dict, line: int, pointer: str) -> None:
         self.out, self.r, self.line, self.p = out, release, line, pointer or "#"
-        self.ocid = _str(release, "ocid", self.p, line, out)
-        self.order = _str(release, "date", self.p, line, out) or ""
+        self.f = Fields(out, line)
+        self.ocid = self.f.text(release, "ocid", self.p)
+        self.order = self.f.text(release, "date", self.p) or ""
         self.parties: dict[str, str] = {}  # party id -> node id
+        self.buyers: list[str] = []  # affiliates among the parties, in order
 
     def add(self, table: str, row: dict, where: str) -> None:
         self.out.add(table, row, self.line, where, self.order)
 
     def run(self) -> None:
         if not self.ocid:
-            self.out.problem(self.p, self.line, "release has no ocid")
+            self.f.problem(self.p, "release has no ocid")
             return
-        buyer_ref = _obj(self.r, "buyer", self.p, self.line, self.out)
-        for i, party in enumerate(_list(self.r, "parties", self.p, self.line, self.out)):
-            self.party(party, f"{self.p}/parties/{i}")
-        buyer = self.parties.get(str(buyer_ref.get("id"))) if buyer_ref else None
-        if buyer is None:
-            buyer = next((nid for nid in self.parties.values() if nid.startswith("buyer:")), None)
-        buyer = buyer.removeprefix("buyer:") if buyer else None
-        tender = _obj(self.r, "tender", self.p, self.line, self.out)
-        tender_title = _str(tender, "title", f"{self.p}/tender", self.line, self.out)
+        f, p = self.f, self.p
+        for i, party in enumerate(f.array(self.r, "parties", p)):
+            self.party(party, f"{p}/parties/{i}")
+        buyer = None
+        if "buyer" in self.r:
+            buyer = self.organisation(f.object(self.r, "buyer", p), f"{p}/buyer", "affiliates")
+        if buyer is None and self.buyers:
+            buyer = self.buyers[0]
+        tender = f.object(self.r, "tender", p)
+        title = f.text(tender, "title", f"{p}/tender")
         framework = None
-        for i, rel in enumerate(_list(self.r, "relatedProcesses", self.p, self.line, self.out)):
+        for i, rel in enumerate(f.array(self.r, "relatedProcesses", p)):
             if isinstance(rel, dict) and "framework" in (rel.get("relationship") or []):
-                framework = _str(rel, "identifier", f"{self.p}/relatedProcesses/{i}", self.line, self.out)
-        awards: dict[str, dict] = {}
-        for i, award in enumerate(_list(self.r, "awards", self.p, self.line, self.out)):
-            where = f"{self.p}/awards/{i}"
+                framework = f.text(rel, "identifier", f"{p}/relatedProcesses/{i}")
+        common = {"affiliate_id": buyer, "ocid": self.ocid, "framework_ocid": framework}
+        awards: dict[str, tuple[dict, str, list[str]]] = {}
+        for i, award in enumerate(f.array(self.r, "awards", p)):
+            where = f"{p}/awards/{i}"
             if not isinstance(award, dict):
-                self.out.problem(where, self.line, "expected an object")
+                f.problem(where, "expected an object")
                 continue
-            aid = _str(award, "id", where, self.line, self.out) or str(i)
-            awards[aid] = award
-            self.contract(aid, award, where, buyer, tender_title, framework, award)
-        for i, contract in enumerate(_list(self.r, "contracts", self.p, self.line, self.out)):
-            where = f"{self.p}/contracts/{i}"
+            aid = f.text(award, "id", where) or str(i)
+            suppliers = []
+            for j, ref in enumerate(f.array(award, "suppliers", where)):
+                node = self.organisation(ref, f"{where}/suppliers/{j}", "companies")
+                if node is not None and node not in suppliers:
+                    suppliers.append(node)
+            awards[aid] = (award, where, suppliers)
+        referred: set[str | None] = set()
+        for i, contract in enumerate(f.array(self.r, "contracts", p)):
+            where = f"{p}/contracts/{i}"
             if not isinstance(contract, dict):
-                self.out.problem(where, self.line, "expected an object")
+                f.problem(where, "expected an object")
                 continue
-            key = _str(contract, "awardID", where, self.line, self.out) or _str(
-                contract, "id", where, self.line, self.out
-            )
-            self.contract(key or str(i), contract, where, buyer, tender_title, framework, awards.get(key or "", {}))
+            cid = f.text(contract, "id", where) or f.text(contract, "awardID", where) or str(i)
+            award_ref = f.text(contract, "awardID", where)
+            award, _, suppliers = awards.get(award_ref or "", ({}, "", []))
+            referred.add(award_ref)
+            row = {
+                **common,
+                "ocds_kind": "contract",
+                "award_id": award_ref,
+                "award_in_release": "true" if award else None,
+                "award_status": f.text(award, "status", where) if award else None,
+                "supplier_id": suppliers or None,
+            }
+            self.contract(f"{self.ocid}/{cid}", contract, where, title, row)
+        for aid, (award, where, suppliers) in awards.items():
+            if aid in referred:
+                continue
+            row = {**common, "ocds_kind": "award", "award_id": aid, "supplier_id": suppliers or None}
+            row["award_status"] = f.text(award, "status", where)
+            self.contract(f"{self.ocid}/award:{aid}", award, where, title, row)
+        if not awards and "contracts" not in self.r and buyer is not None:
+            self.add("contracts", {**common, "contract_id": f"{self.ocid}#process", "ocds_kind": "process"}, p)
 
-    def party(self, party: Any, where: str) -> None:
+    def organisation(self, ref: Any, where: str, table: str) -> str | None:
+        """The node of an organisation reference: its party, else (OCDS 1.0, or a reference without a party) the
+        organisation described inline; None (with a warning) when it names nothing."""
+        if not isinstance(ref, dict):
+            self.f.problem(where, "expected an object")
+            return None
+        pid = self.f.text(ref, "id", where)
+        if pid is not None and pid in self.parties:
+            return self.parties[pid]
+        if not (ref.get("name") or ref.get("identifier")):
+            if pid is not None:
+                self.out.warn(where, self.line, f"organisation {pid!r} is not among this release's parties")
+            return None
+        role = "buyer" if table == "affiliates" else "supplier"
+        return self.party({**ref, "roles": [role]}, where, inline=True)
+
+    def party(self, party: Any, where: str, inline: bool = False) -> str | None:
         if not isinstance(party, dict):
-            self.out.problem(where, self.line, "expected an object")
-            return
-        ident = _obj(party, "identifier", where, self.line, self.out)
-        scheme = _str(ident, "scheme", f"{where}/identifier", self.line, self.out)
-        number = _str(ident, "id", f"{where}/identifier", self.line, self.out)
-        pid = _str(party, "id", where, self.line, self.out) or ""
-        node = f"{scheme}-{number}" if scheme and number else f"{self.ocid}/{pid}"
+            self.f.problem(where, "expected an object")
+            return None
+        f = self.f
+        ident = f.object(party, "identifier", where)
+        scheme = f.text(ident, "scheme", f"{where}/identifier")
+        number = f.text(ident, "id", f"{where}/identifier")  # integer identifiers are read as text
+        pid = f.text(party, "id", where)
+        name = f.text(party, "name", where) or f.text(ident, "legalName", f"{where}/identifier")
+        if scheme and number:
+            node = f"{scheme}-{number}"
+        elif pid:
+            node = f"{self.ocid}/{pid}"
+        else:
+            node = f"{self.ocid}/{name_slug(name or '')}"
         roles = party.get("roles") or []
         if not isinstance(roles, list):
-            self.out.problem(f"{where}/roles", self.line, f"expected an array, found {type(roles).__name__}")
+            f.problem(f"{where}/roles", f"expected an array, found {type(roles).__name__}")
             roles = []
-        address = _obj(party, "address", where, self.line, self.out)
-        country = _str(address, "countryName", f"{where}/address", self.line, self.out)
-        name = _str(party, "name", where, self.line, self.out)
+        address = f.object(party, "address", where)
         common = {
             "name": name,
-            "country": country,
+            "country": f.text(address, "countryName", f"{where}/address"),
             "identifier_scheme": scheme,
             "identifier_id": number,
             "ocds_party_id": pid,
-            "street_address": _str(address, "streetAddress", f"{where}/address", self.line, self.out),
+            "street_address": f.text(address, "streetAddress", f"{where}/address"),
         }
         if "buyer" in roles or "procuringEntity" in roles:
             self.add("affiliates", {"affiliate_id": node, **common}, where)
-            self.parties[pid] = "buyer:" + node
+            if "buyer" in roles or not inline:
+                self.buyers.append(node)
         if "supplier" in roles:
             lei = number if scheme == "XI-LEI" else None
             self.add("companies", {"company_id": node, **common, "lei": lei, "roles": "reseller"}, where)
+        if pid is not None and not inline:
             self.parties.setdefault(pid, node)
+        return node
 
-    def contract(
-        self, key: str, obj: dict, where: str, buyer: str | None, title: str | None, framework: str | None, award: dict
-    ) -> None:
-        period = _obj(obj, "period" if "period" in obj else "contractPeriod", where, self.line, self.out)
-        value = _obj(obj, "value", where, self.line, self.out)
-        supplier = None
-        for i, s in enumerate(_list(award, "suppliers", where, self.line, self.out)):
-            if isinstance(s, dict) and i == 0:
-                supplier = self.parties.get(str(s.get("id")), "").removeprefix("buyer:") or None
-        cid = f"{self.ocid}/{key}"
+    def contract(self, cid: str, obj: dict, where: str, title: str | None, row: dict) -> None:
+        f = self.f
+        period = f.object(obj, "period" if "period" in obj else "contractPeriod", where)
+        value = f.object(obj, "value", where)
         cpvs: list[str] = []
         categories: list[str] = []
-        for i, item in enumerate(_list(obj, "items", where, self.line, self.out)):
+        for i, item in enumerate(f.array(obj, "items", where)):
             self.item(cid, item, f"{where}/items/{i}", cpvs, categories)
-        row = {
-            "contract_id": cid,
-            "affiliate_id": buyer,
-            "supplier_id": supplier,
-            "title": _str(obj, "title", where, self.line, self.out) or title,
-            "start_date": _day(period, "startDate", f"{where}/period", self.line, self.out),
-            "end_date": _day(period, "endDate", f"{where}/period", self.line, self.out),
-            "value": _num(value, "amount", f"{where}/value", self.line, self.out),
-            "currency": _str(value, "currency", f"{where}/value", self.line, self.out),
-            "cpv": cpvs[0] if cpvs else None,
-            "item_categories": sorted(set(categories)),
-            "ocid": self.ocid,
-            "framework_ocid": framework,
-            "status": _str(obj, "status", where, self.line, self.out),
-        }
+        row.update(
+            contract_id=cid,
+            title=f.text(obj, "title", where) or title,
+            start_date=_withdrawn(period, "startDate") or f.day(period, "startDate", f"{where}/period"),
+            end_date=_withdrawn(period, "endDate") or f.day(period, "endDate", f"{where}/period"),
+            value=_withdrawn(value, "amount") or f.number(value, "amount", f"{where}/value"),
+            currency=_withdrawn(value, "currency") or f.text(value, "currency", f"{where}/value"),
+            cpv=cpvs[0] if cpvs else None,
+            item_categories=sorted(set(categories)),
+            status=f.text(obj, "status", where),
+        )
         self.add("contracts", row, where)
 
     def item(self, cid: str, item: Any, where: str, cpvs: list[str], categories: list[str]) -> None:
+        f = self.f
         if not isinstance(item, dict):
-            self.out.problem(where, self.line, "expected an object")
+            f.problem(where, "expected an object")
             return
-        cls = _obj(item, "classification", where, self.line, self.out)
-        code = _str(cls, "id", f"{where}/classification", self.line, self.out)
-        if code and (_str(cls, "scheme", f"{where}/classification", self.line, self.out) or "CPV").upper() == "CPV":
+        cls = f.object(item, "classification", where)
+        code = f.text(cls, "id", f"{where}/classification")
+        if code and (f.text(cls, "scheme", f"{where}/classification") or "CPV").upper() == "CPV":
             cpvs.append(code.split("-")[0])
         attrs = {}
-        for i, attr in enumerate(_list(item, "attributes", where, self.line, self.out)):
+        for i, attr in enumerate(f.array(item, "attributes", where)):
             if isinstance(attr, dict) and isinstance(attr.get("name"), str):
                 attrs[attr["name"].lower()] = attr.get("value")
             else:
-                self.out.problem(f"{where}/attributes/{i}", self.line, "expected an object with a name")
+                f.problem(f"{where}/attributes/{i}", "expected an object with a name")
         model = item.get("model") or attrs.get("model")
         brand = item.get("brand") or attrs.get("brand") or attrs.get("manufacturer")
         category = cpv_category(code.split("-")[0] if code else None)
@@ -314,9 +252,9 @@ class _Release:
             {"product_id": product_id, "brand_id": brand_id, "model": str(model), "category": category},
             where,
         )
-        unit = _obj(_obj(item, "unit", where, self.line, self.out), "value", f"{where}/unit", self.line, self.out)
-        quantity = _num(item, "quantity", where, self.line, self.out)
-        price = _num(unit, "amount", f"{where}/unit/value", self.line, self.out)
+        unit = f.object(f.object(item, "unit", where), "value", f"{where}/unit")
+        quantity = f.number(item, "quantity", where)
+        price = f.number(unit, "amount", f"{where}/unit/value")
         total = quantity * price if quantity is not None and price is not None else None
         qty = str(int(quantity)) if quantity is not None and quantity == int(quantity) else quantity
         self.add(
@@ -324,73 +262,39 @@ class _Release:
         )
 
 
-def read_ocds(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
+def read_ocds(
+    path: Path,
+    name: str | None = None,
+    progress: Progress | None = None,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
+) -> Bundle:
     path = Path(path)
+    check_encoding(path, path.name, encoding)
     size = path.stat().st_size
-    out = TableBuilder(path.name, "ocds", partitions=partitions_for(size))
+    out = TableBuilder(
+        path.name, "ocds", partitions=partitions_for(size), skip_invalid=skip_invalid, path=path, encoding=encoding
+    )
+    out.partition_by["contracts"] = "ocid"  # a process's contracts, awards and buyer are joined in one partition
+    out.unions["contracts"] = ("supplier_id",)  # OCDS merges an award's suppliers by id: later releases add
     tick = Ticker(progress, f"reading {path.name} (bytes)", size)
-    for release, line, pointer in _releases(path, out, tick):
-        _Release(out, release, line, pointer).run()
+    for release, line, pointer in releases(path, out, tick, encoding):
+        out.begin(line, pointer, release)
+        if isinstance(release, dict):
+            _Release(out, release, line, pointer).run()
+        else:
+            out.problem(pointer, line, f"expected a JSON object (a release), found {type(release).__name__}")
+        out.end()
     tick(size, final=True)
     if out.problems:
         raise BundleError(out.problems)
-    _link_frameworks(out)
+    join_processes(out)
+    link_frameworks(out)
     return out.build(name or path.stem)
-
-
-def _link_frameworks(out: TableBuilder) -> None:
-    """framework_ocid -> framework_id: the framework process's first contract in this input.
-
-    One partition of contracts at a time: first the framework ocids referred to, then the first contract of each
-    of those processes, then the call-offs joined to them (memory: the frameworks, not the contracts)."""
-    parts = out.merged("contracts")
-    if not any("framework_ocid" in p.column_names for p in parts):
-        return
-
-    def frame(table: pa.Table, columns: list[str] | None = None) -> pl.DataFrame:
-        result = pl.from_arrow(table.select(columns) if columns else table)
-        assert isinstance(result, pl.DataFrame)
-        return result
-
-    with_framework = [p for p in parts if "framework_ocid" in p.column_names]
-    wanted = pl.concat([frame(p, ["framework_ocid"]).drop_nulls().unique() for p in with_framework]).unique()
-    firsts = pl.concat(
-        [
-            frame(p, ["ocid", "contract_id", "_order"]).join(
-                wanted, left_on="ocid", right_on="framework_ocid", how="semi"
-            )
-            for p in parts
-        ]
-    )
-    lookup = (
-        firsts.sort("_order")
-        .group_by("ocid", maintain_order=True)
-        .agg(pl.col("contract_id").first())
-        .rename({"ocid": "framework_ocid", "contract_id": "framework_id"})
-    )
-    linked = []
-    for part in parts:
-        if "framework_ocid" not in part.column_names:
-            linked.append(part)
-            continue
-        joined = frame(part).join(lookup, on="framework_ocid", how="left", maintain_order="left")
-        missing = joined.filter(pl.col("framework_ocid").is_not_null() & pl.col("framework_id").is_null())
-        for row in missing.unique("framework_ocid", maintain_order=True).iter_rows(named=True):
-            out.warnings.append(
-                out.place(
-                    row["_where"],
-                    int(row["_line"]),
-                    None,
-                    f"framework {row['framework_ocid']!r} is not in this input; the call-off is kept without it",
-                )
-            )
-        linked.append(out.keep(joined.to_arrow()))
-        del joined
-    out.replace_merged("contracts", linked)
 
 
 def looks_like_ocds(first: dict) -> bool:
     return isinstance(first, dict) and any(k in first for k in ("ocid", "releases", "records"))
 
 
-__all__ = ["Problem", "looks_like_ocds", "read_ocds"]
+__all__ = ["looks_like_ocds", "read_ocds"]

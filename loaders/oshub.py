@@ -1,4 +1,5 @@
-"""Open Supply Hub: the facility download CSV and the contributor upload template.
+"""Open Supply Hub: the facility download CSV, the contributor upload template, and contributor lists (the
+columns OS Hub's list upload requires: country, name, address; every other column optional and kept).
 
 Each facility becomes a factory: the download's OS ID (validated: two letters, seven digits, six letters or
 digits, after removing spaces and hyphens) is its id and `os_id`; a template row without one gets
@@ -20,12 +21,16 @@ from graph.errors import BundleError
 from graph.store import Progress
 from loaders.bundle import Bundle
 from loaders.canonical import TableBuilder, Ticker, partitions_for
-from loaders.csvfile import BOM, normalise_header
+from loaders.csvfile import normalise_header
+from loaders.jsonfile import check_encoding, open_utf8
 from loaders.ocds import name_slug, slug
+from loaders.quarantine import reject
 
 OS_ID = re.compile(r"^[A-Z]{2}[0-9]{7}[A-Z0-9]{6}$")
 DOWNLOAD = {"os_id", "name", "address", "country_code"}
 TEMPLATE = {"country", "name", "address", "sector_product_type", "facility_type_processing_type"}
+CONTRIBUTOR_LIST = {"country", "name", "address"}  # what OS Hub's list upload requires
+BUNDLE_KEYS = {"factory_id", "agency_id", "company_id", "affiliate_id", "contract_id", "product_id"}
 LISTS = (
     "sector",
     "product_type",
@@ -54,7 +59,8 @@ WORKERS = re.compile(r"^\s*(\d[\d,]*)\s*(?:-\s*(\d[\d,]*))?\s*$")
 
 
 def looks_like_oshub(header: set[str]) -> bool:
-    return DOWNLOAD <= header or TEMPLATE <= header
+    """An OS Hub download, upload template or contributor list (and not a bundle file, which has its id column)."""
+    return DOWNLOAD <= header or TEMPLATE <= header or (CONTRIBUTOR_LIST <= header and not header & BUNDLE_KEYS)
 
 
 def normalise_os_id(value: str) -> str | None:
@@ -75,14 +81,9 @@ def workers(cell: str | None) -> str | None:
 MAX_PROBLEMS = 20  # malformed rows reported before reading stops
 
 
-def _lines(path: Path, out: TableBuilder, tick: Ticker) -> Iterator[str]:
+def _lines(path: Path, out: TableBuilder, tick: Ticker, encoding: str | None) -> Iterator[str]:
     """The file's lines decoded one at a time (an invalid byte is reported at its line and character)."""
-    with path.open("rb") as fh:
-        head = fh.read(3)
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            out.problem("", 1, "file is UTF-16 encoded; expected UTF-8 (save it as 'CSV UTF-8')")
-            return
-        fh.seek(len(BOM) if head == BOM else 0)
+    with open_utf8(path, encoding) as fh:
         for lineno, raw in enumerate(fh, 1):
             if lineno % 1024 == 0:
                 tick(fh.tell())
@@ -118,7 +119,8 @@ def _header(reader: Any, out: TableBuilder) -> list[str] | None:
             "",
             1,
             f"not an Open Supply Hub file; expected the columns {', '.join(sorted(DOWNLOAD))} "
-            f"(download) or {', '.join(sorted(TEMPLATE))} (upload template)",
+            f"(download), {', '.join(sorted(TEMPLATE))} (upload template) or {', '.join(sorted(CONTRIBUTOR_LIST))} "
+            "(contributor list)",
         )
         return None
     return header
@@ -127,7 +129,7 @@ def _header(reader: Any, out: TableBuilder) -> list[str] | None:
 def _rows(reader: Any, header: list[str], out: TableBuilder) -> Iterator[tuple[int, dict[str, str | None]]]:
     """(line the row starts on, cells trimmed, empty -> None) of each row, read as it comes."""
     start = reader.line_num + 1
-    while len(out.problems) < MAX_PROBLEMS:
+    while len(out.problems) < MAX_PROBLEMS or out.skip_invalid:
         try:
             cells = next(reader, None)
         except csv.Error as exc:
@@ -139,22 +141,37 @@ def _rows(reader: Any, header: list[str], out: TableBuilder) -> Iterator[tuple[i
         if not cells or cells == [""]:
             continue
         if len(cells) != len(header):
-            out.problem("", line, f"expected {len(header)} fields as in the header, found {len(cells)}")
+            problem = f"expected {len(header)} fields as in the header, found {len(cells)}"
+            if out.skip_invalid:
+                out.rejects.append(reject(out.place("", line, None, problem), cells))
+            else:
+                out.problem("", line, problem)
             continue
         yield line, {h: c.strip() or None for h, c in zip(header, cells, strict=True)}
 
 
-def read_oshub(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
+def read_oshub(
+    path: Path,
+    name: str | None = None,
+    progress: Progress | None = None,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
+) -> Bundle:
     """Read row by row (the file is never held whole): a large download loads in bounded memory."""
     path = Path(path)
+    check_encoding(path, path.name, encoding)
     size = path.stat().st_size
-    out = TableBuilder(path.name, "oshub", partitions=partitions_for(size))
+    out = TableBuilder(
+        path.name, "oshub", partitions=partitions_for(size), skip_invalid=skip_invalid, path=path, encoding=encoding
+    )
     tick = Ticker(progress, f"reading {path.name} (bytes)", size)
-    reader = csv.reader(_lines(path, out, tick), strict=True)
+    reader = csv.reader(_lines(path, out, tick, encoding), strict=True)
     header = _header(reader, out)
     if header is not None:
         for line, row in _rows(reader, header, out):
+            out.begin(line, "", row)
             _facility(out, row, line, download="os_id" in header)
+            out.end()
     tick(size, final=True)
     if out.problems:
         raise BundleError(out.problems)

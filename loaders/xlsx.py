@@ -16,11 +16,12 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from graph.errors import BundleError, Problem
-from graph.schema import SCHEMA, NodeType
+from graph.schema import SCHEMA
 from graph.store import Progress
-from loaders.bundle import Bundle, _FileChecker
+from loaders.bundle import Bundle, check_file
 from loaders.canonical import Ticker
 from loaders.csvfile import read_csv
+from loaders.quarantine import drop_references
 
 
 def _cell(value: object) -> str:
@@ -37,7 +38,9 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
+def read_xlsx(
+    path: Path, name: str | None = None, progress: Progress | None = None, skip_invalid: bool = False
+) -> Bundle:
     path = Path(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -47,6 +50,8 @@ def read_xlsx(path: Path, name: str | None = None, progress: Progress | None = N
     problems: list[Problem] = []
     warnings: list[Problem] = []
     tables = {}
+    rejects: list[dict] = []
+    skipped: dict[str, set[str]] = {}
     for sheet in book.worksheets:
         stem = sheet.title.strip().lower().removesuffix(".csv")
         if stem not in known:
@@ -65,8 +70,8 @@ def read_xlsx(path: Path, name: str | None = None, progress: Progress | None = N
             problems.extend(parsed)
             continue
         spec = SCHEMA.node_for_file(known[stem]) or SCHEMA.link_for_file(known[stem])
-        checker = _FileChecker(parsed, problems, warnings)
-        table = checker.node(spec) if isinstance(spec, NodeType) else checker.link(spec)  # type: ignore[arg-type]
+        assert spec is not None
+        table = check_file(parsed, spec, problems, warnings, skip_invalid, rejects, skipped)
         if table is not None:
             tables[stem] = table
     book.close()
@@ -76,4 +81,6 @@ def read_xlsx(path: Path, name: str | None = None, progress: Progress | None = N
         )
     if problems:
         raise BundleError(problems)
-    return Bundle(name or path.stem, tables, warnings)
+    sheets = {stem: f"{path.name}[{stem}]" for stem in tables}
+    rejects += drop_references(tables, skipped, lambda t, row: {"file": sheets[t], "line": row["_line"]})
+    return Bundle(name or path.stem, tables, warnings, rejects)

@@ -103,7 +103,7 @@ def test_every_node_and_relationship_names_file_format_record_and_load_time(stor
     assert len(factory) == 1 and factory[0].startswith("bundle/factories.csv:3 (bundle, loaded ")
     assert LOADED.search(factory[0])
     contract = store.run(
-        "MATCH (c:Contract {id: $id}) RETURN c.origins AS o", {"id": "ocds-f1ct10-WHM-2024-017/WHM-2024-017-A"}
+        "MATCH (c:Contract {id: $id}) RETURN c.origins AS o", {"id": "ocds-f1ct10-WHM-2024-017/WHM-2024-017-C"}
     )[0]["o"]
     assert contract[0].startswith("tenders/contracts.csv:") and " (ocds tenders.json#/releases/" in contract[0]
     assert LOADED.search(contract[0])

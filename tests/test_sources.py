@@ -36,12 +36,12 @@ def test_formats_are_detected() -> None:
 
 def test_ocds_merges_releases_and_links_call_offs() -> None:
     contracts = {r["id"]: r for r in read_source(TENDERS).tables["contracts"].to_pylist()}
-    call_off = contracts["ocds-f1ct10-WHM-2024-017/WHM-2024-017-A"]
+    call_off = contracts["ocds-f1ct10-WHM-2024-017/WHM-2024-017-C"]
     assert call_off["end_date"] == date(2027, 2, 28)  # the amendment's later value wins
     assert call_off["start_date"] == date(2024, 3, 1)  # the earlier release's value stays
-    assert call_off["framework_id"] == "ocds-f1ct10-NUPC-2022-001/NUPC-2022-001-L1"
+    assert call_off["framework_id"] == "ocds-f1ct10-NUPC-2022-001/NUPC-2022-001-L1-C"
     assert call_off["value"] == 285000 and call_off["currency"] == "GBP" and call_off["cpv"] == "30213100"
-    framework = contracts["ocds-f1ct10-NUPC-2022-001/NUPC-2022-001-L1"]
+    framework = contracts["ocds-f1ct10-NUPC-2022-001/NUPC-2022-001-L1-C"]
     assert framework["framework_id"] is None and framework["item_categories"] == "notebook"
 
 
@@ -95,7 +95,7 @@ def test_sources_load_together_and_exposure_follows_merged_entities(store) -> No
     # The university's own OCDS call-off and the bundle's AF-UNB are one affiliate.
     assert store.run("MATCH (a:Affiliate {id: $id}) RETURN count(*) AS n", {"id": "GB-FICT-UNB"})[0]["n"] == 0
     held = store.run("MATCH (a:Affiliate {id: $id})-[:HOLDS]->(c:Contract) RETURN c.id AS c", {"id": "AF-UNB"})
-    assert "ocds-f1ct10-UNB-2025-004/UNB-2025-004-A" in {r["c"] for r in held}
+    assert "ocds-f1ct10-UNB-2025-004/UNB-2025-004-C" in {r["c"] for r in held}
 
 
 def _broken(tmp_path: Path, kind: str) -> tuple[Path, str]:

@@ -23,6 +23,7 @@ from graph.loading import load_bundles
 
 router = APIRouter(tags=["loads"])
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+MAX_REJECTS = 1000  # rejected records listed in the answer (`skipped` counts them all)
 
 
 @router.post(
@@ -44,6 +45,9 @@ async def load(
     name: Annotated[str, Query(pattern=NAME, description="the bundle's name; loading a name again replaces it")],
     fresh: Annotated[bool, Query(description="forget every bundle loaded before")] = False,
     dry_run: Annotated[bool, Query(description="validate and report; write nothing")] = False,
+    skip_invalid: Annotated[
+        bool, Query(description="load every valid record; return the invalid ones (and those referring to them)")
+    ] = False,
 ) -> dict[str, Any]:
     """Validate the zipped bundle and load it (see ../shared/spec/bundle-format.md)."""
     limit = app_state.settings.max_upload_mb * 2**20
@@ -59,7 +63,9 @@ async def load(
         root = app_state.access.root
         store = LadybugStore(root) if root is not None else app_state.access.store
         try:
-            report = await run_in_threadpool(load_bundles, store, [path], fresh=fresh, dry_run=dry_run, names=[name])
+            report = await run_in_threadpool(
+                load_bundles, store, [path], fresh=fresh, dry_run=dry_run, names=[name], skip_invalid=skip_invalid
+            )
         finally:
             if root is not None:
                 store.close()
@@ -71,5 +77,7 @@ async def load(
         "seconds": round(report.seconds, 3),
         "warnings": [str(w) for w in report.warnings],
         "written": report.written,
+        "skipped": report.skipped,
+        "rejects": [{k: v for k, v in r.items() if k != "input"} for r in report.rejects[:MAX_REJECTS]],
         "generation": app_state.access.current_generation(),
     }
