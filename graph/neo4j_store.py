@@ -27,6 +27,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,13 +39,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-from graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
+from graph.errors import LoadLocked, QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
+from graph.load_lock import WRITTEN, LoadLock, reached
 from graph.records import GraphTables, RelPart
 from graph.schema import SCHEMA
 from graph.store import LoadedBundle, Progress, Row, ident
 
 BUNDLE_LABEL = "SupplygraphBundle"
 LOAD_LABEL = "SupplygraphLoad"
+LOCK_LABEL = "SupplygraphLoadLock"
+LOCK_WAIT_S = 1.0  # how long a load waits for another load's lock before it fails with LoadLocked
 DEFAULT_BATCH = 10_000
 INDEX_CACHE_KEEP = 4  # loads whose saved index reads are kept
 LATEST_LOAD = "MATCH (l:SupplygraphLoad {status: 'complete'}) RETURN l.id AS id ORDER BY l.finished DESC LIMIT 1"
@@ -208,6 +212,7 @@ class Neo4jStore:
         self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
         self._index: tuple[str, Any] | None = None
         self._index_lock = threading.Lock()
+        self._load_lock = LoadLock(self._take_load_lock)
 
     @property
     def generation(self) -> str | None:
@@ -331,8 +336,41 @@ class Neo4jStore:
 
     # ------------------------------------------------------------ writing
 
+    def load_lock(self) -> AbstractContextManager[None]:
+        """Held from reading the loaded bundles to the end of the sweep (graph/load_lock.py)."""
+        return self._load_lock.held()
+
+    def _take_load_lock(self) -> Callable[[], None]:
+        """The lock is a write lock on one (:SupplygraphLoadLock) node, taken by a transaction that stays open
+        while the load runs: the server gives it back when the transaction ends, or when the connection of
+        a killed load closes, so no lock outlives its load. A first transaction with a short timeout only
+        probes it, so that a second load fails at once instead of waiting for the first to end."""
+        self.ensure_constraints()
+        node = f"MERGE (l:{ident(LOCK_LABEL)} {{id: 'load'}}) SET l.taken = $owner"
+        owner = {"owner": f"{os.getpid()}-{uuid.uuid4().hex[:8]}"}
+        try:
+            with self.driver.session(database=self.database) as session:
+                with session.begin_transaction(timeout=LOCK_WAIT_S) as probe:
+                    probe.run(node, owner).consume()
+                    probe.commit()
+        except ServiceUnavailable as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
+        except Neo4jError as exc:
+            raise LoadLocked(f"another load is writing to Neo4j at {self.uri}; try again when it ends") from exc
+        session = self.driver.session(database=self.database)
+        holder = session.begin_transaction()
+        holder.run(node, owner).consume()
+
+        def release() -> None:
+            try:
+                holder.rollback()
+            finally:
+                session.close()
+
+        return release
+
     def ensure_constraints(self) -> None:
-        for label in (*SCHEMA.nodes, LOAD_LABEL):
+        for label in (*SCHEMA.nodes, LOAD_LABEL, LOCK_LABEL):
             self.write(
                 "CREATE CONSTRAINT {} IF NOT EXISTS FOR (n:{}) REQUIRE n.id IS UNIQUE".format(
                     ident(f"{label.lower()}_id"), ident(label)
@@ -340,6 +378,10 @@ class Neo4jStore:
             )
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
+        with self.load_lock():
+            self._replace(bundles, tables, progress)
+
+    def _replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None) -> None:
         self.ensure_constraints()
         load = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.write(
@@ -359,6 +401,7 @@ class Neo4jStore:
         except BaseException:
             self._undo(load, tables, existing)
             raise
+        reached(WRITTEN)
         self._sweep(load, had_rels, {label for label, ids in existing.items() if ids})
         self._save_bundles(bundles)
         self.write(

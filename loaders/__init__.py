@@ -15,6 +15,7 @@ from pathlib import Path
 from graph.errors import BundleError, Problem
 from graph.store import Progress
 from loaders.bundle import Bundle, read_bundle
+from loaders.zip_limits import ZipLimits
 
 FORMATS = ("bundle", "ocds", "oshub", "ftm", "xlsx")
 
@@ -104,17 +105,22 @@ def detect_format(path: Path) -> str:
 
 
 def read_source(
-    path: Path, name: str | None = None, format: str | None = None, progress: Progress | None = None
+    path: Path,
+    name: str | None = None,
+    format: str | None = None,
+    progress: Progress | None = None,
+    limits: ZipLimits | None = None,
 ) -> Bundle:
     """Read any supported input into validated canonical tables; raise BundleError naming where it is wrong.
 
-    `progress(step, done, total)` is told how far reading has come (bytes of JSON, rows of CSV and sheets)."""
+    `progress(step, done, total)` is told how far reading has come (bytes of JSON, rows of CSV and sheets);
+    `limits` cap what a zipped bundle or a workbook may unpack to (default: from the settings)."""
     path = Path(path)
     if not path.exists():
         raise BundleError([Problem(str(path), None, None, "no such file or folder")])
     kind = format or detect_format(path)
     if kind == "bundle":
-        return read_bundle(path, name)
+        return read_bundle(path, name, limits)
     if kind == "ocds":
         from loaders.ocds import read_ocds
 
@@ -130,7 +136,7 @@ def read_source(
     if kind == "xlsx":
         from loaders.xlsx import read_xlsx
 
-        return read_xlsx(path, name, progress)
+        return read_xlsx(path, name, progress, limits)
     raise BundleError(
         [Problem(str(path), None, None, f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")]
     )

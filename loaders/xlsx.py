@@ -21,6 +21,7 @@ from graph.store import Progress
 from loaders.bundle import Bundle, _FileChecker
 from loaders.canonical import Ticker
 from loaders.csvfile import read_csv
+from loaders.zip_limits import ZipLimits, check_declared
 
 
 def _cell(value: object) -> str:
@@ -37,9 +38,13 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(path: Path, name: str | None = None, progress: Progress | None = None) -> Bundle:
+def read_xlsx(
+    path: Path, name: str | None = None, progress: Progress | None = None, limits: ZipLimits | None = None
+) -> Bundle:
     path = Path(path)
     try:
+        with zipfile.ZipFile(path) as archive:  # a workbook is a zip: the same caps as a zipped bundle
+            check_declared(archive, path.name, archive.infolist(), limits or ZipLimits.from_settings())
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise BundleError([Problem(path.name, None, None, f"not a readable .xlsx workbook: {exc}")]) from None
