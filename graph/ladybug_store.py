@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from graph.ladybug_copy import FAILED
-from graph.load_lock import WRITTEN, LoadLock, reached
+from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
 from graph.private_files import make_private_folder
 from graph.records import BATCH, GraphTables, RelPart
 from graph.schema import SCHEMA
@@ -185,6 +185,7 @@ class LadybugStore:
             folder = self.root / "generations" / name
             folder.mkdir(parents=True)
             _write_bundles(folder, bundles)
+            reached(WRITING)
             _build_graph(folder / "graph.lbug", tables, progress)
             _fsync_tree(folder)
             pointer = self.root / "CURRENT.tmp"

@@ -18,8 +18,9 @@ from contextlib import contextmanager
 
 SOURCES_READ = "sources read"  # inputs read and checked; the lock is not taken yet
 KEPT_READ = "kept read"  # lock held; the bundles already loaded were read
+WRITING = "writing"  # lock held; part of the new graph is written
 WRITTEN = "written"  # lock held; the new graph is written but not yet swapped in
-STAGES = (SOURCES_READ, KEPT_READ, WRITTEN)
+STAGES = (SOURCES_READ, KEPT_READ, WRITING, WRITTEN)
 
 stage_hooks: list[Callable[[str], None]] = []
 

@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph.errors import LoadLocked, QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
-from graph.load_lock import WRITTEN, LoadLock, reached
+from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
 from graph.records import GraphTables, RelPart
 from graph.schema import SCHEMA
 from graph.store import LoadedBundle, Progress, Row, ident
@@ -397,6 +397,7 @@ class Neo4jStore:
         counter = _Counter(tables.node_count + tables.rel_count, progress)
         try:
             nodes = self._write_nodes(tables, load, counter)
+            reached(WRITING)
             self._write_rels(tables.rels, nodes, load, counter)
         except BaseException:
             self._undo(load, tables, existing)
