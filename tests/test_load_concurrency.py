@@ -94,7 +94,7 @@ class Background:
     def _run(self, work: Callable[[], Any]) -> None:
         try:
             self.result = work()
-        except BaseException as exc:  # noqa: BLE001 - kept for the test to look at
+        except BaseException as exc:  # kept for the test to look at
             self.error = exc
 
     def join(self) -> None:
