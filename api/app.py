@@ -149,8 +149,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > limit:
-                return {"type": "http.disconnect"}
+            if seen > limit:  # a 413 problem from whoever reads the body (not a disconnect, which would be a 500)
+                raise problems.ApiError(413, "Too large", f"request bodies here may have at most {limit:,} bytes")
             return message
 
         await self.app(scope, limited, send)

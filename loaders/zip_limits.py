@@ -52,7 +52,7 @@ def _total_problem(archive_name: str, member: str, total: int, limits: ZipLimits
         None,
         None,
         f"unpacking member {member!r} brings the zip's contents to {total:,} bytes, above the cap of "
-        f"{limits.max_unzipped_bytes // MB:,} MB; if the data is genuine, raise SUPPLYGRAPH_MAX_UNZIPPED_MB "
+        f"{limits.max_unzipped_bytes:,} bytes ({limits.max_unzipped_bytes / MB:,.0f} MB); if the data is genuine, raise SUPPLYGRAPH_MAX_UNZIPPED_MB "
         "(max_unzipped_mb), or load it as a folder",
     )
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect
 
 from api.deps import Admin, State
 from api.models import LoadOut
@@ -55,16 +54,11 @@ async def load(
         path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.zip"
         size = 0
         with path.open("wb") as fh:
-            try:
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > limit:
-                        raise _too_large(settings.max_upload_mb)
-                    fh.write(chunk)
-            except ClientDisconnect:
-                if size + 2**16 >= limit:  # api.app.BodyLimit cut the body off at the limit
-                    raise _too_large(settings.max_upload_mb) from None
-                raise
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(settings.max_upload_mb)
+                fh.write(chunk)
         root = app_state.access.root
         store = LadybugStore(root) if root is not None else app_state.access.store
         limits = ZipLimits.from_settings(settings)
