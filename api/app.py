@@ -29,6 +29,7 @@ from graph.ladybug_store import LadybugStore
 from graph.settings import Neo4jSettings, Settings
 from graph.store import Store
 from graph.stores import open_store
+from graph.temp_folders import remove_stale_temp_folders
 
 GENERATION_POLL_S = 1.0
 
@@ -93,6 +94,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        remove_stale_temp_folders()  # uploads and loads of a server that crashed or was killed
         watcher = None
         if warm:
             await run_in_threadpool(access.warm)

@@ -8,6 +8,7 @@ slow hash is needed against guessing); lookups are by hash, and revoked keys sta
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 import sqlite3
@@ -20,7 +21,10 @@ from enum import StrEnum
 from pathlib import Path
 
 from graph.errors import InvalidParameter, NotFound
+from graph.private_files import PRIVATE_FILE, make_private_file, make_private_folder, readable_by_others
 from graph.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "sg_"
 
@@ -60,6 +64,16 @@ def keys_path(settings: Settings, db: Path | None = None) -> Path:
     return settings.keys or (db or settings.db) / "keys.sqlite"
 
 
+def tighten(path: Path) -> None:
+    """A key file others can read is made 0600, with a warning; one that cannot be changed is warned about."""
+    try:
+        if make_private_file(path):
+            logger.warning("%s was readable by other users; it is now 0600 (owner only)", path)
+    except PermissionError:
+        if readable_by_others(path):
+            logger.warning("%s is readable by other users and cannot be changed: chmod 600 it", path)
+
+
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -75,11 +89,14 @@ class KeyRing:
         self._cached: dict[str, Principal] = {}
         self._stamp: tuple[int, int, int] | None = None
         self._cache_lock = threading.Lock()
+        if self.path.exists():
+            tighten(self.path)
 
     @contextmanager
     def _db(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.path.parent)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # 0600 before sqlite writes to it
         elif not self.path.exists():
             raise FileNotFoundError(self.path)
         with closing(sqlite3.connect(self.path, timeout=10)) as conn:

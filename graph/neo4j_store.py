@@ -41,6 +41,7 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph.errors import LoadLocked, QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
 from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
+from graph.private_files import make_private_folder
 from graph.records import GraphTables, RelPart
 from graph.schema import SCHEMA
 from graph.store import LoadedBundle, Progress, Row, ident
@@ -175,7 +176,7 @@ class _SavedReads:
             pass
         table = self.store.run_arrow(cypher, params)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.folder)
             partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
             with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
