@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from graph.errors import BundleError, Problem
 from graph.records import arrow_type
 from graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
-from loaders.columns import convert, out_of_range
+from loaders.columns import convert, hidden_characters, is_id_column, out_of_range
 from loaders.csvfile import CsvTable, property_name, read_csv
 from loaders.zip_limits import MemberReader, ZipLimits, check_declared
 
@@ -180,6 +180,9 @@ class _FileChecker:
         raw = self.csv.table.column(prop.column).combine_chunks()
         if prop.required:
             self.report(pc.is_null(raw), prop.column, raw, lambda _v: "required value is empty")
+        if is_id_column(prop):
+            _same, hidden, why = hidden_characters(raw)
+            self.report(hidden, prop.column, raw, why)
         converted = convert(prop, raw)
         if converted is None:
             return raw
