@@ -83,3 +83,11 @@ def test_names_may_hold_them_and_are_stored_as_given(tmp_path: Path, store) -> N
     load_bundles(store, [bundle])
     name = store.run("MATCH (f:Factory) WHERE f.id = 'FA-SH2' RETURN f.name AS name")[0]["name"]
     assert name.startswith("\x1b[2J")
+
+
+def test_an_open_supply_hub_id_is_checked(tmp_path: Path, store) -> None:
+    """An OS ID has a fixed form, so its own check refuses it first (shown escaped)."""
+    text = (FIXTURES / "facilities.csv").read_text()
+    (tmp_path / "facilities.csv").write_text(text.replace("CN2021088SHP2A7", "CN2021088\u200bSHP2A7", 1))
+    with pytest.raises(BundleError, match=r"facilities.csv:2: column 'os_id': 'CN2021088\\u200bSHP2A7' is not an OS ID"):
+        load_bundles(store, [tmp_path / "facilities.csv"], dry_run=True)
