@@ -39,8 +39,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-from graph.errors import LoadLocked, QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
+from graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
 from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
+from graph.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
 from graph.private_files import make_private_folder
 from graph.records import GraphTables, RelPart
 from graph.schema import SCHEMA
@@ -48,8 +49,6 @@ from graph.store import LoadedBundle, Progress, Row, ident
 
 BUNDLE_LABEL = "SupplygraphBundle"
 LOAD_LABEL = "SupplygraphLoad"
-LOCK_LABEL = "SupplygraphLoadLock"
-LOCK_WAIT_S = 1.0  # how long a load waits for another load's lock before it fails with LoadLocked
 DEFAULT_BATCH = 10_000
 INDEX_CACHE_KEEP = 4  # loads whose saved index reads are kept
 LATEST_LOAD = "MATCH (l:SupplygraphLoad {status: 'complete'}) RETURN l.id AS id ORDER BY l.finished DESC LIMIT 1"
@@ -213,7 +212,7 @@ class Neo4jStore:
         self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
         self._index: tuple[str, Any] | None = None
         self._index_lock = threading.Lock()
-        self._load_lock = LoadLock(self._take_load_lock)
+        self._load_lock = LoadLock(lambda: take_neo4j_load_lock(self.driver, self.database, self.uri, self.ensure_constraints))
 
     @property
     def generation(self) -> str | None:
@@ -340,35 +339,6 @@ class Neo4jStore:
     def load_lock(self) -> AbstractContextManager[None]:
         """Held from reading the loaded bundles to the end of the sweep (graph/load_lock.py)."""
         return self._load_lock.held()
-
-    def _take_load_lock(self) -> Callable[[], None]:
-        """The lock is a write lock on one (:SupplygraphLoadLock) node, taken by a transaction that stays open
-        while the load runs: the server gives it back when the transaction ends, or when the connection of
-        a killed load closes, so no lock outlives its load. A first transaction with a short timeout only
-        probes it, so that a second load fails at once instead of waiting for the first to end."""
-        self.ensure_constraints()
-        node = f"MERGE (l:{ident(LOCK_LABEL)} {{id: 'load'}}) SET l.taken = $owner"
-        owner = {"owner": f"{os.getpid()}-{uuid.uuid4().hex[:8]}"}
-        try:
-            with self.driver.session(database=self.database) as session:
-                with session.begin_transaction(timeout=LOCK_WAIT_S) as probe:
-                    probe.run(node, owner).consume()
-                    probe.commit()
-        except ServiceUnavailable as exc:
-            raise StoreUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc
-        except Neo4jError as exc:
-            raise LoadLocked(f"another load is writing to Neo4j at {self.uri}; try again when it ends") from exc
-        session = self.driver.session(database=self.database)
-        holder = session.begin_transaction()
-        holder.run(node, owner).consume()
-
-        def release() -> None:
-            try:
-                holder.rollback()
-            finally:
-                session.close()
-
-        return release
 
     def ensure_constraints(self) -> None:
         for label in (*SCHEMA.nodes, LOAD_LABEL, LOCK_LABEL):

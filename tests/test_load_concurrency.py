@@ -137,78 +137,79 @@ def cli_load(bundle: Path, kind: str, db: Path) -> subprocess.CompletedProcess[s
     )
 
 
+@pytest.fixture
+def demo_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The demo on a store of the test's `kind`, beside two small bundles fa and fb in tmp_path."""
+    store = open_test_store(request.getfixturevalue("kind"), tmp_path)
+    load_bundles(store, [DEMO])
+    small_bundle(tmp_path, "fa", "FA-FA")
+    small_bundle(tmp_path, "fb", "FA-FB")
+    yield store
+    store.close()
+
+
 @pytest.mark.parametrize("stage", load_lock.STAGES)
 @pytest.mark.parametrize("kind", ["ladybug", "neo4j"])
-def test_cli_load_during_another_load(kind: str, stage: str, tmp_path: Path, pause: Callable[[str], Pause]) -> None:
-    store = open_test_store(kind, tmp_path)
-    try:
-        load_bundles(store, [DEMO])
-        first, second = small_bundle(tmp_path, "fa", "FA-FA"), small_bundle(tmp_path, "fb", "FA-FB")
+def test_cli_load_during_another_load(
+    kind: str, stage: str, tmp_path: Path, pause: Callable[[str], Pause], demo_store: Store
+) -> None:
+    store, first, second = demo_store, tmp_path / "fa", tmp_path / "fb"
+    stop = pause(stage)
+    running = Background(lambda: load_bundles(store, [first]))
+    assert stop.arrived.wait(120)
+    done = cli_load(second, kind, tmp_path / "db")
+    stop.go.set()
+    running.join()
+    assert running.error is None, running.error
+    assert done.returncode in (0, 75), done.stderr
+    if done.returncode == 75:
+        assert "another load is writing" in done.stderr and "loaded:" not in done.stdout
+    check(store, {"fa": True, "fb": done.returncode == 0}, stage, done.returncode == 75)
+
+
+@pytest.mark.parametrize("stage", load_lock.STAGES)
+@pytest.mark.parametrize("kind", ["ladybug", "neo4j"])
+def test_api_load_during_another_load(
+    kind: str, stage: str, tmp_path: Path, pause: Callable[[str], Pause], demo_store: Store
+) -> None:
+    store, first, second = demo_store, tmp_path / "fa", tmp_path / "fb"
+    with make_api(store, tmp_path) as api:
+
+        def post(name: str, bundle: Path) -> Any:
+            return api.call(
+                "admin", "POST", f"/v1/loads?name={name}", content=zipped(bundle),
+                headers={"Content-Type": "application/zip"},
+            )
+
         stop = pause(stage)
-        running = Background(lambda: load_bundles(store, [first]))
+        running = Background(lambda: post("fa", first))
         assert stop.arrived.wait(120)
-        done = cli_load(second, kind, tmp_path / "db")
+        answer = post("fb", second)
         stop.go.set()
         running.join()
-        assert running.error is None, running.error
-        assert done.returncode in (0, 75), done.stderr
-        if done.returncode == 75:
-            assert "another load is writing" in done.stderr and "loaded:" not in done.stdout
-        check(store, {"fa": True, "fb": done.returncode == 0}, stage, done.returncode == 75)
-    finally:
-        store.close()
-
-
-@pytest.mark.parametrize("stage", load_lock.STAGES)
-@pytest.mark.parametrize("kind", ["ladybug", "neo4j"])
-def test_api_load_during_another_load(kind: str, stage: str, tmp_path: Path, pause: Callable[[str], Pause]) -> None:
-    store = open_test_store(kind, tmp_path)
-    try:
-        load_bundles(store, [DEMO])
-        first, second = small_bundle(tmp_path, "fa", "FA-FA"), small_bundle(tmp_path, "fb", "FA-FB")
-        with make_api(store, tmp_path) as api:
-
-            def post(name: str, bundle: Path) -> Any:
-                return api.call(
-                    "admin", "POST", f"/v1/loads?name={name}", content=zipped(bundle),
-                    headers={"Content-Type": "application/zip"},
-                )
-
-            stop = pause(stage)
-            running = Background(lambda: post("fa", first))
-            assert stop.arrived.wait(120)
-            answer = post("fb", second)
-            stop.go.set()
-            running.join()
-            assert running.error is None and running.result.status_code == 200, running.result.text
-            assert answer.status_code in (200, 409), answer.text
-            if answer.status_code == 409:
-                assert answer.headers["content-type"].startswith("application/problem+json")
-                assert "another load" in answer.json()["detail"]
-            else:
-                assert answer.json()["bundles"] == ["fb"] and answer.json()["written"] is True
-        check(store, {"fa": True, "fb": answer.status_code == 200}, stage, answer.status_code == 409)
-    finally:
-        store.close()
+        assert running.error is None and running.result.status_code == 200, running.result.text
+        assert answer.status_code in (200, 409), answer.text
+        if answer.status_code == 409:
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert "another load" in answer.json()["detail"]
+        else:
+            assert answer.json()["bundles"] == ["fb"] and answer.json()["written"] is True
+    check(store, {"fa": True, "fb": answer.status_code == 200}, stage, answer.status_code == 409)
 
 
 @pytest.mark.parametrize("kind", ["ladybug", "neo4j"])
-def test_the_lock_is_given_back(kind: str, tmp_path: Path, pause: Callable[[str], Pause]) -> None:
+def test_the_lock_is_given_back(kind: str, tmp_path: Path, pause: Callable[[str], Pause], demo_store: Store) -> None:
     """After a load ends (or fails), the next one takes the lock; a held lock is refused, not waited for."""
-    store = open_test_store(kind, tmp_path)
-    try:
-        load_bundles(store, [DEMO])
-        other = open_test_store(kind, tmp_path) if kind == "ladybug" else store
-        stop = pause(load_lock.KEPT_READ)
-        running = Background(lambda: load_bundles(store, [small_bundle(tmp_path, "fa", "FA-FA")]))
-        assert stop.arrived.wait(120)
-        refused = Background(lambda: load_bundles(other, [small_bundle(tmp_path, "fb", "FA-FB")]))
-        refused.join()
-        assert isinstance(refused.error, LoadLocked)
-        stop.go.set()
-        running.join()
-        assert running.error is None
-        load_bundles(other, [tmp_path / "fb"])
-        assert {"bundle", "fa", "fb"} <= graph_bundles(store)
-    finally:
-        store.close()
+    store = demo_store
+    other = open_test_store(kind, tmp_path) if kind == "ladybug" else store
+    stop = pause(load_lock.KEPT_READ)
+    running = Background(lambda: load_bundles(store, [tmp_path / "fa"]))
+    assert stop.arrived.wait(120)
+    refused = Background(lambda: load_bundles(other, [tmp_path / "fb"]))
+    refused.join()
+    assert isinstance(refused.error, LoadLocked)
+    stop.go.set()
+    running.join()
+    assert running.error is None
+    load_bundles(other, [tmp_path / "fb"])
+    assert {"bundle", "fa", "fb"} <= graph_bundles(store)
