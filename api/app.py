@@ -30,6 +30,7 @@ from graph.ladybug_store import LadybugStore
 from graph.settings import Neo4jSettings, Settings
 from graph.store import Store
 from graph.stores import open_store
+from graph.temp_folders import remove_stale_temp_folders
 
 GENERATION_POLL_S = 1.0
 
@@ -94,6 +95,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        remove_stale_temp_folders()  # uploads and loads of a server that crashed or was killed
         watcher = None
         if warm:
             await run_in_threadpool(access.warm)
@@ -154,8 +156,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > limit:
-                return {"type": "http.disconnect"}
+            if seen > limit:  # a 413 problem from whoever reads the body (not a disconnect, which would be a 500)
+                raise problems.ApiError(413, "Too large", f"request bodies here may have at most {limit:,} bytes")
             return message
 
         await self.app(scope, limited, send)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     Progress,
@@ -23,6 +21,7 @@ from rich.text import Text
 
 from api import render
 from api.matches_cli import matches_app
+from api.terminal import json_text, plain_console, visible, visible_lines
 from graph.errors import BundleError, InvalidParameter, SupplygraphError
 from graph.loading import load_bundles
 from graph.settings import Settings
@@ -41,8 +40,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(matches_app, name="matches")
-out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
+out = plain_console()  # data is printed verbatim: no markup or emoji codes, hidden characters escaped
+err = plain_console(stderr=True)
 
 DbOption = Annotated[
     Path | None,
@@ -72,7 +71,7 @@ def _store(db: Path | None, neo4j: str | None) -> Store:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
 
 
 class _Amount(ProgressColumn):
@@ -120,7 +119,7 @@ def load(
     """
     store = _store(db, neo4j)
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         _Amount(),
         TimeElapsedColumn(),
@@ -150,19 +149,15 @@ def load(
             encoding=encoding,
         )
     for warning in report.warnings:
-        err.print(f"warning: {warning}", highlight=False)
+        err.print(visible_lines(f"warning: {warning}"))
     if report.rejects:
         from loaders.quarantine import write_rejects
 
         files = ", ".join(str(p) for p in write_rejects(report.rejects, bundles))
-        err.print(
-            f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}",
-            highlight=False,
-            markup=False,
-        )
+        err.print(visible_lines(f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}"))
     verb = "validated (dry run, nothing written)" if dry_run else "loaded"
     out.print(
-        f"{verb}: {', '.join(report.bundles)} — {report.rows_read:,} rows → {report.nodes:,} nodes, "
+        f"{verb}: {visible(', '.join(report.bundles))} — {report.rows_read:,} rows → {report.nodes:,} nodes, "
         f"{report.relationships:,} relationships in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)",
         highlight=False,
     )
@@ -219,7 +214,7 @@ def list_queries(as_json: JsonOption = False) -> None:
         return
     for q in described:
         params = " ".join(f"{p['name']}=<{p['type']}>" + ("" if p["required"] else "?") for p in q["params"])
-        out.print(f"[bold]{q['name']}[/bold] {params}\n    {q['title']}: {q['description']}")
+        out.print(Text.assemble((q["name"], "bold"), f" {params}\n    {q['title']}: {q['description']}"))
 
 
 @app.command("query")
@@ -305,10 +300,10 @@ def cypher(
 def info(db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """Where the graph lives, which bundles it was built from, and how many nodes of each label it has."""
     store = _store(db, neo4j)
-    out.print(f"store: {store.dialect}  generation: {store.generation or '-'}")
+    out.print(f"store: {store.dialect}  generation: {visible(store.generation or '-')}")
     for bundle in store.bundles():
         rows = sum(t.num_rows for t in bundle.tables.values())
-        out.print(f"  bundle {bundle.name}: {rows:,} rows in {len(bundle.tables)} files")
+        out.print(f"  bundle {visible(bundle.name)}: {rows:,} rows in {len(bundle.tables)} files")
     answer = get_query("node_counts").run(store, {})
     render.rows_table(out, answer["columns"], [list(r.values()) for r in answer["rows"]])
 
@@ -352,10 +347,10 @@ def main() -> None:
     try:
         app()
     except BundleError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        err.print(visible_lines(f"error: {exc}"))
         raise SystemExit(exc.exit_code) from None
     except SupplygraphError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        err.print(visible_lines(f"error: {exc}"))
         raise SystemExit(exc.exit_code) from None
 
 
@@ -495,6 +490,6 @@ def viz(
             store.close()
         output.write_text(standalone_html(drawing), encoding="utf-8")
     except SupplygraphError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        err.print(visible_lines(f"error: {exc}"))
         raise SystemExit(exc.exit_code) from None
     err.print(f"{output}: {len(drawing.nodes)} nodes, {len(drawing.answers)} answers as of {day}", highlight=False)

@@ -8,6 +8,8 @@ slow hash is needed against guessing); lookups are by hash, and revoked keys sta
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import secrets
 import sqlite3
 import time
@@ -19,7 +21,10 @@ from pathlib import Path
 
 from api.file_cache import FileCache
 from graph.errors import InvalidParameter, NotFound
+from graph.private_files import PRIVATE_FILE, make_private_file, make_private_folder, readable_by_others
 from graph.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 PREFIX = "sg_"
 
@@ -59,6 +64,16 @@ def keys_path(settings: Settings, db: Path | None = None) -> Path:
     return settings.keys or (db or settings.db) / "keys.sqlite"
 
 
+def tighten(path: Path) -> None:
+    """A key file others can read is made 0600, with a warning; one that cannot be changed is warned about."""
+    try:
+        if make_private_file(path):
+            logger.warning("%s was readable by other users; it is now 0600 (owner only)", path)
+    except PermissionError:
+        if readable_by_others(path):
+            logger.warning("%s is readable by other users and cannot be changed: chmod 600 it", path)
+
+
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -72,11 +87,14 @@ class KeyRing:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._cache: FileCache[Principal] = FileCache(self.path, self.MAX_CACHED)
+        if self.path.exists():
+            tighten(self.path)
 
     @contextmanager
     def _db(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.path.parent)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # 0600 before sqlite writes to it
         elif not self.path.exists():
             raise FileNotFoundError(self.path)
         with closing(sqlite3.connect(self.path, timeout=10)) as conn:

@@ -6,7 +6,6 @@ so an accepted pair is one node and a rejected pair two from now on, on this and
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,16 +13,16 @@ from typing import Annotated
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from api import render
+from api.terminal import data, json_text, plain_console, visible
 from graph.errors import NotFound
 from graph.loading import load_bundles
 from graph.resolve import Decisions, matches_file
 from graph.stores import open_store
 
 matches_app = typer.Typer(help="Work the entity-resolution review queue.", no_args_is_help=True)
-out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+out = plain_console()
 Db = Annotated[Path | None, typer.Option("--db", help="Data folder of the embedded store")]
 Neo = Annotated[str | None, typer.Option("--neo4j", help="Neo4j URI [env NEO4J_URI]")]
 
@@ -44,13 +43,14 @@ def list_matches(
     decisions, _ = _decisions(db, neo4j)
     rows = list(decisions.decided.values()) if decided else decisions.queue
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(rows) + "\n")
         return
-    table = Table("id", "label", "score", "a", "b", "names", *(["decision"] if decided else []))
+    table = render.data_table("id", "label", "score", "a", "b", "names", *(["decision"] if decided else []))
     for m in rows:
-        extra = [m["decision"]] if decided else []
+        extra = [data(m["decision"])] if decided else []
         table.add_row(
-            m["id"], m["label"], f"{m['score']:.2f}", m["a"], m["b"], " / ".join(map(str, m["names"])), *extra
+            data(m["id"]), data(m["label"]), f"{m['score']:.2f}", data(m["a"]), data(m["b"]),
+            render.joined(m["names"], " / "), *extra,
         )
     out.print(table)
 
@@ -70,7 +70,7 @@ def show(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
             wanted = pc.is_in(table.column("id"), value_set=pa.array([found["a"], found["b"]]))
             for row in table.filter(wanted).to_pylist():
                 records.setdefault(row["id"], {}).update({k: v for k, v in row.items() if v is not None})
-    sys.stdout.write(json.dumps({**found, "records": records}, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_text({**found, "records": records}) + "\n")
 
 
 def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) -> None:
@@ -81,7 +81,7 @@ def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) ->
         raise NotFound(f"no match {match_id!r}; see `supplygraph matches list`") from None
     decisions.save()
     report = load_bundles(store, [])  # type: ignore[arg-type]
-    out.print(f"{decision}ed {entry['a']} ~ {entry['b']}; graph rebuilt: {report.nodes:,} nodes", highlight=False)
+    out.print(visible(f"{decision}ed {entry['a']} ~ {entry['b']}; graph rebuilt: {report.nodes:,} nodes"))
 
 
 @matches_app.command("accept")

@@ -6,116 +6,127 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from api.terminal import data, visible
 from graph.errors import Problem
 
 
-def path_text(path: list[str]) -> str:
-    return " → ".join(path)
+def path_text(path: list[str]) -> Text:
+    return data(" → ".join(visible(p) for p in path))
+
+
+def joined(values: list[Any], sep: str = ", ") -> Text:
+    return data(sep.join(visible(v) for v in values))
+
+
+def data_table(*columns: str, title: str | None = None) -> Table:
+    """A table whose headers and title are shown as they are (a Cypher column name is data too)."""
+    made = Table(title=data(title) if title else None, title_justify="left")
+    for column in columns:
+        made.add_column(data(column), overflow="fold")  # wrapped in the cell, never cut off with an ellipsis
+    return made
 
 
 def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
     aff = answer["affiliate"]
-    console.print(f"[bold]{aff['name'] or aff['id']}[/bold] ({aff['id']}) — exposure as of {answer['as_of']}")
+    console.print(
+        Text.assemble(data(aff["name"] or aff["id"], "bold"), " (", data(aff["id"]), f") — exposure as of {answer['as_of']}")
+    )
     if not any(answer[k] for k in ("factories", "agencies", "findings", "gaps")):
         console.print("  Nothing: this affiliate buys no product under a contract active on that day.")
         return
     origins = ["origins"] if "provenance" in answer else []  # a column only in answers that have them
     if answer["factories"]:
-        table = Table("tier", "factory", "name", "country", "path", "sources", *origins, title="Factories", title_justify="left")
+        table = data_table("tier", "factory", "name", "country", "path", "sources", *origins, title="Factories")
         for f in answer["factories"]:
             table.add_row(
                 str(f["tier"]),
-                f["id"],
-                f["name"] or "",
-                f["country"] or "",
+                data(f["id"]),
+                data(f["name"]),
+                data(f["country"]),
                 path_text(f["path"]),
-                ", ".join(f["sources"]),
+                joined(f["sources"]),
                 *(origins_text(f) for _ in origins),
             )
         console.print(table)
     if answer["agencies"]:
-        table = Table(
-            "agency", "name", "country", "path", "sources", *origins, title="Recruitment agencies", title_justify="left"
+        table = data_table(
+            "agency", "name", "country", "path", "sources", *origins, title="Recruitment agencies"
         )
         for a in answer["agencies"]:
-            row = [a["id"], a["name"] or "", a["country"] or "", path_text(a["path"]), ", ".join(a["sources"])]
+            row = [data(a["id"]), data(a["name"]), data(a["country"]), path_text(a["path"]), joined(a["sources"])]
             table.add_row(*row, *(origins_text(a) for _ in origins))
         console.print(table)
     if answer["findings"]:
-        table = Table(
-            "finding",
-            "category",
-            "severity",
-            "status",
-            "subject",
-            "path",
-            "sources",
-            *origins,
-            title="Open findings",
-            title_justify="left",
+        table = data_table(
+            "finding", "category", "severity", "status", "subject", "path", "sources", *origins, title="Open findings"
         )
         for f in answer["findings"]:
             table.add_row(
-                f["id"],
-                f["category"],
-                f["severity"] or "",
-                f["status"] or "",
-                f"{f['subject']['type']} {f['subject']['id']}",
+                data(f["id"]),
+                data(f["category"]),
+                data(f["severity"]),
+                data(f["status"]),
+                data(f"{f['subject']['type']} {f['subject']['id']}"),
                 path_text(f["path"]),
-                ", ".join(f["sources"]),
+                joined(f["sources"]),
                 *(origins_text(f) for _ in origins),
             )
         console.print(table)
     if answer["gaps"]:
-        table = Table(
-            "product", "model", "brand", title="Disclosure gaps (no assembly factory disclosed)", title_justify="left"
-        )
+        table = data_table("product", "model", "brand", title="Disclosure gaps (no assembly factory disclosed)")
         for g in answer["gaps"]:
-            table.add_row(g["id"], g["model"] or "", g["brand"] or "")
+            table.add_row(data(g["id"]), data(g["model"]), data(g["brand"]))
         console.print(table)
     if answer.get("provenance"):
         provenance_tables(console, answer["provenance"])
 
 
-def origins_text(item: dict[str, Any]) -> str:
+def origins_text(item: dict[str, Any]) -> Text:
     """An item's or a link's origins, one per line."""
-    return "\n".join(item.get("origins", ()))
+    return joined(list(item.get("origins", ())), "\n")
 
 
 def provenance_tables(console: Console, provenance: dict[str, Any]) -> None:
-    table = Table("label", "id", "origins", title="Other nodes on the paths", title_justify="left")
+    table = data_table("label", "id", "origins", title="Other nodes on the paths")
     for node in provenance["nodes"]:
-        table.add_row(node["label"], node["id"], origins_text(node))
+        table.add_row(data(node["label"]), data(node["id"]), origins_text(node))
     console.print(table)
-    table = Table("from", "link", "to", "origins", title="Links on the paths", title_justify="left")
+    table = data_table("from", "link", "to", "origins", title="Links on the paths")
     for link in provenance["links"]:
-        table.add_row(link["from"], link["type"], link["to"], origins_text(link))
+        table.add_row(data(link["from"]), data(link["type"]), data(link["to"]), origins_text(link))
     console.print(table)
 
 
 def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
     item = answer["item"]
     console.print(
-        f"Affiliates exposed to {answer['kind']} [bold]{item['id']}[/bold] ({item['name'] or ''}) as of {answer['as_of']}"
+        Text.assemble(
+            f"Affiliates exposed to {answer['kind']} ",
+            data(item["id"], "bold"),
+            " (",
+            data(item["name"]),
+            f") as of {answer['as_of']}",
+        )
     )
     if not answer["affiliates"]:
         console.print("  None.")
         return
-    table = Table("affiliate", "name", "path", "contract", "sources")
+    table = data_table("affiliate", "name", "path", "contract", "sources")
     for a in answer["affiliates"]:
         c = a["contract"]
         value = f"{c['id']} ({c['value']:,.0f} {c['currency']})" if c.get("value") is not None else (c["id"] or "")
-        table.add_row(a["id"], a["name"] or "", path_text(a["path"]), value, ", ".join(a["sources"]))
+        table.add_row(data(a["id"]), data(a["name"]), path_text(a["path"]), data(value), joined(a["sources"]))
     console.print(table)
     money = ", ".join(f"{v:,.0f} {cur}" for cur, v in answer["leverage"]["contract_value"].items()) or "no values"
-    console.print(f"Leverage: {answer['leverage']['affiliates']} affiliates; contract value {money}")
+    console.print(data(f"Leverage: {answer['leverage']['affiliates']} affiliates; contract value {money}"))
 
 
 def rows_table(console: Console, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
-    table = Table(*columns, title=title, title_justify="left")
+    table = data_table(*columns, title=title)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(data(v) for v in row))
     console.print(table)
 
 

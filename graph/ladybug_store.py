@@ -23,8 +23,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ import pyarrow.parquet as pq
 
 from graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from graph.ladybug_copy import FAILED
+from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
+from graph.private_files import make_private_folder
 from graph.records import BATCH, GraphTables, RelPart
 from graph.schema import SCHEMA
 from graph.store import LoadedBundle, Progress, Row, ident
@@ -61,6 +63,7 @@ class LadybugStore:
         self._conn: ladybug.Connection | None = None
         self._index: tuple[str, Any] | None = None
         self._index_lock = threading.Lock()
+        self._load_lock = LoadLock(self._take_load_lock)
 
     # ------------------------------------------------------------ reading
 
@@ -162,22 +165,27 @@ class LadybugStore:
 
     # ------------------------------------------------------------ writing
 
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "load.lock", "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise LoadLocked(f"another load is writing to {self.root}; try again when it ends") from exc
-            yield
+    def load_lock(self) -> AbstractContextManager[None]:
+        """Held from reading the loaded bundles to swapping in the new generation (graph/load_lock.py)."""
+        return self._load_lock.held()
+
+    def _take_load_lock(self) -> Callable[[], None]:
+        make_private_folder(self.root)
+        fh = open(self.root / "load.lock", "w")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.close()
+            raise LoadLocked(f"another load is writing to {self.root}; try again when it ends") from exc
+        return fh.close  # closing the file gives the lock back (and so does the process ending)
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
-        with self._lock():
+        with self.load_lock():
             name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
             folder = self.root / "generations" / name
             folder.mkdir(parents=True)
             _write_bundles(folder, bundles)
+            reached(WRITING)
             _build_graph(folder / "graph.lbug", tables, progress)
             _fsync_tree(folder)
             pointer = self.root / "CURRENT.tmp"
@@ -185,6 +193,7 @@ class LadybugStore:
             with open(pointer) as fh:
                 os.fsync(fh.fileno())
             previous = self._current_name()
+            reached(WRITTEN)
             os.replace(pointer, self.root / "CURRENT")
             _fsync_dir(self.root)
             self._collect_garbage(keep={name, previous})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +13,13 @@ import numpy as np
 import pyarrow as pa
 
 from graph.errors import BundleError, Problem
+from graph.load_lock import KEPT_READ, SOURCES_READ, reached
 from graph.records import LOADED, build_tables
 from graph.resolve import Decisions, matches_file, resolve_entities
 from graph.store import LoadedBundle, Progress, Store
+from graph.temp_folders import remove_stale_temp_folders
 from loaders import read_source
+from loaders.zip_limits import ZipLimits
 
 
 @dataclass
@@ -50,12 +54,14 @@ def load_bundles(
     format: str | None = None,
     skip_invalid: bool = False,
     encoding: str | None = None,
+    limits: ZipLimits | None = None,
 ) -> LoadReport:
     """Validate `paths` and make the store's graph hold them (replacing earlier loads of the same bundle names).
 
     With `skip_invalid` every valid record is loaded and the invalid ones (and those referring to them) are
     returned in the report's `rejects` instead of refusing the load; `encoding` reads files that are not UTF-8."""
     started = time.perf_counter()
+    remove_stale_temp_folders()  # left by loads and uploads that crashed or were killed
     problems: list[Problem] = []
     new: list[LoadedBundle] = []
     warnings: list[Problem] = []
@@ -64,7 +70,9 @@ def load_bundles(
     loaded_at = datetime.now(UTC).date().isoformat()  # a date: the same input read on one day gives one graph
     for i, path in enumerate(paths):
         try:
-            bundle = read_source(Path(path), names[i] if names else None, format, progress, skip_invalid, encoding)
+            bundle = read_source(
+                Path(path), names[i] if names else None, format, progress, skip_invalid, encoding, limits
+            )
         except BundleError as exc:
             problems.extend(exc.problems)
             continue
@@ -74,19 +82,24 @@ def load_bundles(
         rows += bundle.rows
     if problems:
         raise BundleError(problems)
-    replaced = {b.name for b in new}
-    kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
-    merged = kept + new
-    # Entity resolution (graph/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
-    decisions = Decisions.load(matches_file(store))
-    resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
-    if progress:
-        progress("resolving and checking", 0, 0)
-    tables = build_tables(resolved)
-    warnings.extend(tables.warnings)
-    if not dry_run:
-        store.replace(merged, tables, progress)
-        decisions.save()
+    reached(SOURCES_READ)
+    # The bundles kept are read under the load lock, held until the new graph is swapped in: a load that
+    # ran meanwhile is either in what is read here, or this load fails with LoadLocked (graph/load_lock.py).
+    with nullcontext() if dry_run else store.load_lock():
+        replaced = {b.name for b in new}
+        kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
+        merged = kept + new
+        reached(KEPT_READ)
+        # Entity resolution (graph/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
+        decisions = Decisions.load(matches_file(store))
+        resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
+        if progress:
+            progress("resolving and checking", 0, 0)
+        tables = build_tables(resolved)
+        warnings.extend(tables.warnings)
+        if not dry_run:
+            store.replace(merged, tables, progress)
+            decisions.save()
     return LoadReport(
         bundles=[b.name for b in new],
         rows_read=rows,

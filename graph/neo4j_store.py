@@ -27,6 +27,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,9 @@ import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
+from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
+from graph.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
+from graph.private_files import make_private_folder
 from graph.records import GraphTables, RelPart
 from graph.schema import SCHEMA
 from graph.store import LoadedBundle, Progress, Row, ident
@@ -171,7 +175,7 @@ class _SavedReads:
             pass
         table = self.store.run_arrow(cypher, params)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.folder)
             partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
             with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
@@ -208,6 +212,7 @@ class Neo4jStore:
         self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
         self._index: tuple[str, Any] | None = None
         self._index_lock = threading.Lock()
+        self._load_lock = LoadLock(lambda: take_neo4j_load_lock(self.driver, self.database, self.uri, self.ensure_constraints))
 
     @property
     def generation(self) -> str | None:
@@ -331,8 +336,12 @@ class Neo4jStore:
 
     # ------------------------------------------------------------ writing
 
+    def load_lock(self) -> AbstractContextManager[None]:
+        """Held from reading the loaded bundles to the end of the sweep (graph/load_lock.py)."""
+        return self._load_lock.held()
+
     def ensure_constraints(self) -> None:
-        for label in (*SCHEMA.nodes, LOAD_LABEL):
+        for label in (*SCHEMA.nodes, LOAD_LABEL, LOCK_LABEL):
             self.write(
                 "CREATE CONSTRAINT {} IF NOT EXISTS FOR (n:{}) REQUIRE n.id IS UNIQUE".format(
                     ident(f"{label.lower()}_id"), ident(label)
@@ -340,6 +349,10 @@ class Neo4jStore:
             )
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
+        with self.load_lock():
+            self._replace(bundles, tables, progress)
+
+    def _replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None) -> None:
         self.ensure_constraints()
         load = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.write(
@@ -355,10 +368,12 @@ class Neo4jStore:
         counter = _Counter(tables.node_count + tables.rel_count, progress)
         try:
             nodes = self._write_nodes(tables, load, counter)
+            reached(WRITING)
             self._write_rels(tables.rels, nodes, load, counter)
         except BaseException:
             self._undo(load, tables, existing)
             raise
+        reached(WRITTEN)
         self._sweep(load, had_rels, {label for label, ids in existing.items() if ids})
         self._save_bundles(bundles)
         self.write(

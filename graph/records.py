@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from graph.errors import BundleError, Problem
 from graph.schema import SCHEMA, LinkType, NodeType, Property, Reference
+from graph.temp_folders import make_temp_folder
 
 STRING_LIST = pa.list_(pa.string())
 
@@ -63,7 +64,7 @@ _spill: list[Path] = []
 
 def _spill_file() -> str:
     if not _spill:
-        folder = Path(tempfile.mkdtemp(prefix="supplygraph-tables-"))
+        folder = make_temp_folder("tables")
         atexit.register(shutil.rmtree, folder, True)
         _spill.append(folder)
     fd, name = tempfile.mkstemp(suffix=".arrow", dir=_spill[0])

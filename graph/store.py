@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,6 +46,10 @@ class Store(Protocol):
 
     def bundles(self) -> list[LoadedBundle]:
         """The canonical records the current graph was built from, in load order."""
+
+    def load_lock(self) -> AbstractContextManager[None]:
+        """The lock a load holds from reading `bundles()` to swapping its graph in (re-entrant in the thread
+        holding it); raises LoadLocked if another load holds it (graph/load_lock.py)."""
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         """Make the graph exactly `tables` (built from `bundles`), all or nothing."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from graph.errors import BundleError, Problem
 from graph.store import Progress
 from loaders.bundle import Bundle, read_bundle
+from loaders.zip_limits import ZipLimits
 
 FORMATS = ("bundle", "ocds", "oshub", "ftm", "xlsx")
 
@@ -115,18 +116,20 @@ def read_source(
     progress: Progress | None = None,
     skip_invalid: bool = False,
     encoding: str | None = None,
+    limits: ZipLimits | None = None,
 ) -> Bundle:
     """Read any supported input into validated canonical tables; raise BundleError naming where it is wrong.
 
     `progress(step, done, total)` is told how far reading has come (bytes of JSON, rows of CSV and sheets).
     With `skip_invalid`, invalid records are set aside in the bundle's `rejects` instead of refusing the input;
-    `encoding` reads a JSON or CSV file that is not UTF-8."""
+    `encoding` reads a JSON or CSV file that is not UTF-8; `limits`
+    cap what a zipped bundle or a workbook may unpack to (default: from the settings)."""
     path = Path(path)
     if not path.exists():
         raise BundleError([Problem(str(path), None, None, "no such file or folder")])
     kind = format or detect_format(path, encoding)
     if kind == "bundle":
-        return read_bundle(path, name, skip_invalid)
+        return read_bundle(path, name, skip_invalid, limits)
     if kind == "ocds":
         from loaders.ocds import read_ocds
 
@@ -142,7 +145,7 @@ def read_source(
     if kind == "xlsx":
         from loaders.xlsx import read_xlsx
 
-        return read_xlsx(path, name, progress, skip_invalid)
+        return read_xlsx(path, name, progress, skip_invalid, limits)
     raise BundleError(
         [Problem(str(path), None, None, f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")]
     )

@@ -8,6 +8,7 @@ References between files are checked later, across every bundle in the graph (gr
 from __future__ import annotations
 
 import functools
+import stat
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +21,10 @@ import pyarrow.compute as pc
 from graph.errors import BundleError, Problem
 from graph.records import arrow_type
 from graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
-from loaders.columns import convert, out_of_range
+from loaders.columns import convert, hidden_characters, is_id_column, out_of_range
 from loaders.csvfile import CsvTable, property_name, read_csv
 from loaders.quarantine import drop_references, reject
+from loaders.zip_limits import MemberReader, ZipLimits, check_declared
 
 PER_COLUMN_LIMIT = 20
 LINK_PROPS = (
@@ -51,38 +53,82 @@ def bundle_name(path: Path) -> str:
     return path.stem if path.suffix.lower() == ".zip" else path.resolve().name
 
 
-def _bundle_files(path: Path) -> tuple[dict[str, Callable[[], bytes]], list[str]]:
-    """Known file name -> reader, and names of files that are not part of the format."""
+def _folder_files(path: Path) -> tuple[dict[str, Callable[[], bytes]], list[str], list[Problem]]:
+    """A folder's bundle files. A symbolic link is followed only to a file inside the bundle folder: one
+    leaving it (to /etc/passwd, to another user's data) is refused, as is anything but a regular file."""
     known = set(SCHEMA.files)
     found: dict[str, Callable[[], bytes]] = {}
     unknown: list[str] = []
-    if path.is_dir():
-        for item in sorted(path.iterdir()):
-            if item.name in known:
-                found[item.name] = item.read_bytes
-            elif item.suffix.lower() == ".csv":
+    problems: list[Problem] = []
+    root = path.resolve()
+    for item in sorted(path.iterdir()):
+        if item.name not in known:
+            if item.suffix.lower() == ".csv":
                 unknown.append(item.name)
-        return found, unknown
+            continue
+        target = item.resolve()
+        if item.is_symlink() and not target.is_relative_to(root):
+            problems.append(
+                Problem(
+                    item.name,
+                    None,
+                    None,
+                    f"is a symbolic link to {str(target)!r}, outside the bundle folder; "
+                    "copy the file into the bundle instead",
+                )
+            )
+        elif not target.is_file():
+            problems.append(Problem(item.name, None, None, "is not a regular file; expected a CSV file"))
+        else:
+            found[item.name] = target.read_bytes
+    return found, unknown, problems
+
+
+def _zip_files(
+    path: Path, limits: ZipLimits
+) -> tuple[dict[str, Callable[[], bytes]], list[str], list[Problem]]:
+    """A zip's bundle files, read in pieces under the caps of loaders/zip_limits.py. A member that is a
+    symbolic link is refused (zipfile would hand over the link's target path as the file's text)."""
+    known = set(SCHEMA.files)
+    found: dict[str, Callable[[], bytes]] = {}
+    unknown: list[str] = []
+    problems: list[Problem] = []
     archive = zipfile.ZipFile(path)
+    reader = MemberReader(archive, path.name, limits)
+    chosen: list[zipfile.ZipInfo] = []
     for info in archive.infolist():
         name = PurePosixPath(info.filename).name
         if info.is_dir() or name.startswith("._") or "__MACOSX" in info.filename:
             continue
         if name in known and name not in found:
-            found[name] = functools.partial(archive.read, info)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                problems.append(
+                    Problem(f"{path.name}[{info.filename}]", None, None, "is a symbolic link; a bundle holds files")
+                )
+                continue
+            found[name] = functools.partial(reader.read, info)
+            chosen.append(info)
         elif name.lower().endswith(".csv"):
             unknown.append(info.filename)
-    return found, unknown
+    if not problems:
+        check_declared(archive, path.name, chosen, limits)
+    return found, unknown, problems
 
 
-def read_bundle(path: Path, name: str | None = None, skip_invalid: bool = False) -> Bundle:
+def read_bundle(
+    path: Path, name: str | None = None, skip_invalid: bool = False, limits: ZipLimits | None = None
+) -> Bundle:
     path = Path(path)
     if not path.exists():
         raise BundleError([Problem(str(path), None, None, "no such file or folder")])
     if not path.is_dir() and not zipfile.is_zipfile(path):
         raise BundleError([Problem(str(path), None, None, "not a folder or a .zip of CSV files")])
-    files, unknown = _bundle_files(path)
-    problems: list[Problem] = []
+    if path.is_dir():
+        files, unknown, problems = _folder_files(path)
+    else:
+        files, unknown, problems = _zip_files(path, limits or ZipLimits.from_settings())
+    if problems:
+        raise BundleError(problems)
     warnings = [Problem(f, None, None, "not a bundle file; ignored") for f in unknown]
     if not files:
         problems.append(
@@ -177,6 +223,9 @@ class FileChecker:
         raw = self.csv.table.column(prop.column).combine_chunks()
         if prop.required:
             self.report(pc.is_null(raw), prop.column, raw, lambda _v: "required value is empty")
+        if is_id_column(prop):
+            _same, hidden, why = hidden_characters(raw)
+            self.report(hidden, prop.column, raw, why)
         converted = convert(prop, raw)
         if converted is None:
             return raw

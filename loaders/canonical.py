@@ -10,7 +10,6 @@ file and the place in it: a line number, a JSON pointer, or both.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 import weakref
 from collections import defaultdict
@@ -24,6 +23,7 @@ import pyarrow as pa
 from graph.errors import BundleError, Problem
 from graph.schema import SCHEMA, NodeType
 from graph.store import Progress
+from graph.temp_folders import make_temp_folder
 from loaders.bundle import Bundle, FileChecker
 from loaders.csvfile import CsvTable
 from loaders.quarantine import drop_references, raw_records, reject
@@ -95,7 +95,7 @@ class TableBuilder:
 
     def __post_init__(self) -> None:
         if self.partitions > 1:
-            self._spill = Path(tempfile.mkdtemp(prefix="supplygraph-spill-"))
+            self._spill = make_temp_folder("spill")
             weakref.finalize(self, shutil.rmtree, self._spill, True)
 
     def place(self, where: str, line: int | None, column: str | None, message: str) -> Problem:

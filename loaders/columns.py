@@ -23,6 +23,25 @@ DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 FLOAT_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 INT_RE = r"^[+-]?\d+$"
 CURRENCY_RE = r"^[A-Z]{3}$"
+# Control characters (C0, DEL, C1) and invisible format characters (zero-width spaces and joiners, soft hyphen,
+# bidirectional overrides, BOM): in an id they make two ids that print alike ("FA-SH2" and "FA-SH2\x00").
+HIDDEN_RE = r"[\p{Cc}\p{Cf}]"
+
+
+def is_id_column(prop: Property) -> bool:
+    """A column holding ids: a file's key, a link's ends, a reference (`*_id`) or a list of them (`*_ids`)."""
+    return prop.name in ("id", "from_id", "to_id") or prop.column.endswith(("_id", "_ids"))
+
+
+def hidden_characters(column: pa.Array) -> Converted:
+    """The cells of an id column holding control or invisible formatting characters."""
+    bad = pc.fill_null(pc.match_substring_regex(column, HIDDEN_RE), False)
+    return (
+        column,
+        bad,
+        lambda v: f"{v!r} holds a control or invisible formatting character; ids may not (it would be a second id "
+        "that prints like another)",
+    )
 
 
 def _bad(column: pa.Array, converted: pa.Array) -> pa.Array:

@@ -22,6 +22,7 @@ from loaders.bundle import Bundle, check_file
 from loaders.canonical import Ticker
 from loaders.csvfile import read_csv
 from loaders.quarantine import drop_references
+from loaders.zip_limits import ZipLimits, check_declared
 
 
 def _cell(value: object) -> str:
@@ -39,10 +40,16 @@ def _cell(value: object) -> str:
 
 
 def read_xlsx(
-    path: Path, name: str | None = None, progress: Progress | None = None, skip_invalid: bool = False
+    path: Path,
+    name: str | None = None,
+    progress: Progress | None = None,
+    skip_invalid: bool = False,
+    limits: ZipLimits | None = None,
 ) -> Bundle:
     path = Path(path)
     try:
+        with zipfile.ZipFile(path) as archive:  # a workbook is a zip: the same caps as a zipped bundle
+            check_declared(archive, path.name, archive.infolist(), limits or ZipLimits.from_settings())
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise BundleError([Problem(path.name, None, None, f"not a readable .xlsx workbook: {exc}")]) from None

@@ -105,8 +105,8 @@ AFFILIATE_NAMES = "MATCH (a:Affiliate) WHERE a.id IN $ids RETURN a.id AS id, a.n
 
 COUNTS_BY_LABEL = {
     "ladybug": "MATCH (n) RETURN label(n) AS label, count(*) AS nodes ORDER BY label",
-    # the Neo4j store keeps its load records and canonical records in two labels of its own
-    "neo4j": "MATCH (n) WHERE NOT (n:SupplygraphBundle OR n:SupplygraphLoad)"
+    # the Neo4j store keeps its load records and canonical records and its load lock in labels of its own
+    "neo4j": "MATCH (n) WHERE NOT (n:SupplygraphBundle OR n:SupplygraphLoad OR n:SupplygraphLoadLock)"
     " RETURN labels(n)[0] AS label, count(*) AS nodes ORDER BY label",
 }
 

@@ -67,7 +67,7 @@ def _json(body: bytes, request: Request, cache: str) -> Response:
 
 
 @router.get(
-    "/v1/affiliates/{affiliate_id}/exposure",
+    "/v1/affiliates/{affiliate_id:entity_id}/exposure",
     response_model=Exposure,
     responses=problems(403, 404),
     summary="What an affiliate is exposed to, with paths and sources",

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 
+from api import entity_ids  # noqa: F401 - registers {id:entity_id} for the routes
 from api.models import Problem
 from graph.schema import SCHEMA
 
@@ -17,7 +18,9 @@ AsOf = Annotated[date | None, Query(description="the day the answer is true on (
 Depth = Annotated[int, Query(ge=1, le=8, description="supplier tiers to follow (1-8)")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"items per page (1-{MAX_LIMIT})")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
-PathId = Annotated[str, Path(min_length=1, max_length=200, description="an id as in the bundle")]
+PathId = Annotated[
+    str, Path(min_length=1, max_length=200, description="an id as in the bundle (`/` in it may be sent as %2F)")
+]
 
 # Entity types in URLs are the schema's labels in lower case: factory, agency, affiliate, ...
 EntityType = StrEnum("EntityType", {label.lower(): label.lower() for label in SCHEMA.nodes})  # type: ignore[misc]

@@ -91,7 +91,7 @@ def _str(value: Any) -> str | None:
 
 
 @router.get(
-    "/v1/entities/{type}/{id}",
+    "/v1/entities/{type}/{id:entity_id}",
     response_model=Entity,
     responses=problems(404),
     summary="One entity: properties, neighbours (a page of them, with the count of the rest) and sources",

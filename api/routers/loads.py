@@ -7,8 +7,7 @@ old one, the next ones see the new one. A bad bundle is a 422 problem listing ev
 from __future__ import annotations
 
 import re
-import tempfile
-from pathlib import Path
+import shutil
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +19,8 @@ from api.problems import ApiError
 from api.routers.common import problems
 from graph.ladybug_store import LadybugStore
 from graph.loading import load_bundles
+from graph.temp_folders import make_temp_folder
+from loaders.zip_limits import ZipLimits
 
 router = APIRouter(tags=["loads"])
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
@@ -50,25 +51,37 @@ async def load(
     ] = False,
 ) -> dict[str, Any]:
     """Validate the zipped bundle and load it (see ../shared/spec/bundle-format.md)."""
-    limit = app_state.settings.max_upload_mb * 2**20
-    with tempfile.TemporaryDirectory(prefix="supplygraph-upload-") as folder:
-        path = Path(folder) / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.zip"
+    settings = app_state.settings
+    limit = settings.max_upload_mb * 2**20
+    folder = make_temp_folder("upload")  # named after this process: a crash leaves it for the next start to remove
+    try:
+        path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.zip"
         size = 0
         with path.open("wb") as fh:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise ApiError(413, "Too large", f"a bundle may have at most {app_state.settings.max_upload_mb} MB")
+                    raise _too_large(settings.max_upload_mb)
                 fh.write(chunk)
         root = app_state.access.root
         store = LadybugStore(root) if root is not None else app_state.access.store
+        limits = ZipLimits.from_settings(settings)
         try:
             report = await run_in_threadpool(
-                load_bundles, store, [path], fresh=fresh, dry_run=dry_run, names=[name], skip_invalid=skip_invalid
+                load_bundles,
+                store,
+                [path],
+                fresh=fresh,
+                dry_run=dry_run,
+                names=[name],
+                skip_invalid=skip_invalid,
+                limits=limits,
             )
         finally:
             if root is not None:
                 store.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return {
         "bundles": report.bundles,
         "rows_read": report.rows_read,
@@ -81,3 +94,9 @@ async def load(
         "rejects": [{k: v for k, v in r.items() if k != "input"} for r in report.rejects[:MAX_REJECTS]],
         "generation": app_state.access.current_generation(),
     }
+
+
+def _too_large(max_mb: int) -> ApiError:
+    return ApiError(
+        413, "Too large", f"a bundle upload may have at most {max_mb} MB; raise SUPPLYGRAPH_MAX_UPLOAD_MB to allow more"
+    )

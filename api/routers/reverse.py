@@ -62,7 +62,7 @@ def _endpoint(kind: str) -> Callable[..., dict[str, Any]]:
 
 for _kind, _plural in (("factory", "factories"), ("agency", "agencies"), ("finding", "findings")):
     router.add_api_route(
-        f"/v1/{_plural}/{{item_id}}/exposed-affiliates",
+        f"/v1/{_plural}/{{item_id:entity_id}}/exposed-affiliates",
         _endpoint(_kind),
         methods=["GET"],
         response_model=ExposedAffiliates,

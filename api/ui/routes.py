@@ -154,7 +154,7 @@ def _own_graph(request: Request, caller: Principal) -> tenancy.OwnGraph:
         return tenancy.own_graph(store, exposure, own, name)
 
 
-@router.get("/entity/{type_}/{id_}")
+@router.get("/entity/{type_}/{id_:entity_id}")
 def entity_page(request: Request, type_: str, id_: str, depth: str | None = None) -> Response:
     def work(caller: Principal) -> Response:
         d = _int(depth, 1, "depth", 1, 3)
@@ -165,7 +165,7 @@ def entity_page(request: Request, type_: str, id_: str, depth: str | None = None
     return _guard(request, work)
 
 
-@router.get("/entity/{type_}/{id_}/export.{fmt}")
+@router.get("/entity/{type_}/{id_:entity_id}/export.{fmt}")
 def entity_export(request: Request, type_: str, id_: str, fmt: str, depth: str | None = None) -> Response:
     def work(caller: Principal) -> Response:
         _detail, drawing = _entity(request, caller, type_, id_, _int(depth, 1, "depth", 1, 3))
@@ -174,7 +174,7 @@ def entity_export(request: Request, type_: str, id_: str, fmt: str, depth: str |
     return _guard(request, work)
 
 
-@router.get("/api/neighbours/{type_}/{id_}")
+@router.get("/api/neighbours/{type_}/{id_:entity_id}")
 def neighbours(request: Request, type_: str, id_: str, offset: str | None = None) -> Response:
     """A page of a node's neighbours for the entity network, with an "and N more" node when more remain."""
 
@@ -250,7 +250,7 @@ def _more_answers(kind: str, id_: str, drawing: views.Drawing, depth: str | None
     return {"url": url, "left": left}
 
 
-@router.get("/exposure/{kind}/{id_}")
+@router.get("/exposure/{kind}/{id_:entity_id}")
 def exposure_page(request: Request, kind: str, id_: str, as_of: str | None = None, depth: str | None = None) -> Response:
     def work(caller: Principal) -> Response:
         drawing = _exposure(request, caller, kind, id_, as_of, depth)
@@ -261,7 +261,7 @@ def exposure_page(request: Request, kind: str, id_: str, as_of: str | None = Non
     return _guard(request, work)
 
 
-@router.get("/exposure/{kind}/{id_}/answers")
+@router.get("/exposure/{kind}/{id_:entity_id}/answers")
 def exposure_answers(
     request: Request, kind: str, id_: str, as_of: str | None = None, depth: str | None = None,
     offset: str | None = None,
@@ -285,7 +285,7 @@ def _legend() -> dict[str, Any]:
             "styles": views.STYLE, "type_names": views.TYPE_NAMES}
 
 
-@router.get("/exposure/{kind}/{id_}/export.{fmt}")
+@router.get("/exposure/{kind}/{id_:entity_id}/export.{fmt}")
 def exposure_export(
     request: Request, kind: str, id_: str, fmt: str, as_of: str | None = None, depth: str | None = None
 ) -> Response:

@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api.entity_ids import urlencode_all
 from graph.errors import InvalidParameter, NotFound
 from graph.schema import SCHEMA
 from graph.store import Store
@@ -607,6 +608,7 @@ def script_json(data: Any) -> str:
 def templates_env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
     env.filters["script_json"] = script_json
+    env.filters["urlencode"] = urlencode_all  # an id in a link: `/` encoded too (api/entity_ids.py)
     return env
 
 
