@@ -339,9 +339,10 @@ class Sandbox:
     def run(
         self, query: str, params: Mapping[str, Any] | None, *, timeout_s: float, max_rows: int, generation: str | None
     ) -> dict[str, Any]:
+        """The answer; SandboxBusy (503) at once when every worker is busy: no thread waits for one."""
         canonical = check_query(query)
         checked = check_params(params)
-        if not self._slots.acquire(timeout=min(timeout_s, 10.0)):
+        if not self._slots.acquire(blocking=False):
             raise SandboxBusy("every sandbox worker is busy; try again in a few seconds")
         try:
             job = {

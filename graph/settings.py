@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512  # largest bundle zip POST /v1/loads accepts
     exposure_threads: int = 2  # exposure walks computed at once (CPU-bound: more only contend)
     max_body_kb: int = 1024  # largest request body elsewhere (Cypher, named query parameters)
+    # Fairness (api/fairness.py): expensive requests (uncached exposure, reverse exposure, paths, named
+    # queries, Cypher) in flight at once; beyond them the answer is at once 429 (per key) or 503 (in all).
+    expensive_per_key: int = 2  # one API key's
+    expensive_total: int = 0  # all keys' (Cypher apart: cypher_workers bounds it); 0: 2 per CPU, >= 2 keys' worth
+    retry_after_s: int = 2  # the Retry-After of those refusals
 
 
 class Neo4jSettings(BaseSettings):

@@ -13,13 +13,13 @@ every other node and link on the paths (queries/provenance.py).
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, State
 from api.keys import Principal, Role
@@ -42,9 +42,10 @@ def check_own(caller: Principal, affiliate_id: str) -> None:
 
 
 def exposure_json(app_state: State, affiliate_id: str, day: date, depth: int, provenance: bool = False) -> bytes:
-    """The answer as gzip-compressed JSON: computed (at most `exposure_threads` at once: the walk is
-    CPU-bound) and cached. Compressed, a 100k-factory answer (~300 KB of JSON) takes a tenth of the room."""
-    with app_state.exposure_slots, app_state.access.use() as store:
+    """The answer as gzip-compressed JSON: computed (on the walks executor, under a slot of the caller's
+    key: api/fairness.py) and cached. Compressed, a 100k-factory answer (~300 KB of JSON) takes a tenth
+    of the room."""
+    with app_state.access.use() as store:
         generation = store.generation
         key = (generation, affiliate_id, day, depth, provenance)
         cached = app_state.exposure_cache.get(key) if generation else None
@@ -69,7 +70,7 @@ def _json(body: bytes, request: Request, cache: str) -> Response:
 @router.get(
     "/v1/affiliates/{affiliate_id}/exposure",
     response_model=Exposure,
-    responses=problems(403, 404),
+    responses=problems(403, 404, 429),
     summary="What an affiliate is exposed to, with paths and sources",
 )
 async def exposure(
@@ -93,12 +94,22 @@ async def exposure(
     check_own(caller, affiliate_id)
     check_depth(depth, app_state.settings.max_depth)
     day = as_of or date.today()
-    # A cached answer is sent from the event loop; only a miss waits for a worker thread.
-    generation = app_state.access.current_generation()
-    body = app_state.exposure_cache.get((generation, affiliate_id, day, depth, provenance)) if generation else None
+    # A cached answer is sent from the event loop, taking no slot and no thread, and so is one being
+    # computed for another request (once done). Else the walk is expensive: it takes a slot of the
+    # caller's key (or is refused at once, 429/503) and a walks thread (api/fairness.py).
+    generation = await app_state.access.generation_now()
+    key = (generation, affiliate_id, day, depth, provenance)
+    cached = app_state.exposure_cache
+    body = cached.get(key) if generation else None
     cache = "hit" if body is not None else "miss"
     if body is None:
-        body = await run_in_threadpool(exposure_json, app_state, affiliate_id, day, depth, provenance)
+        computing = cached.computing.get(key) if generation else None
+        if computing is None:
+            computing = app_state.fairness.submit(caller, exposure_json, app_state, affiliate_id, day, depth, provenance)
+            if generation:
+                cached.computing[key] = computing
+                computing.add_done_callback(lambda _done: cached.computing.pop(key, None))
+        body = await asyncio.shield(computing)
     if category is None and min_severity is None:
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))

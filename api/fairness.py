@@ -1,0 +1,138 @@
+"""Per-key fairness: a bounded number of expensive requests in flight per API key and in all.
+
+Expensive requests are those that compute: an exposure answer not yet cached, reverse exposure,
+shortest paths, named queries and researcher Cypher. Each takes a slot of its key for as long as
+its work runs. Admission never waits: a key already holding `per_key` slots is answered 429 Too
+Many Requests at once, and when `total` slots are taken in all, 503; both say Retry-After. No
+thread is held by a request that waits, because none waits.
+
+Admitted work runs on executors of its own, apart from the thread pool that answers cheap
+requests (/healthz, entity pages, searches), and cached exposure answers are sent from the event
+loop without any thread, so neither waits behind expensive work:
+- `walks` (`total` threads): exposure walks and the other computations in this process;
+- `sandbox` (one thread per sandbox worker): waiting for a researcher query's worker process
+  (api/sandbox.py), whose own slots are taken without waiting too.
+
+A refusal names only the caller's own bound, never what other keys are doing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from api.keys import Principal
+from graph.errors import StoreUnavailable, SupplygraphError
+from graph.settings import Settings
+
+T = TypeVar("T")
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's count, where known)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
+class TooManyRequests(SupplygraphError):
+    http_status = 429
+    exit_code = 75
+    title = "Too many requests"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class ServerBusy(StoreUnavailable):
+    title = "Server busy"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class Fairness:
+    """Slots for expensive requests per key and in all, and the executors their work runs on."""
+
+    def __init__(self, per_key: int, total: int, retry_after_s: int, sandbox_threads: int) -> None:
+        self.per_key = max(1, per_key)
+        self.retry_after_s = max(1, retry_after_s)
+        self.bounds = {"walks": max(1, total), "sandbox": max(1, sandbox_threads)}
+        self._executors: dict[str, ThreadPoolExecutor] = {}  # made on first use, again after close()
+        self._held: dict[str, int] = {}
+        self._busy = dict.fromkeys(self.bounds, 0)
+        self._lock = threading.Lock()
+
+    def held(self, key_id: str) -> int:
+        with self._lock:
+            return self._held.get(key_id, 0)
+
+    def take(self, key_id: str, executor: str = "walks") -> ThreadPoolExecutor:
+        """Take a slot for `key_id` on `executor` now, or refuse: 429 past the key's bound, 503 past the executor's."""
+        with self._lock:
+            if self._held.get(key_id, 0) >= self.per_key:
+                raise TooManyRequests(
+                    f"this key already has {self.per_key} expensive requests running, the most one key may have "
+                    f"at once; retry when one of them has ended (Retry-After: {self.retry_after_s} s)",
+                    self.retry_after_s,
+                )
+            if self._busy[executor] >= self.bounds[executor]:
+                what = "every sandbox worker is busy" if executor == "sandbox" else "the server is busy"
+                raise ServerBusy(f"{what}; retry in {self.retry_after_s} s", self.retry_after_s)
+            self._held[key_id] = self._held.get(key_id, 0) + 1
+            self._busy[executor] += 1
+            if executor not in self._executors:
+                bound = self.bounds[executor]
+                self._executors[executor] = ThreadPoolExecutor(bound, thread_name_prefix=f"supplygraph-{executor}")
+            return self._executors[executor]
+
+    def give_back(self, key_id: str, executor: str = "walks") -> None:
+        with self._lock:
+            left = self._held.get(key_id, 0) - 1
+            if left > 0:
+                self._held[key_id] = left
+            else:
+                self._held.pop(key_id, None)
+            self._busy[executor] -= 1
+
+    def submit(
+        self, caller: Principal, work: Callable[..., T], *args: Any, executor: str = "walks", **kwargs: Any
+    ) -> asyncio.Future[T]:
+        """`work(*args, **kwargs)` started on `executor` under a slot of the caller's key, or refused now
+        (TooManyRequests, ServerBusy). The slot is given back when the work ends (not when the client goes
+        away: the thread is busy until then). Never queued: the executor has a thread for every slot.
+        Call it from the event loop."""
+        pool = self.take(caller.key_id, executor)
+        try:
+            future = pool.submit(work, *args, **kwargs)
+        except BaseException:
+            self.give_back(caller.key_id, executor)
+            raise
+        future.add_done_callback(lambda _done: self.give_back(caller.key_id, executor))
+        return asyncio.wrap_future(future)
+
+    async def run(
+        self, caller: Principal, work: Callable[..., T], *args: Any, executor: str = "walks", **kwargs: Any
+    ) -> T:
+        """submit(), then its result."""
+        return await self.submit(caller, work, *args, executor=executor, **kwargs)
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._executors = self._executors, {}
+        for pool in pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def fairness_for(settings: Settings) -> Fairness:
+    """The bounds the settings give; `expensive_total` 0 means 2 per CPU, and room for two keys at least."""
+    per_key = max(1, settings.expensive_per_key)
+    total = settings.expensive_total or max(2 * cpu_count(), 2 * per_key)
+    return Fairness(per_key, total, settings.retry_after_s, settings.cypher_workers)
