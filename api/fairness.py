@@ -3,13 +3,14 @@
 Expensive requests are those that compute: an exposure answer not yet cached, reverse exposure,
 shortest paths, named queries and researcher Cypher. Each takes a slot of its key for as long as
 its work runs. Admission never waits: a key already holding `per_key` slots is answered 429 Too
-Many Requests at once, and when `total` slots are taken in all, 503; both say Retry-After. No
+Many Requests at once, and when an executor's slots are all taken, 503; both say Retry-After. No
 thread is held by a request that waits, because none waits.
 
 Admitted work runs on executors of its own, apart from the thread pool that answers cheap
 requests (/healthz, entity pages, searches), and cached exposure answers are sent from the event
 loop without any thread, so neither waits behind expensive work:
-- `walks` (`total` threads): exposure walks and the other computations in this process;
+- `walkers` (`total` processes, api/walkers.py): exposure walks, out of the server's interpreter;
+- `threads` (`total` threads): reverse exposure, paths and named queries;
 - `sandbox` (one thread per sandbox worker): waiting for a researcher query's worker process
   (api/sandbox.py), whose own slots are taken without waiting too.
 
@@ -22,9 +23,10 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from api import walkers
 from api.keys import Principal
 from graph.errors import StoreUnavailable, SupplygraphError
 from graph.settings import Settings
@@ -59,13 +61,13 @@ class ServerBusy(StoreUnavailable):
 
 
 class Fairness:
-    """Slots for expensive requests per key and in all, and the executors their work runs on."""
+    """Slots for expensive requests per key and per executor, and the executors their work runs on."""
 
     def __init__(self, per_key: int, total: int, retry_after_s: int, sandbox_threads: int) -> None:
         self.per_key = max(1, per_key)
         self.retry_after_s = max(1, retry_after_s)
-        self.bounds = {"walks": max(1, total), "sandbox": max(1, sandbox_threads)}
-        self._executors: dict[str, ThreadPoolExecutor] = {}  # made on first use, again after close()
+        self.bounds = {"walkers": max(1, total), "threads": max(1, total), "sandbox": max(1, sandbox_threads)}
+        self._executors: dict[str, Executor] = {}  # made on first use, again after close() or a dead worker
         self._held: dict[str, int] = {}
         self._busy = dict.fromkeys(self.bounds, 0)
         self._lock = threading.Lock()
@@ -74,7 +76,7 @@ class Fairness:
         with self._lock:
             return self._held.get(key_id, 0)
 
-    def take(self, key_id: str, executor: str = "walks") -> ThreadPoolExecutor:
+    def take(self, key_id: str, executor: str) -> Executor:
         """Take a slot for `key_id` on `executor` now, or refuse: 429 past the key's bound, 503 past the executor's."""
         with self._lock:
             if self._held.get(key_id, 0) >= self.per_key:
@@ -90,10 +92,11 @@ class Fairness:
             self._busy[executor] += 1
             if executor not in self._executors:
                 bound = self.bounds[executor]
-                self._executors[executor] = ThreadPoolExecutor(bound, thread_name_prefix=f"supplygraph-{executor}")
+                made = walkers.pool(bound) if executor == "walkers" else ThreadPoolExecutor(bound)
+                self._executors[executor] = made
             return self._executors[executor]
 
-    def give_back(self, key_id: str, executor: str = "walks") -> None:
+    def give_back(self, key_id: str, executor: str) -> None:
         with self._lock:
             left = self._held.get(key_id, 0) - 1
             if left > 0:
@@ -102,24 +105,57 @@ class Fairness:
                 self._held.pop(key_id, None)
             self._busy[executor] -= 1
 
+    def _drop(self, executor: str, broken: Executor) -> None:
+        with self._lock:
+            if self._executors.get(executor) is broken:
+                del self._executors[executor]
+        broken.shutdown(wait=False, cancel_futures=True)
+
     def submit(
-        self, caller: Principal, work: Callable[..., T], *args: Any, executor: str = "walks", **kwargs: Any
+        self, caller: Principal, work: Callable[..., T], *args: Any, executor: str = "threads", **kwargs: Any
     ) -> asyncio.Future[T]:
         """`work(*args, **kwargs)` started on `executor` under a slot of the caller's key, or refused now
         (TooManyRequests, ServerBusy). The slot is given back when the work ends (not when the client goes
-        away: the thread is busy until then). Never queued: the executor has a thread for every slot.
-        Call it from the event loop."""
+        away: the executor is busy until then). Never queued: the executor has a worker for every slot.
+        A worker process that died is answered 503, and the next request gets a new pool. Call it from
+        the event loop."""
         pool = self.take(caller.key_id, executor)
         try:
-            future = pool.submit(work, *args, **kwargs)
+            done = pool.submit(work, *args, **kwargs)
         except BaseException:
             self.give_back(caller.key_id, executor)
+            if isinstance(pool, ProcessPoolExecutor):
+                self._drop(executor, pool)
             raise
-        future.add_done_callback(lambda _done: self.give_back(caller.key_id, executor))
-        return asyncio.wrap_future(future)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T] = loop.create_future()
+
+        def settle(failure: BaseException | None) -> None:
+            if answer.done():
+                return
+            if done.cancelled():
+                answer.cancel()
+            elif failure is not None:
+                answer.set_exception(failure)
+            else:
+                answer.set_result(done.result())
+
+        def finished(_done: Future[T]) -> None:
+            self.give_back(caller.key_id, executor)
+            failure = None if done.cancelled() else done.exception()
+            if isinstance(failure, BrokenExecutor):
+                self._drop(executor, pool)
+                failure = ServerBusy(f"a worker stopped; retry in {self.retry_after_s} s", self.retry_after_s)
+            try:
+                loop.call_soon_threadsafe(settle, failure)
+            except RuntimeError:
+                pass  # the event loop is closed: nobody waits any more
+
+        done.add_done_callback(finished)
+        return answer
 
     async def run(
-        self, caller: Principal, work: Callable[..., T], *args: Any, executor: str = "walks", **kwargs: Any
+        self, caller: Principal, work: Callable[..., T], *args: Any, executor: str = "threads", **kwargs: Any
     ) -> T:
         """submit(), then its result."""
         return await self.submit(caller, work, *args, executor=executor, **kwargs)
@@ -132,7 +168,7 @@ class Fairness:
 
 
 def fairness_for(settings: Settings) -> Fairness:
-    """The bounds the settings give; `expensive_total` 0 means 2 per CPU, and room for two keys at least."""
+    """The bounds the settings give; `expensive_total` 0 means one per CPU, and one more than a key's at least."""
     per_key = max(1, settings.expensive_per_key)
-    total = settings.expensive_total or max(2 * cpu_count(), 2 * per_key)
+    total = settings.expensive_total or max(cpu_count(), per_key + 1)
     return Fairness(per_key, total, settings.retry_after_s, settings.cypher_workers)

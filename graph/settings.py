@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     # Fairness (api/fairness.py): expensive requests (uncached exposure, reverse exposure, paths, named
     # queries, Cypher) in flight at once; beyond them the answer is at once 429 (per key) or 503 (in all).
     expensive_per_key: int = 2  # one API key's
-    expensive_total: int = 0  # all keys' (Cypher apart: cypher_workers bounds it); 0: 2 per CPU, >= 2 keys' worth
+    expensive_total: int = 0  # walk processes, and threads for the rest (Cypher: cypher_workers); 0: CPUs, > per key
     retry_after_s: int = 2  # the Retry-After of those refusals
+    walk_buffer_pool_mb: int = 256  # LadybugDB buffer pool of an exposure walk's worker process (api/walkers.py)
 
 
 class Neo4jSettings(BaseSettings):

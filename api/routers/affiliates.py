@@ -4,9 +4,10 @@ An affiliate key sees only its own affiliate: any other id answers exactly as an
 (404, same text), so a key cannot even learn which ids exist. A consortium's own exposure already
 includes what its members call off under its frameworks (queries/exposure.py).
 
-On the embedded store a generation never changes, so encoded answers are cached per
-(generation, affiliate, day, depth), gzip-compressed, and sent compressed to clients that accept it
-(X-Cache: hit or miss); `category` and `min_severity` filter the findings afterwards. With
+A generation (a load) never changes, so encoded answers are cached per (generation, affiliate, day,
+depth, provenance), gzip-compressed, and sent compressed to clients that accept it (X-Cache: hit or
+miss). An answer not cached is computed in a worker process (api/walkers.py) under a slot of the
+caller's key (api/fairness.py: 429 or 503 at once when there is none); `category` and `min_severity` filter the findings afterwards. With
 `provenance=true` every item names the input records it came from (`origins`), and the answer those of
 every other node and link on the paths (queries/provenance.py).
 """
@@ -17,17 +18,17 @@ import asyncio
 import gzip
 import json
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Caller, State
+from api.deps import Caller, ExposureCache, State
 from api.keys import Principal, Role
 from api.models import Exposure
 from api.routers.common import SEVERITY_RANK, AsOf, Depth, FindingCategory, PathId, Severity, problems
+from api.walkers import exposure_answer, walker_config
 from graph.errors import NotFound
 from queries.exposure import check_depth
-from queries.registry import get_query
 
 router = APIRouter(tags=["exposure"])
 
@@ -41,22 +42,11 @@ def check_own(caller: Principal, affiliate_id: str) -> None:
         raise not_found(affiliate_id)
 
 
-def exposure_json(app_state: State, affiliate_id: str, day: date, depth: int, provenance: bool = False) -> bytes:
-    """The answer as gzip-compressed JSON: computed (on the walks executor, under a slot of the caller's
-    key: api/fairness.py) and cached. Compressed, a 100k-factory answer (~300 KB of JSON) takes a tenth
-    of the room."""
-    with app_state.access.use() as store:
-        generation = store.generation
-        key = (generation, affiliate_id, day, depth, provenance)
-        cached = app_state.exposure_cache.get(key) if generation else None
-        if cached is not None:
-            return cached
-        params = {"affiliate_id": affiliate_id, "as_of": day, "depth": depth, "provenance": provenance}
-        answer = get_query("exposure").run(store, params)
-    body = gzip.compress(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode(), compresslevel=1)
-    if generation:
-        app_state.exposure_cache.put(key, body)
-    return body
+def _computed(cached: ExposureCache, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
+    """An answer computed for `key` (generation, affiliate, day, depth, provenance) goes to the cache."""
+    cached.computing.pop(key, None)
+    if not done.cancelled() and done.exception() is None:
+        cached.put(key, done.result())
 
 
 def _json(body: bytes, request: Request, cache: str) -> Response:
@@ -105,10 +95,13 @@ async def exposure(
     if body is None:
         computing = cached.computing.get(key) if generation else None
         if computing is None:
-            computing = app_state.fairness.submit(caller, exposure_json, app_state, affiliate_id, day, depth, provenance)
+            settings = app_state.settings
+            config = walker_config(app_state.access.store, settings.walk_buffer_pool_mb * 2**20)
+            work = (config, generation, affiliate_id, day, depth, provenance)
+            computing = app_state.fairness.submit(caller, exposure_answer, *work, executor="walkers")
             if generation:
                 cached.computing[key] = computing
-                computing.add_done_callback(lambda _done: cached.computing.pop(key, None))
+                computing.add_done_callback(lambda done: _computed(cached, key, done))
         body = await asyncio.shield(computing)
     if category is None and min_severity is None:
         return _json(body, request, cache)
