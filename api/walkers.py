@@ -16,6 +16,8 @@ import gzip
 import json
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -27,6 +29,7 @@ from graph.store import Store
 from queries.registry import get_query
 
 WORKER_NICENESS = 10  # well below the server, which answers the cheap requests
+PARENT_POLL_S = 1.0
 _open: dict[str, Store] = {}  # in a worker: the store of the last generation asked about
 
 
@@ -47,6 +50,15 @@ def start_worker() -> None:
         os.nice(WORKER_NICENESS)
     except OSError:
         pass  # not allowed here: the worker runs at the server's priority
+    server = os.getppid()
+    threading.Thread(target=_end_with, args=(server,), daemon=True).start()
+
+
+def _end_with(server: int) -> None:
+    """A worker ends when the server has gone, however it went (a killed server cannot tell it to)."""
+    while os.getppid() == server:
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def pool(workers: int) -> ProcessPoolExecutor:

@@ -241,7 +241,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.noisy:
             from benchmarks.noisy_neighbour import scenario
 
-            await scenario(args, base, keys, ids)
+            await scenario(args, base, keys, ids, server.pid)
             return
         print(f"{len(ids)} affiliates, role {args.role}, as_of {args.as_of}, depth {args.depth}")
         params: dict[str, str | int] = {"as_of": args.as_of, "depth": args.depth}

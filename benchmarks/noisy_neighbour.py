@@ -20,6 +20,7 @@ import asyncio
 import datetime
 import json
 import multiprocessing
+import os
 import random
 import time
 import urllib.parse
@@ -28,10 +29,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.load_api import Connection, percentile
+from benchmarks.load_api import Connection, cpu_seconds, percentile
 
 FLOOD_QUERY = "UNWIND range(1, 100000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*)"
 RETRY_S = 0.05
+FLOOD_NICENESS = 15
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Phase:
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     flood: Counter[int] = field(default_factory=Counter)
+    server_cpu: float = 0.0  # CPU seconds of the server process itself (not its workers)
+    wall: float = 0.0
 
 
 async def others_loop(base: str, key: str, targets: list[str], phase: Phase, stop_at: float, think: float) -> None:
@@ -87,7 +91,9 @@ async def flood_loop(base: str, key: str, kind: str, affiliate: str, seed: int, 
 
 
 def flood_process(base: str, key: str, kinds: list[str], affiliate: str, clients: int, seed: int, seconds: float) -> Counter[int]:
-    """The flood, in a process of its own: its clients' CPU must not be measured as the others' latency."""
+    """The flood, in a process of its own and at a low CPU priority: a flooding client's CPU is its own
+    machine's, so here it must not be measured as the others' latency."""
+    os.nice(FLOOD_NICENESS)
     phase = Phase()
 
     async def flood() -> None:
@@ -113,11 +119,11 @@ def summary(name: str, phase: Phase) -> str:
         f"{name:>5}: others n={len(ms):,}  p50 {percentile(ms, 50):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms  "
         f"max {max(ms):7.1f} ms  errors {len(phase.errors)}"
         + (f" (first: {phase.errors[0]})" if phase.errors else "")
-        + f"\n       flood answers by status: {flood}"
+        + f"\n       flood answers by status: {flood}; server process CPU {phase.server_cpu / max(phase.wall, 1e-9):.0%}"
     )
 
 
-async def scenario(args: argparse.Namespace, base: str, keys: Path, ids: list[str]) -> None:
+async def scenario(args: argparse.Namespace, base: str, keys: Path, ids: list[str], server_pid: int) -> None:
     from api.keys import KeyRing
 
     if len(ids) < 2:
@@ -148,7 +154,8 @@ async def scenario(args: argparse.Namespace, base: str, keys: Path, ids: list[st
         for round_ in range(args.rounds):
             for name in ("quiet", "flood"):
                 phase = phases[name]
-                stop_at = time.monotonic() + args.seconds
+                cpu_before, started = cpu_seconds(server_pid), time.monotonic()
+                stop_at = started + args.seconds
                 tasks = [others_loop(base, own[a], targets[a], phase, stop_at, args.think) for a in others]
                 if name == "flood":
                     flood = loop.run_in_executor(
@@ -160,6 +167,8 @@ async def scenario(args: argparse.Namespace, base: str, keys: Path, ids: list[st
                 results = await asyncio.gather(*tasks)
                 if name == "flood":
                     phase.flood.update(results[-1])
+                phase.server_cpu += cpu_seconds(server_pid) - cpu_before
+                phase.wall += time.monotonic() - started
                 await asyncio.sleep(1.0)  # let the last flooded requests end before the next phase
     for name, phase in phases.items():
         print(summary(name, phase))
