@@ -51,7 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_QUERY_CHARS = 20_000
 STARTUP_TIMEOUT_S = 60.0  # a worker importing its libraries on a busy machine
 GRACE_S = 2.0  # opening the store, on top of the query's own timeout
-WORKER_NICENESS = 10  # a researcher's query runs at a lower CPU priority than the server
+WORKER_NICENESS = 10  # a worker runs at a lower CPU priority than the server, from its first import on
+LAUNCH_WORKER = f"import os, runpy; os.nice({WORKER_NICENESS}); runpy.run_module('api.sandbox', run_name='__main__')"
 
 # Clauses and keywords a read query may use. Words that are not keywords are names (variables,
 # labels, properties, map keys, functions) and are judged by position, see _check_words.
@@ -312,7 +313,7 @@ class Sandbox:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
         return subprocess.Popen(
-            [sys.executable, "-m", "api.sandbox"],
+            [sys.executable, "-c", LAUNCH_WORKER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -526,10 +527,6 @@ def _work(job: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def worker_main() -> None:
-    try:
-        os.nice(WORKER_NICENESS)  # below the server, which answers everyone else meanwhile
-    except OSError:
-        pass
     answer_fd = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nothing a library prints can mix with the answer

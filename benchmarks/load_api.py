@@ -338,6 +338,7 @@ def main() -> None:
     noisy.add_argument("--noisy", action="store_true", help="run the noisy-neighbour scenario instead")
     noisy.add_argument("--flood", choices=["exposure", "cypher", "both"], default="both", help="what the flood asks")
     noisy.add_argument("--flood-clients", type=int, default=20, help="concurrent flooding loops per kind")
+    noisy.add_argument("--flood-retry", type=float, default=0.05, help="seconds the flood waits after a refusal")
     noisy.add_argument("--others", type=int, default=8, help="other affiliate keys asking ordinary requests")
     noisy.add_argument("--think", type=float, default=0.05, help="seconds between an other's requests")
     noisy.add_argument("--rounds", type=int, default=3, help="quiet + flood phase pairs")
