@@ -8,6 +8,7 @@ happens while they still hold their slots (asserted, not assumed from timings)."
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -166,3 +167,30 @@ def test_admission_never_waits() -> None:
         assert (fair.held("a"), fair.held("b"), fair.held("c")) == (1, 1, 2)
     finally:
         fair.close()
+
+
+def test_a_request_past_its_bound_waits_briefly_for_its_own_slot() -> None:
+    """Within `wait_s` a slot the key gives back goes to its waiting request; past it, 429."""
+
+    async def scenario() -> None:
+        fair = Fairness(per_key=1, total=3, retry_after_s=1, sandbox_threads=1, wait_s=5.0)
+        try:
+            fair.take("a", "threads")
+            waiting = asyncio.create_task(fair.admit("a", "threads"))
+            await asyncio.sleep(0.05)
+            assert not waiting.done()  # no slot of its own yet: it waits (in the event loop)
+            fair.take("b", "threads")  # another key's slot does not free "a"'s
+            await asyncio.sleep(0.05)
+            assert not waiting.done()
+            fair.give_back("a", "threads")
+            await asyncio.wait_for(waiting, 5.0)
+            assert fair.held("a") == 1
+            fair.wait_s = 0.1
+            started = time.monotonic()
+            with pytest.raises(TooManyRequests):
+                await fair.admit("a", "threads")
+            assert 0.1 <= time.monotonic() - started < 2.0
+        finally:
+            fair.close()
+
+    asyncio.run(scenario())

@@ -95,14 +95,22 @@ async def exposure(
     if body is None:
         computing = cached.computing.get(key) if generation else None
         if computing is None:
-            settings = app_state.settings
-            config = walker_config(app_state.access.store, settings.walk_buffer_pool_mb * 2**20)
-            work = (config, generation, affiliate_id, day, depth, provenance)
-            computing = app_state.fairness.submit(caller, exposure_answer, *work, executor="walkers")
-            if generation:
-                cached.computing[key] = computing
-                computing.add_done_callback(lambda done: _computed(cached, key, done))
-        body = await asyncio.shield(computing)
+            fairness = app_state.fairness
+            pool = await fairness.admit(caller.key_id, "walkers")
+            body = cached.get(key) if generation else None  # answered or started while this one waited?
+            computing = cached.computing.get(key) if generation else None
+            if body is not None or computing is not None:
+                fairness.give_back(caller.key_id, "walkers")
+            else:
+                config = walker_config(app_state.access.store, app_state.settings.walk_buffer_pool_mb * 2**20)
+                work = (config, generation, affiliate_id, day, depth, provenance)
+                computing = fairness.start(pool, caller, "walkers", exposure_answer, *work)
+                if generation:
+                    cached.computing[key] = computing
+                    computing.add_done_callback(lambda done: _computed(cached, key, done))
+        if body is None:
+            assert computing is not None
+            body = await asyncio.shield(computing)
     if category is None and min_severity is None:
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))
