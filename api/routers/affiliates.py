@@ -7,8 +7,8 @@ includes what its members call off under its frameworks (queries/exposure.py).
 A generation (a load) never changes, so encoded answers are cached per (generation, affiliate, day,
 depth, provenance), gzip-compressed, and sent compressed to clients that accept it (X-Cache: hit or
 miss). An answer not cached is computed in a worker process (api/walkers.py) under a slot of the
-caller's key (api/fairness.py: 429 or 503 at once when there is none); `category` and `min_severity` filter the findings afterwards. With
-`provenance=true` every item names the input records it came from (`origins`), and the answer those of
+caller's key (api/fairness.py: 429 or 503 when there is none); `category` and `min_severity` filter
+the findings afterwards. With `provenance=true` every item names the input records it came from (`origins`), and the answer those of
 every other node and link on the paths (queries/provenance.py).
 """
 
@@ -42,7 +42,33 @@ def check_own(caller: Principal, affiliate_id: str) -> None:
         raise not_found(affiliate_id)
 
 
-def _computed(cached: ExposureCache, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
+async def computed(app_state: State, caller: Principal, key: tuple[Any, ...]) -> bytes:
+    """The answer for `key` (generation, affiliate, day, depth, provenance) not found in the cache.
+
+    One being computed for another request is awaited (no slot). Else the walk is expensive: it takes a
+    slot of the caller's key (waiting briefly, then 429; 503 when every walker is busy) and runs in a
+    walker process; the answer is cached when it is done."""
+    cached, fairness = app_state.exposure_cache, app_state.fairness
+    generation = key[0]
+    computing = cached.computing.get(key) if generation else None
+    if computing is None:
+        pool = await fairness.admit(caller.key_id, "walkers")
+        body = cached.get(key) if generation else None  # answered, or started, while this one waited?
+        computing = cached.computing.get(key) if generation else None
+        if body is not None or computing is not None:
+            fairness.give_back(caller.key_id, "walkers")
+            if body is not None:
+                return body
+        if computing is None:
+            config = walker_config(app_state.access.store, app_state.settings.walk_buffer_pool_mb * 2**20)
+            computing = fairness.start(pool, caller, "walkers", exposure_answer, config, *key)
+            if generation:
+                cached.computing[key] = computing
+                computing.add_done_callback(lambda done: _cache(cached, key, done))
+    return await asyncio.shield(computing)
+
+
+def _cache(cached: ExposureCache, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
     """An answer computed for `key` (generation, affiliate, day, depth, provenance) goes to the cache."""
     cached.computing.pop(key, None)
     if not done.cancelled() and done.exception() is None:
@@ -84,33 +110,13 @@ async def exposure(
     check_own(caller, affiliate_id)
     check_depth(depth, app_state.settings.max_depth)
     day = as_of or date.today()
-    # A cached answer is sent from the event loop, taking no slot and no thread, and so is one being
-    # computed for another request (once done). Else the walk is expensive: it takes a slot of the
-    # caller's key (or is refused at once, 429/503) and a walks thread (api/fairness.py).
+    # A cached answer is sent from the event loop, taking no slot and no thread.
     generation = await app_state.access.generation_now()
     key = (generation, affiliate_id, day, depth, provenance)
-    cached = app_state.exposure_cache
-    body = cached.get(key) if generation else None
+    body = app_state.exposure_cache.get(key) if generation else None
     cache = "hit" if body is not None else "miss"
     if body is None:
-        computing = cached.computing.get(key) if generation else None
-        if computing is None:
-            fairness = app_state.fairness
-            pool = await fairness.admit(caller.key_id, "walkers")
-            body = cached.get(key) if generation else None  # answered or started while this one waited?
-            computing = cached.computing.get(key) if generation else None
-            if body is not None or computing is not None:
-                fairness.give_back(caller.key_id, "walkers")
-            else:
-                config = walker_config(app_state.access.store, app_state.settings.walk_buffer_pool_mb * 2**20)
-                work = (config, generation, affiliate_id, day, depth, provenance)
-                computing = fairness.start(pool, caller, "walkers", exposure_answer, *work)
-                if generation:
-                    cached.computing[key] = computing
-                    computing.add_done_callback(lambda done: _computed(cached, key, done))
-        if body is None:
-            assert computing is not None
-            body = await asyncio.shield(computing)
+        body = await computed(app_state, caller, key)
     if category is None and min_severity is None:
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))
