@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.deps import AppState, ExposureCache, StoreAccess
 from api.docs_pages import NoSniff, install_docs
+from api.fairness import fairness_for
 from api.keys import KeyRing, keys_path
 from api.problems import MEDIA_TYPE
 from api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
@@ -91,6 +92,7 @@ def create_app(
         sandbox=sandbox,
         exposure_cache=ExposureCache(settings.exposure_cache_mb * 2**20),
         exposure_slots=threading.BoundedSemaphore(max(1, settings.exposure_threads)),
+        fairness=fairness_for(settings),
     )
 
     @asynccontextmanager
@@ -106,6 +108,7 @@ def create_app(
             if watcher is not None:
                 watcher.cancel()
             sandbox.close()
+            app_state.fairness.close()
             access.close(store=owns_store)
 
     app = FastAPI(

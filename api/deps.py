@@ -12,6 +12,7 @@ Neo4j: one store for the app; the driver is thread-safe and every call opens its
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections import OrderedDict
@@ -23,7 +24,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
+from api.fairness import Fairness
 from api.keys import KeyRing, Principal, Role
 from api.problems import forbidden, unauthorized
 from api.sandbox import PinnedLadybugStore, Sandbox
@@ -66,6 +69,12 @@ class StoreAccess:
         if seen is None or seen[0] != stamp:
             seen = self._current = (stamp, self.store.generation)
         return seen[1]
+
+    async def generation_now(self) -> str | None:
+        """current_generation() for the event loop: a stat() here; Neo4j's query on a pool thread."""
+        if isinstance(self.store, LadybugStore):
+            return self.current_generation()
+        return await run_in_threadpool(self.current_generation)
 
     @contextmanager
     def use(self) -> Iterator[Store]:
@@ -118,6 +127,9 @@ class ExposureCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
+        # Answers being computed, by the same key: requests for one of them wait for it (in the event loop)
+        # instead of computing it again.
+        self.computing: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
         self._items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -148,7 +160,8 @@ class AppState:
     keyring: KeyRing
     sandbox: Sandbox
     exposure_cache: ExposureCache
-    exposure_slots: threading.BoundedSemaphore
+    exposure_slots: threading.BoundedSemaphore  # the UI's exposure drawings
+    fairness: Fairness  # the API's expensive requests (api/fairness.py)
 
 
 async def state(request: Request) -> AppState:

@@ -21,11 +21,17 @@ from graph.errors import NotFound
 SECTIONS = {"factory": "factories", "agency": "agencies", "finding": "findings"}
 
 
-def own_answer(app_state: AppState, affiliate_id: str, day: date, depth: int) -> dict[str, Any]:
-    """The affiliate's exposure answer (cached per generation, as GET /v1/affiliates/{id}/exposure)."""
-    from api.routers.affiliates import exposure_json  # the router's cached answer
+async def own_answer(app_state: AppState, caller: Principal, day: date, depth: int) -> dict[str, Any]:
+    """The key's own exposure answer, as GET /v1/affiliates/{id}/exposure gives it: from the cache, or
+    computed under a slot of the key (api/fairness.py) and cached."""
+    from api.routers.affiliates import computed  # the router's cached, slot-bounded answer
 
-    return json.loads(gzip.decompress(exposure_json(app_state, affiliate_id, day, depth)))  # type: ignore[no-any-return]
+    generation = await app_state.access.generation_now()
+    key = (generation, caller.affiliate_id or "", day, depth, False)
+    body = app_state.exposure_cache.get(key) if generation else None
+    if body is None:
+        body = await computed(app_state, caller, key)
+    return json.loads(gzip.decompress(body))  # type: ignore[no-any-return]
 
 
 def answer_ids(answer: dict[str, Any]) -> set[str]:
@@ -40,11 +46,13 @@ def answer_ids(answer: dict[str, Any]) -> set[str]:
     return ids
 
 
-def check_reachable(app_state: AppState, caller: Principal, kind: str, item_id: str, day: date, depth: int) -> None:
+async def check_reachable(
+    app_state: AppState, caller: Principal, kind: str, item_id: str, day: date, depth: int
+) -> None:
     """For an affiliate key: NotFound unless the item is in its own exposure answer (day, depth)."""
     if caller.role != Role.affiliate:
         return
     section = SECTIONS.get(kind)
-    answer = own_answer(app_state, caller.affiliate_id or "", day, depth)
+    answer = await own_answer(app_state, caller, day, depth)
     if section is None or item_id not in {item["id"] for item in answer[section]}:
         raise NotFound(f"no {kind} with id {item_id!r}")

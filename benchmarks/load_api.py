@@ -121,10 +121,15 @@ class Connection:
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def get(self, target: str) -> tuple[int, dict[str, str], bytes]:
+        return await self.send("GET", target)
+
+    async def send(self, method: str, target: str, json_body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
         if self.streams is None:
             self.streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self.streams
-        writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}\r\n".encode("latin-1"))
+        body_head = f"Content-Type: application/json\r\nContent-Length: {len(json_body)}\r\n" if json_body else ""
+        head = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}{body_head}\r\n"
+        writer.write(head.encode("latin-1") + json_body)
         await writer.drain()
         status_line = await reader.readline()
         if not status_line:
@@ -233,6 +238,11 @@ async def main_async(args: argparse.Namespace) -> None:
 
             ids = ids[: args.clients]
             keyed = {a: KeyRing(keys).create("affiliate", a, "load_api")[0] for a in ids}
+        if args.noisy:
+            from benchmarks.noisy_neighbour import scenario
+
+            await scenario(args, base, keys, ids, server.pid)
+            return
         print(f"{len(ids)} affiliates, role {args.role}, as_of {args.as_of}, depth {args.depth}")
         params: dict[str, str | int] = {"as_of": args.as_of, "depth": args.depth}
 
@@ -324,6 +334,14 @@ def main() -> None:
         help="skip asking for each affiliate once before the timed run",
     )
     parser.add_argument("--start-timeout", type=float, default=300.0)
+    noisy = parser.add_argument_group("noisy neighbour (benchmarks/noisy_neighbour.py)")
+    noisy.add_argument("--noisy", action="store_true", help="run the noisy-neighbour scenario instead")
+    noisy.add_argument("--flood", choices=["exposure", "cypher", "both"], default="both", help="what the flood asks")
+    noisy.add_argument("--flood-clients", type=int, default=20, help="concurrent flooding loops per kind")
+    noisy.add_argument("--flood-retry", type=float, default=0.05, help="seconds the flood waits after a refusal")
+    noisy.add_argument("--others", type=int, default=8, help="other affiliate keys asking ordinary requests")
+    noisy.add_argument("--think", type=float, default=0.05, help="seconds between an other's requests")
+    noisy.add_argument("--rounds", type=int, default=3, help="quiet + flood phase pairs")
     args = parser.parse_args()
     if not args.db and not args.neo4j:
         parser.error("give --db PATH or --neo4j URI")

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     keys: Path | None = None  # SUPPLYGRAPH_KEYS; default <db>/keys.sqlite (local even with Neo4j)
     cypher_memory_mb: int = 1024  # address space a sandboxed query may add to its worker
     cypher_buffer_pool_mb: int = 256  # LadybugDB buffer pool of a sandbox worker
-    cypher_workers: int = 2  # sandboxed queries running at once; more wait, then 503
+    cypher_workers: int = 2  # sandboxed queries running at once; more are refused at once (503)
     cypher_max_bytes: int = 16 * 2**20  # largest JSON answer a sandboxed query may return
     exposure_cache_mb: int = 256  # encoded exposure answers kept per immutable generation
     max_upload_mb: int = 512  # largest bundle zip POST /v1/loads accepts
@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     exposure_threads: int = 2  # exposure walks computed at once (CPU-bound: more only contend)
     max_body_kb: int = 1024  # largest request body elsewhere (Cypher, named query parameters)
     ui_session_hours: float = 12.0  # a /ui login lasts this long (sessions end at logout and key revocation too)
+    # Fairness (api/fairness.py): expensive requests (uncached exposure, reverse exposure, paths, named
+    # queries, Cypher) in flight at once; beyond them the answer is at once 429 (per key) or 503 (in all).
+    expensive_per_key: int = 2  # one API key's
+    expensive_total: int = 0  # walk processes, and threads for the rest (Cypher: cypher_workers); 0: CPUs, > per key
+    retry_after_s: int = 2  # the Retry-After of those refusals
+    slot_wait_ms: int = 500  # how long a request past its key's bound waits (no thread) for a slot before its 429
+    walk_buffer_pool_mb: int = 256  # LadybugDB buffer pool of an exposure walk's worker process (api/walkers.py)
 
 
 class Neo4jSettings(BaseSettings):

@@ -4,30 +4,31 @@ An affiliate key sees only its own affiliate: any other id answers exactly as an
 (404, same text), so a key cannot even learn which ids exist. A consortium's own exposure already
 includes what its members call off under its frameworks (queries/exposure.py).
 
-On the embedded store a generation never changes, so encoded answers are cached per
-(generation, affiliate, day, depth), gzip-compressed, and sent compressed to clients that accept it
-(X-Cache: hit or miss); `category` and `min_severity` filter the findings afterwards. With
-`provenance=true` every item names the input records it came from (`origins`), and the answer those of
+A generation (a load) never changes, so encoded answers are cached per (generation, affiliate, day,
+depth, provenance), gzip-compressed, and sent compressed to clients that accept it (X-Cache: hit or
+miss). An answer not cached is computed in a worker process (api/walkers.py) under a slot of the
+caller's key (api/fairness.py: 429 or 503 when there is none); `category` and `min_severity` filter
+the findings afterwards. With `provenance=true` every item names the input records it came from (`origins`), and the answer those of
 every other node and link on the paths (queries/provenance.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from api.deps import Caller, State
+from api.deps import Caller, ExposureCache, State
 from api.keys import Principal, Role
 from api.models import Exposure
 from api.routers.common import SEVERITY_RANK, AsOf, Depth, FindingCategory, PathId, Severity, problems
+from api.walkers import exposure_answer, walker_config
 from graph.errors import NotFound
 from queries.exposure import check_depth
-from queries.registry import get_query
 
 router = APIRouter(tags=["exposure"])
 
@@ -41,21 +42,37 @@ def check_own(caller: Principal, affiliate_id: str) -> None:
         raise not_found(affiliate_id)
 
 
-def exposure_json(app_state: State, affiliate_id: str, day: date, depth: int, provenance: bool = False) -> bytes:
-    """The answer as gzip-compressed JSON: computed (at most `exposure_threads` at once: the walk is
-    CPU-bound) and cached. Compressed, a 100k-factory answer (~300 KB of JSON) takes a tenth of the room."""
-    with app_state.exposure_slots, app_state.access.use() as store:
-        generation = store.generation
-        key = (generation, affiliate_id, day, depth, provenance)
-        cached = app_state.exposure_cache.get(key) if generation else None
-        if cached is not None:
-            return cached
-        params = {"affiliate_id": affiliate_id, "as_of": day, "depth": depth, "provenance": provenance}
-        answer = get_query("exposure").run(store, params)
-    body = gzip.compress(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode(), compresslevel=1)
-    if generation:
-        app_state.exposure_cache.put(key, body)
-    return body
+async def computed(app_state: State, caller: Principal, key: tuple[Any, ...]) -> bytes:
+    """The answer for `key` (generation, affiliate, day, depth, provenance) not found in the cache.
+
+    One being computed for another request is awaited (no slot). Else the walk is expensive: it takes a
+    slot of the caller's key (waiting briefly, then 429; 503 when every walker is busy) and runs in a
+    walker process; the answer is cached when it is done."""
+    cached, fairness = app_state.exposure_cache, app_state.fairness
+    generation = key[0]
+    computing = cached.computing.get(key) if generation else None
+    if computing is None:
+        pool = await fairness.admit(caller.key_id, "walkers")
+        body = cached.get(key) if generation else None  # answered, or started, while this one waited?
+        computing = cached.computing.get(key) if generation else None
+        if body is not None or computing is not None:
+            fairness.give_back(caller.key_id, "walkers")
+            if body is not None:
+                return body
+        if computing is None:
+            config = walker_config(app_state.access.store, app_state.settings.walk_buffer_pool_mb * 2**20)
+            computing = fairness.start(pool, caller, "walkers", exposure_answer, config, *key)
+            if generation:
+                cached.computing[key] = computing
+                computing.add_done_callback(lambda done: _cache(cached, key, done))
+    return await asyncio.shield(computing)
+
+
+def _cache(cached: ExposureCache, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
+    """An answer computed for `key` (generation, affiliate, day, depth, provenance) goes to the cache."""
+    cached.computing.pop(key, None)
+    if not done.cancelled() and done.exception() is None:
+        cached.put(key, done.result())
 
 
 def _json(body: bytes, request: Request, cache: str) -> Response:
@@ -69,7 +86,7 @@ def _json(body: bytes, request: Request, cache: str) -> Response:
 @router.get(
     "/v1/affiliates/{affiliate_id:entity_id}/exposure",
     response_model=Exposure,
-    responses=problems(403, 404),
+    responses=problems(403, 404, 429),
     summary="What an affiliate is exposed to, with paths and sources",
 )
 async def exposure(
@@ -93,12 +110,13 @@ async def exposure(
     check_own(caller, affiliate_id)
     check_depth(depth, app_state.settings.max_depth)
     day = as_of or date.today()
-    # A cached answer is sent from the event loop; only a miss waits for a worker thread.
-    generation = app_state.access.current_generation()
-    body = app_state.exposure_cache.get((generation, affiliate_id, day, depth, provenance)) if generation else None
+    # A cached answer is sent from the event loop, taking no slot and no thread.
+    generation = await app_state.access.generation_now()
+    key = (generation, affiliate_id, day, depth, provenance)
+    body = app_state.exposure_cache.get(key) if generation else None
     cache = "hit" if body is not None else "miss"
     if body is None:
-        body = await run_in_threadpool(exposure_json, app_state, affiliate_id, day, depth, provenance)
+        body = await computed(app_state, caller, key)
     if category is None and min_severity is None:
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))

@@ -38,7 +38,8 @@ DESCRIPTIONS = {
     409: "Another load is running",
     413: "Too large",
     422: "Invalid parameter (the problem names it)",
-    503: "No graph loaded, store unavailable or sandbox busy",
+    429: "This key has as many expensive requests running as it may; see Retry-After",
+    503: "No graph loaded, store unavailable, or the server or sandbox busy (see Retry-After)",
     504: "Query timed out",
 }
 

@@ -1,4 +1,8 @@
-"""GET /healthz: no key needed; says which store answers and which generation."""
+"""GET /healthz: no key needed; says which store answers and which generation.
+
+Answered from the event loop (the embedded store: one stat() of CURRENT), so it takes no thread and
+never waits behind expensive requests (api/fairness.py); Neo4j's generation is one small query.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,6 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz(app_state: State) -> Health:
+async def healthz(app_state: State) -> Health:
     access = app_state.access
-    return Health(status="ok", store=access.store.dialect, generation=access.current_generation())
+    return Health(status="ok", store=access.store.dialect, generation=await access.generation_now())

@@ -39,11 +39,11 @@ def _node(store: Store, parameter: str, node_id: str, type_: EntityType | None) 
 
 @router.get(
     "/v1/paths",
-    responses=problems(403, 404),
+    responses=problems(403, 404, 429),
     summary="Shortest paths between two nodes",
     response_model=Paths,
 )
-def paths(
+async def paths(
     caller: Investigator,
     app_state: State,
     from_: Annotated[str, Query(alias="from", min_length=1, max_length=200, description="id of the first node")],
@@ -53,13 +53,17 @@ def paths(
     limit: Annotated[int, Query(ge=1, le=MAX_PATHS, description=f"paths at most (1-{MAX_PATHS})")] = 10,
 ) -> dict[str, Any]:
     """Every shortest path of up to 6 relationships between `from` and `to`, relationships followed either way."""
-    with app_state.access.use() as store:
-        start = _node(store, "from", from_, from_type)
-        end = _node(store, "to", to, to_type)
-        if (start[0], from_) == (end[0], to):
-            raise InvalidParameter("to", "is the same node as 'from'")
-        text = fill(q.SHORTEST_PATHS[store.dialect], from_label=start[0], to_label=end[0])
-        rows = store.run(text, {"from": from_, "to": to, "limit": limit})
+
+    def compute() -> tuple[tuple[str, str | None], tuple[str, str | None], list[dict[str, Any]]]:
+        with app_state.access.use() as store:
+            start = _node(store, "from", from_, from_type)
+            end = _node(store, "to", to, to_type)
+            if (start[0], from_) == (end[0], to):
+                raise InvalidParameter("to", "is the same node as 'from'")
+            text = fill(q.SHORTEST_PATHS[store.dialect], from_label=start[0], to_label=end[0])
+            return start, end, store.run(text, {"from": from_, "to": to, "limit": limit})
+
+    start, end, rows = await app_state.fairness.run(caller, compute)  # expensive: api/fairness.py
     items: list[dict[str, Any]] = []
     for row in rows:
         keys, starts = row["node_keys"], row["rel_starts"]

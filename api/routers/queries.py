@@ -53,10 +53,10 @@ def _exists(store: Store, label: str, node_id: str) -> bool:
     "/v1/queries/{name}",
     response_model=Exposure | ExposedAffiliatesAnswer | Rows,
     response_model_exclude_unset=True,
-    responses=problems(403, 404),
+    responses=problems(403, 404, 429),
     summary="Run a named query",
 )
-def run_query(
+async def run_query(
     name: Annotated[str, Path(min_length=1, max_length=100)],
     caller: Caller,
     app_state: State,
@@ -76,14 +76,19 @@ def run_query(
     parsed = query.parse(raw)
     if caller.role == Role.affiliate and "affiliate_id" in parsed:
         check_own(caller, parsed["affiliate_id"])
+
     if caller.role == Role.affiliate and name == "exposed_affiliates":  # only items of its own answer
-        check_reachable(app_state, caller, parsed["kind"], parsed["item_id"], parsed["as_of"], parsed["depth"])
-    with app_state.access.use() as store:
-        for param, label in CHECKED_IDS.items():
-            if param in parsed and not _exists(store, label, parsed[param]):
-                if label == "Affiliate":
-                    raise not_found(parsed[param])
-                raise NotFound(f"no factory with id {parsed[param]!r}")
-        if name == "exposed_affiliates" and caller.role == Role.affiliate:
-            return exposed_affiliates(store, **parsed, only=caller.affiliate_id).as_json()
-        return query.run(store, parsed)
+        await check_reachable(app_state, caller, parsed["kind"], parsed["item_id"], parsed["as_of"], parsed["depth"])
+
+    def compute() -> dict[str, Any]:
+        with app_state.access.use() as store:
+            for param, label in CHECKED_IDS.items():
+                if param in parsed and not _exists(store, label, parsed[param]):
+                    if label == "Affiliate":
+                        raise not_found(parsed[param])
+                    raise NotFound(f"no factory with id {parsed[param]!r}")
+            if name == "exposed_affiliates" and caller.role == Role.affiliate:
+                return exposed_affiliates(store, **parsed, only=caller.affiliate_id).as_json()
+            return query.run(store, parsed)  # type: ignore[no-any-return]
+
+    return await app_state.fairness.run(caller, compute)  # expensive: api/fairness.py

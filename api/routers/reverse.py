@@ -7,7 +7,7 @@ it (queries.reverse.exposed_affiliates with `only`, so no other affiliate's expo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -24,8 +24,8 @@ from queries.reverse import exposed_affiliates
 router = APIRouter(tags=["exposure"])
 
 
-def _endpoint(kind: str) -> Callable[..., dict[str, Any]]:
-    def answer(
+def _endpoint(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+    async def answer(
         item_id: PathId,
         caller: Caller,
         app_state: State,
@@ -36,11 +36,15 @@ def _endpoint(kind: str) -> Callable[..., dict[str, Any]]:
     ) -> dict[str, Any]:
         check_depth(depth, app_state.settings.max_depth)
         day = as_of or date.today()
-        check_reachable(app_state, caller, kind, item_id, day, depth)  # affiliate keys: their own items only
+        await check_reachable(app_state, caller, kind, item_id, day, depth)  # affiliate keys: their own items only
         own = caller.affiliate_id if caller.role == Role.affiliate else None
-        with app_state.access.use() as store:
-            found = exposed_affiliates(store, kind, item_id, day, depth, only=own)
-        full = found.as_json()
+
+        def compute() -> dict[str, Any]:
+            with app_state.access.use() as store:
+                found = exposed_affiliates(store, kind, item_id, day, depth, only=own)
+            return found.as_json()
+
+        full = await app_state.fairness.run(caller, compute)  # expensive: api/fairness.py
         return {
             "kind": full["kind"],
             "item": full["item"],
@@ -67,7 +71,7 @@ for _kind, _plural in (("factory", "factories"), ("agency", "agencies"), ("findi
         methods=["GET"],
         response_model=ExposedAffiliates,
         response_model_exclude_unset=True,
-        responses=problems(404),
+        responses=problems(404, 429),
         summary=f"Affiliates exposed to a {_kind}",
         name=f"exposed_affiliates_{_kind}",
         operation_id=f"exposed_affiliates_{_kind}",
