@@ -19,7 +19,8 @@ from normality import ascii_text
 RUN = re.compile(r"[^\W_]+")  # a run of letters and digits (anything else separates)
 NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 AUTO = 1.0
-NEAR_MISS = 0.6  # a model with one word missing: always below 0.8, so it waits for review
+NEAR_MISS = 0.6
+TIE = ""  # brand_in's answer when two brands' names are equally long: the item has no brand at all  # a model with one word missing: always below 0.8, so it waits for review
 
 # The spec's CPV table: listed code -> category; an unlisted code maps like its nearest listed ancestor.
 CPV_CATEGORIES = {
@@ -173,7 +174,7 @@ class Catalogue:
 
     def brand_in(self, description: str | None) -> str | None:
         """The role-brand company whose name or alias occurs in `description`: the longest folded name wins,
-        and a tie between two companies gives none."""
+        and a tie between two companies gives none (TIE)."""
         text = words(description)
         if not text:
             return None
@@ -186,4 +187,4 @@ class Catalogue:
             return None
         top = max(best.values())
         winners = [cid for cid, n in best.items() if n == top]
-        return winners[0] if len(winners) == 1 else None
+        return winners[0] if len(winners) == 1 else TIE

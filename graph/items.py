@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.item_match import Catalogue, Company, Match, Product, cpv_category, words
+from graph.item_match import TIE, Catalogue, Company, Match, Product, cpv_category, words
 from graph.records import LOADED
 from graph.resolve import Decisions
 
@@ -99,8 +99,20 @@ def _items(
     given = table.column("to_id").to_pylist()
     cols = {c: _column(table, c) for c in ("item_id", "description", "brand_name", "cpv", "category")}
     seen: dict[str, int] = {}
-    rows: dict[str, list[Any]] = {c: [] for c in ("id", "product_id", "brand_id", "brand_from", "category",
-                                                  "basis", "match_status", "match_score", "candidates")}
+    rows: dict[str, list[Any]] = {
+        c: []
+        for c in (
+            "id",
+            "product_id",
+            "brand_id",
+            "brand_from",
+            "category",
+            "basis",
+            "match_status",
+            "match_score",
+            "candidates",
+        )
+    }
     for i, contract in enumerate(contract_ids):
         seen[contract] = seen.get(contract, 0) + 1
         item_id = cols["item_id"][i] or f"{contract}#{seen[contract]}"
@@ -204,6 +216,8 @@ def _brand(
     if by_name is not None:
         return by_name, "brand_name"
     in_text = catalogue.brand_in(description)
+    if in_text == TIE:  # "a tie gives no brand"
+        return None, None
     if in_text is not None:
         return in_text, "description"
     supplier = contract.get("supplier_id")

@@ -54,6 +54,18 @@ class LinkTable:
         self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
         self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
 
+    def active_links(self, keys: Sequence[str], as_of: date) -> list[tuple[int, tuple[str, str, Any]]]:
+        """(row number, (key, other, sources)) of each active link."""
+        idx = np.array([self.index[k] for k in keys if k in self.index], dtype=np.int64)
+        edges, _ = gather(self.offsets, self.order, idx)
+        if not len(edges):
+            return []
+        day = (as_of - EPOCH).days
+        edges = edges[(self.valid_from[edges] <= day) & (self.valid_to[edges] >= day)]
+        take = pa.array(edges)
+        columns = (self.keys.take(take), self.others.take(take), self.sources.take(take))
+        return list(zip(edges.tolist(), zip(*(c.to_pylist() for c in columns), strict=True), strict=True))
+
     def active(self, keys: Sequence[str], as_of: date) -> list[tuple[str, str, Any]]:
         idx = np.array([self.index[k] for k in keys if k in self.index], dtype=np.int64)
         edges, _ = gather(self.offsets, self.order, idx)
@@ -180,11 +192,17 @@ class LinkIndex:
         purchases_direct: pa.Table,
         purchases_framework: pa.Table,
         assembly: pa.Table,
+        products: pa.Table,
+        brand_sites: pa.Table,
     ) -> None:
         self.affiliates = {row["id"]: row for row in affiliates.to_pylist()}
         self.direct = _by_affiliate(purchases_direct)
         self.framework = _by_affiliate(purchases_framework)
         self.assembly = LinkTable(assembly, "product", "factory")
+        self.products = {row["id"]: row for row in products.to_pylist()}
+        self.brand_sites = LinkTable(brand_sites, "brand", "factory")
+        self.site_kinds = list(zip(brand_sites.column("category").to_pylist(), brand_sites.column("role").to_pylist()))
+        self.listing = LinkTable(brand_sites, "factory", "brand")  # for the reverse questions
         self.supply_walk = SupplyWalk(supply)
         self.placements = LinkTable(placements, "factory", "agency")
         self.subagents = LinkTable(agency_links, "agency", "subagent")
@@ -207,6 +225,25 @@ class LinkIndex:
             and _running(r["start_date"], r["end_date"], as_of)
         ]
         return direct, framework
+
+    def brand_sites_of(self, brands: Sequence[str], as_of: date) -> list[dict[str, Any]]:
+        """The rows of cypher.BRAND_SITES_OF, from memory."""
+        out = []
+        for edge, (brand, factory, sources) in self.brand_sites.active_links(brands, as_of):
+            category, role = self.site_kinds[edge]
+            out.append({"brand": brand, "factory": factory, "category": category, "role": role, "sources": sources})
+        return out
+
+    def buyers_of_brands(self, brands: set[str], as_of: date) -> set[str]:
+        """Affiliates buying, on `as_of`, an item whose brand is one of `brands`."""
+        if not brands:
+            return set()
+        out = set()
+        for affiliate in set(self.direct) | set(self.framework):
+            direct, framework = self.purchases(affiliate, as_of)
+            if any(r["brand"] in brands for r in (*direct, *framework)):
+                out.add(affiliate)
+        return out
 
     def factories_reaching(self, agency: str, hops: int, as_of: date) -> set[str]:
         """Factories at which `agency` works on `as_of`: it places workers there, or an agency that does

@@ -18,6 +18,7 @@ from typing import Any
 
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Row, Store
+from queries.basis import BASES, RANK, Purchase, SiteSeeds, at_least, check_basis, listed_by, site_seeds
 from queries.provenance import add_origins
 from queries.steps import CypherSteps, steps_for
 
@@ -126,10 +127,14 @@ class Walk:
     affiliate: Row
     contracts: dict[str, dict[str, Any]]  # every contract bought through: value and currency
     products: dict[str, Route]
-    info: dict[str, Row]  # product -> its purchase row (model, brand)
+    info: dict[str, Row]  # product -> model and brand
     gaps: list[dict[str, Any]]
     factories: dict[str, Route]
     tiers: dict[str, int]
+    basis: dict[str, str] = field(default_factory=dict)  # factory -> its basis
+    agency_basis: dict[str, str] = field(default_factory=dict)
+    company_basis: dict[str, str] = field(default_factory=dict)
+    seeds: SiteSeeds = field(default_factory=SiteSeeds)
     details: Mapping[str, Row] = field(default_factory=dict)
     agencies: dict[str, Route] = field(default_factory=dict)
     companies: dict[str, Route] = field(default_factory=dict)
@@ -139,66 +144,120 @@ class Walk:
 WALK_PARTS = ("factories", "agencies", "findings")
 
 
+def _purchases(steps: CypherSteps, affiliate_id: str, as_of: date, contracts: dict[str, Any]) -> list[Purchase]:
+    """Every contract item the affiliate buys on `as_of`, once (its shortest route to the contract)."""
+    start = Route((affiliate_id,))
+    direct, framework = steps.purchases(affiliate_id, as_of)
+    bought: dict[str, Purchase] = {}
+    for row in direct:
+        parent = start.extend(row["contract"], None)
+        parent.contracts = (row["contract"],)
+        contracts[row["contract"]] = {"value": row["value"], "currency": row["currency"]}
+        bought.setdefault(row["item"], Purchase(row, parent))
+    for row in framework:
+        parent = start.extend(row["framework"], None).extend(row["contract"], None)
+        parent.contracts = (row["framework"],)
+        contracts[row["framework"]] = {"value": row["value"], "currency": row["currency"]}
+        if row["item"] not in bought or parent.key < bought[row["item"]].parent.key:
+            bought[row["item"]] = Purchase(row, parent)
+    return [bought[i] for i in sorted(bought)]
+
+
+def _walk_from(steps: CypherSteps, seeds: dict[str, Route], depth: int, as_of: date, offset: int = 0) -> tuple[
+    dict[str, Route], dict[str, int]
+]:
+    """Seeds at tier 1 + offset and their suppliers walked buyer -> supplier, within `depth` tiers."""
+    if not seeds or depth - offset < 1:
+        return {}, {}
+    routes = dict(seeds)
+    tiers = dict.fromkeys(seeds, 1)
+    _extend_tiers(routes, tiers, steps.supplier_tiers(sorted(seeds, key=lambda f: seeds[f].key), depth - offset, as_of))
+    return routes, {f: t + offset for f, t in tiers.items()}
+
+
 def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int, upto: str = "findings") -> Walk:
     """The exposure walk as far as `upto` (factories, then agencies, then companies and findings)."""
     found = steps.affiliate(affiliate_id)
     if found is None:
         raise NotFound(f"no affiliate with id {affiliate_id!r}")
-    start = Route((affiliate_id,))
-    direct, framework = steps.purchases(affiliate_id, as_of)
-
-    # What the affiliate buys, and the best route to each product.
-    bought = Best()
-    info: dict[str, Row] = {}
     contracts: dict[str, dict[str, Any]] = {}
-    for row in direct:
-        parent = start.extend(row["contract"], None)
-        parent.contracts = (row["contract"],)
-        contracts[row["contract"]] = {"value": row["value"], "currency": row["currency"]}
-        bought.offer(row["product"], parent, row["sources"])
-        info[row["product"]] = row
-    for row in framework:
-        parent = start.extend(row["framework"], None).extend(row["contract"], None)
-        parent.contracts = (row["framework"],)
-        contracts[row["framework"]] = {"value": row["value"], "currency": row["currency"]}
-        bought.offer(row["product"], parent, row["sources"])
-        info[row["product"]] = row
-    products = bought.routes()
+    purchases = _purchases(steps, affiliate_id, as_of, contracts)
 
-    # Tier 1: where the products are assembled; products assembled nowhere are gaps.
-    assembly = Best()
+    # The best route to each product, per basis of the item -> product link (disclosed wins).
+    bought = {b: Best() for b in BASES[:2]}
+    for p in purchases:
+        if p.row["product"]:
+            bought[p.basis].offer(p.row["product"], p.parent, p.row["sources"])
+    by_basis = {b: best.routes() for b, best in bought.items()}
+    by_basis["matched"] = {k: r for k, r in by_basis["matched"].items() if k not in by_basis["disclosed"]}
+    products = {**by_basis["matched"], **by_basis["disclosed"]}
+    product_basis = {k: b for b in BASES[:2] for k in by_basis[b]}
+    info = steps.products(sorted(products))
+
+    # Tier 1: where the products are assembled; items with no product assembled are gaps.
+    assembly = {b: Best() for b in BASES[:2]}
     assembled: set[str] = set()
     for row in steps.assembly(sorted(products), as_of):
-        assembly.offer(row["factory"], products[row["product"]], row["sources"])
+        assembly[product_basis[row["product"]]].offer(row["factory"], products[row["product"]], row["sources"])
         assembled.add(row["product"])
-    factories = assembly.routes()
-    tiers = dict.fromkeys(factories, 1)
-    gaps = [
-        {"id": p, "model": info[p]["model"], "brand": info[p]["brand"]} for p in sorted(products) if p not in assembled
-    ]
+    lacking = [p for p in purchases if p.row["product"] not in assembled]
+    seeds = site_seeds(steps, lacking, as_of, Best, source_list)
 
-    # Tiers 2..depth: walk supply links from buyer to supplier, breadth first.
-    tier_one = sorted(factories, key=lambda f: factories[f].key)
-    _extend_tiers(factories, tiers, steps.supplier_tiers(tier_one, depth, as_of))
-    walk = Walk(found, contracts, products, info, gaps, factories, tiers)
+    # Tiers 2..depth, one walk per basis from its own seeds; the strongest basis reaching a factory wins.
+    factories: dict[str, Route] = {}
+    tiers: dict[str, int] = {}
+    basis: dict[str, str] = {}
+    walks = [("disclosed", assembly["disclosed"].routes(), {}), ("matched", assembly["matched"].routes(), {})]
+    walks.append(("brand_list", seeds.tier_one, seeds.tier_two))
+    for name, first, second in walks:
+        routes, reached = _walk_from(steps, first, depth, as_of)
+        more_routes, more = _walk_from(steps, second, depth, as_of, offset=1)
+        for fid, tier in more.items():
+            if fid not in reached or tier < reached[fid] or (
+                tier == reached[fid] and more_routes[fid].key < routes[fid].key
+            ):
+                routes[fid], reached[fid] = more_routes[fid], tier
+        for fid, tier in reached.items():
+            if fid not in basis:
+                factories[fid], tiers[fid], basis[fid] = routes[fid], tier, name
+    gaps = [
+        {
+            "id": p.row["product"] or p.id,
+            "model": info.get(p.row["product"] or "", NO_DETAILS).get("model"),
+            "brand": p.row["brand"],
+            "item": p.id,
+            "brand_list": seeds.listed.get(p.id),
+        }
+        for p in sorted(lacking, key=lambda p: (p.row["product"] or p.id, p.id))
+    ]
+    walk = Walk(found, contracts, products, info, gaps, factories, tiers, basis=basis, seeds=seeds)
     if WALK_PARTS.index(upto) < 1:
         return walk
-    walk.agencies = _agencies(steps, factories, as_of)
+    for name in BASES:  # agencies take the basis of the factory they are placed at
+        placed = _agencies(steps, {f: r for f, r in factories.items() if basis[f] == name}, as_of)
+        for aid, route in placed.items():
+            if aid not in walk.agencies:
+                walk.agencies[aid], walk.agency_basis[aid] = route, name
     if WALK_PARTS.index(upto) < 2:
         return walk
 
-    # Companies: operators of exposed factories and brands of bought products.
+    # Companies: operators of exposed factories and brands of bought items, each with its strongest basis.
     walk.details = details = steps.factories(list(factories))
-    via: dict[str, Route] = {}  # company -> the best route to a node it operates or brands
+    via: dict[str, tuple[int, Route]] = {}  # company -> (basis rank, the best route to what it operates or brands)
+
+    def offer(company: str | None, rank: int, route: Route) -> None:
+        if company and (company not in via or (rank, route.key) < (via[company][0], via[company][1].key)):
+            via[company] = (rank, route)
+
     for fid, route in factories.items():
-        operator = details.get(fid, NO_DETAILS).get("operator")
-        if operator and _better(via.get(operator), route):
-            via[operator] = route
+        offer(details.get(fid, NO_DETAILS).get("operator"), RANK[basis[fid]], route)
     for pid, route in products.items():
-        brand = info[pid]["brand"]
-        if brand and _better(via.get(brand), route):
-            via[brand] = route
-    walk.companies = {company: route.extend(company, None) for company, route in via.items()}
+        offer(info.get(pid, NO_DETAILS).get("brand"), RANK[product_basis[pid]], route)
+    for p in purchases:
+        if not p.row["product"] and p.row["brand"]:  # a brand from brand_name, the description or the supplier
+            offer(p.row["brand"], RANK["brand_list"], p.parent.extend(p.id, p.row["sources"]))
+    walk.companies = {company: route.extend(company, None) for company, (_r, route) in via.items()}
+    walk.company_basis = {company: BASES[rank] for company, (rank, _route) in via.items()}
     walk.findings = _findings(steps, as_of, {"factory": factories, "agency": walk.agencies, "company": walk.companies})
     return walk
 
@@ -211,32 +270,41 @@ def exposure_for_affiliate(
     *,
     steps: CypherSteps | None = None,
     provenance: bool = False,
+    min_basis: str | None = None,
 ) -> Exposure:
     """`steps` defaults to the store's own (indexed where the store offers it). With `provenance`, items
-    carry their origins and the answer those of every other node and link on the paths."""
+    carry their origins and the answer those of every other node and link on the paths. `min_basis`
+    keeps the factories, agencies and findings of that basis or stronger (gaps are always listed)."""
     check_depth(depth)
+    minimum = check_basis(min_basis)
     steps = steps or steps_for(store)
     walk = walk_exposure(steps, affiliate_id, as_of, depth)
     details, tiers = walk.details, walk.tiers
     agency_details = steps.agencies(sorted(walk.agencies))
-    routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
-    used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
-    answer = Exposure(
-        affiliate={"id": walk.affiliate["id"], "name": walk.affiliate["name"]},
-        as_of=as_of,
-        depth=depth,
-        factories=_factory_items(walk.factories, tiers, details),
-        agencies=[
+    subject_basis = {"factory": walk.basis, "agency": walk.agency_basis, "company": walk.company_basis}
+
+    def basis_of(item: dict[str, Any], basis: str) -> dict[str, Any]:
+        item["basis"] = basis
+        if basis == "brand_list":
+            item["listed"] = listed_by(item["path"], walk.seeds.listed, walk.seeds.sources)
+        return item
+
+    factories = [basis_of(f, walk.basis[f["id"]]) for f in _factory_items(walk.factories, tiers, details)]
+    agencies = [
+        basis_of(
             {
                 "id": aid,
                 "name": agency_details.get(aid, NO_DETAILS).get("name"),
                 "country": agency_details.get(aid, NO_DETAILS).get("country"),
                 "path": list(route.path),
                 "sources": list(route.sources),
-            }
-            for aid, route in sorted(walk.agencies.items())
-        ],
-        findings=[
+            },
+            walk.agency_basis[aid],
+        )
+        for aid, route in sorted(walk.agencies.items())
+    ]
+    findings = [
+        basis_of(
             {
                 "id": fid,
                 "category": row["category"],
@@ -245,9 +313,24 @@ def exposure_for_affiliate(
                 "subject": {"type": row["subject_type"], "id": row["subject_id"]},
                 "path": list(route.path),
                 "sources": list(route.sources),
-            }
-            for fid, (route, row) in sorted(walk.findings.items())
-        ],
+            },
+            subject_basis[row["subject_type"]][row["subject_id"]],
+        )
+        for fid, (route, row) in sorted(walk.findings.items())
+    ]
+    if minimum != BASES[-1]:
+        factories, agencies, findings = (
+            [i for i in items if at_least(i["basis"], minimum)] for items in (factories, agencies, findings)
+        )
+    routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
+    used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
+    answer = Exposure(
+        affiliate={"id": walk.affiliate["id"], "name": walk.affiliate["name"]},
+        as_of=as_of,
+        depth=depth,
+        factories=factories,
+        agencies=agencies,
+        findings=findings,
         gaps=walk.gaps,
         contracts={c: v for c, v in walk.contracts.items() if c in used},
     )

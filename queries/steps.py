@@ -35,6 +35,18 @@ class CypherSteps:
         params = {"affiliate_id": affiliate_id, "as_of": as_of}
         return self.store.run(cypher.PURCHASES_DIRECT, params), self.store.run(cypher.PURCHASES_FRAMEWORK, params)
 
+    def products(self, ids: Sequence[str]) -> Mapping[str, Row]:
+        """Model and brand of at least the products `ids`, by id."""
+        if not ids:
+            return {}
+        return {r["id"]: r for r in self.store.run(cypher.PRODUCTS_BY_ID, {"ids": list(ids)})}
+
+    def brand_sites(self, brand_ids: Sequence[str], as_of: date) -> list[Row]:
+        """The sites on the brands' published lists active on `as_of` (brand, factory, category, role, sources)."""
+        if not brand_ids:
+            return []
+        return self.store.run(cypher.BRAND_SITES_OF, {"brand_ids": list(brand_ids), "as_of": as_of})
+
     def assembly(self, product_ids: Sequence[str], as_of: date) -> list[Row]:
         if not product_ids:
             return []
@@ -134,6 +146,12 @@ class IndexedSteps(CypherSteps):
     def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
         return self.index.supply_walk.tiers(start, depth, as_of)
 
+    def products(self, ids: Sequence[str]) -> Mapping[str, Row]:
+        return self.index.products
+
+    def brand_sites(self, brand_ids: Sequence[str], as_of: date) -> list[Row]:
+        return self.index.brand_sites_of(brand_ids, as_of)
+
     def factories(self, ids: Sequence[str]) -> Mapping[str, Row]:
         return self.index.factories  # every factory of the generation: answers are looked up by id
 
@@ -165,6 +183,8 @@ def build_link_index(store: Any) -> LinkIndex:
         purchases_direct=run_arrow(cypher.ALL_PURCHASES_DIRECT),
         purchases_framework=run_arrow(cypher.ALL_PURCHASES_FRAMEWORK),
         assembly=run_arrow(cypher.ALL_ASSEMBLY),
+        products=run_arrow(cypher.ALL_PRODUCTS),
+        brand_sites=run_arrow(cypher.ALL_BRAND_SITES),
     )
     # The index lives as long as its generation and holds ~100k dicts at 100k factories: frozen, the
     # cyclic collector stops walking them on every full collection during exposure walks (~10% of p95).

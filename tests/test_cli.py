@@ -30,7 +30,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cli") / "db"
     result = cli("load", str(DEMO), db=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("loaded: bundle — 143 rows → 98 nodes")
+    assert result.stdout.startswith("loaded: bundle — 143 rows → 110 nodes")
     return db
 
 

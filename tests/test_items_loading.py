@@ -54,11 +54,19 @@ def test_items_ids_categories_brands_and_matches(store, tmp_path) -> None:
     items = items_of(store)
     assert set(items) == {"CT-1#1", "CT-1#2", "IT-X", "CT-2#1", "CT-2#2"}
     assert items["CT-1#1"] | {} == {
-        "id": "CT-1#1", "contract": "CT-1", "product": "PR-L13P", "category": "notebook", "brand": "CO-A",
-        "basis": "matched", "status": "automatic",
+        "id": "CT-1#1",
+        "contract": "CT-1",
+        "product": "PR-L13P",
+        "category": "notebook",
+        "brand": "CO-A",
+        "basis": "matched",
+        "status": "automatic",
     }
     assert (items["CT-1#2"]["product"], items["CT-1#2"]["basis"], items["CT-1#2"]["category"]) == (
-        "PR-B1", "disclosed", "desktop")
+        "PR-B1",
+        "disclosed",
+        "desktop",
+    )
     assert (items["IT-X"]["brand"], items["IT-X"]["category"], items["IT-X"]["product"]) == ("CO-A", "desktop", None)
     assert (items["CT-2#1"]["brand"], items["CT-2#1"]["category"]) == ("CO-B", "server")
     assert (items["CT-2#2"]["brand"], items["CT-2#2"]["category"]) == ("CO-S", "phone")
@@ -73,8 +81,16 @@ def test_items_ids_categories_brands_and_matches(store, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("file", "text", "expected"),
     [
-        ("contract_items.csv", "contract_id,product_id,description\nCT-1,,\n", "contract_items.csv:2: column 'product_id'"),
-        ("contract_items.csv", "contract_id,item_id,description\nCT-1,I1,a\nCT-1,I1,b\n", "contract_items.csv:3: column 'item_id'"),
+        (
+            "contract_items.csv",
+            "contract_id,product_id,description\nCT-1,,\n",
+            "contract_items.csv:2: column 'product_id'",
+        ),
+        (
+            "contract_items.csv",
+            "contract_id,item_id,description\nCT-1,I1,a\nCT-1,I1,b\n",
+            "contract_items.csv:3: column 'item_id'",
+        ),
         ("contract_items.csv", "contract_id,description\nCT-9,a thing\n", "contract_items.csv:2: column 'contract_id'"),
         ("brand_sites.csv", "brand_id,factory_id,role\nCO-A,FA-1,assembly\n", "brand_sites.csv:2: column 'role'"),
         ("brand_sites.csv", "brand_id,factory_id\nCO-A,FA-9\n", "brand_sites.csv:2: column 'factory_id'"),
@@ -99,7 +115,5 @@ def test_version_1_bundle_items_are_disclosed_with_row_ids(store) -> None:
         contract, product = line.split(",")[:2]
         count[contract] = count.get(contract, 0) + 1
         expected[f"{contract}#{count[contract]}"] = product
-    assert {k: v["product"] for k, v in items.items() if "#" in k} == {
-        k: v for k, v in expected.items() if v
-    }
+    assert {k: v["product"] for k, v in items.items() if "#" in k} == {k: v for k, v in expected.items() if v}
     assert all(items[k]["basis"] == "disclosed" for k, v in expected.items() if v)
