@@ -14,6 +14,16 @@ def path_text(path: list[str]) -> str:
     return " → ".join(path)
 
 
+def basis_text(item: dict[str, Any]) -> str:
+    """disclosed, matched, or brand_list with whose published list it was inferred from."""
+    basis = item.get("basis", "disclosed")
+    listed = item.get("listed") or {}
+    if basis != "brand_list" or not listed:
+        return str(basis)
+    sources = ", ".join(listed.get("sources") or ()) or "no source given"
+    return f"brand_list: inferred from {listed['brand']}'s published supplier list (source {sources})"
+
+
 def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
     aff = answer["affiliate"]
     console.print(f"[bold]{aff['name'] or aff['id']}[/bold] ({aff['id']}) — exposure as of {answer['as_of']}")
@@ -22,10 +32,13 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         return
     origins = ["origins"] if "provenance" in answer else []  # a column only in answers that have them
     if answer["factories"]:
-        table = Table("tier", "factory", "name", "country", "path", "sources", *origins, title="Factories", title_justify="left")
+        table = Table(
+            "tier", "basis", "factory", "name", "country", "path", "sources", *origins, title="Factories", title_justify="left"
+        )
         for f in answer["factories"]:
             table.add_row(
                 str(f["tier"]),
+                basis_text(f),
                 f["id"],
                 f["name"] or "",
                 f["country"] or "",
@@ -36,15 +49,18 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         console.print(table)
     if answer["agencies"]:
         table = Table(
-            "agency", "name", "country", "path", "sources", *origins, title="Recruitment agencies", title_justify="left"
+            "agency", "basis", "name", "country", "path", "sources", *origins, title="Recruitment agencies",
+            title_justify="left",
         )
         for a in answer["agencies"]:
-            row = [a["id"], a["name"] or "", a["country"] or "", path_text(a["path"]), ", ".join(a["sources"])]
+            row = [a["id"], basis_text(a), a["name"] or "", a["country"] or "", path_text(a["path"])]
+            row.append(", ".join(a["sources"]))
             table.add_row(*row, *(origins_text(a) for _ in origins))
         console.print(table)
     if answer["findings"]:
         table = Table(
             "finding",
+            "basis",
             "category",
             "severity",
             "status",
@@ -58,6 +74,7 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         for f in answer["findings"]:
             table.add_row(
                 f["id"],
+                basis_text(f),
                 f["category"],
                 f["severity"] or "",
                 f["status"] or "",
@@ -69,10 +86,11 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         console.print(table)
     if answer["gaps"]:
         table = Table(
-            "product", "model", "brand", title="Disclosure gaps (no assembly factory disclosed)", title_justify="left"
+            "product or item", "item", "model", "brand", "brand list used",
+            title="Disclosure gaps (no assembly factory disclosed)", title_justify="left",
         )
         for g in answer["gaps"]:
-            table.add_row(g["id"], g["model"] or "", g["brand"] or "")
+            table.add_row(g["id"], g.get("item") or "", g["model"] or "", g["brand"] or "", g.get("brand_list") or "")
         console.print(table)
     if answer.get("provenance"):
         provenance_tables(console, answer["provenance"])
@@ -102,14 +120,15 @@ def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
     if not answer["affiliates"]:
         console.print("  None.")
         return
-    table = Table("affiliate", "name", "path", "contract", "sources")
+    table = Table("affiliate", "name", "basis", "path", "contract", "sources")
     for a in answer["affiliates"]:
         c = a["contract"]
         value = f"{c['id']} ({c['value']:,.0f} {c['currency']})" if c.get("value") is not None else (c["id"] or "")
-        table.add_row(a["id"], a["name"] or "", path_text(a["path"]), value, ", ".join(a["sources"]))
+        table.add_row(a["id"], a["name"] or "", a.get("basis", ""), path_text(a["path"]), value, ", ".join(a["sources"]))
     console.print(table)
     money = ", ".join(f"{v:,.0f} {cur}" for cur, v in answer["leverage"]["contract_value"].items()) or "no values"
-    console.print(f"Leverage: {answer['leverage']['affiliates']} affiliates; contract value {money}")
+    bases = ", ".join(f"{n} {b}" for b, n in answer["leverage"].get("by_basis", {}).items() if n)
+    console.print(f"Leverage: {answer['leverage']['affiliates']} affiliates ({bases or 'none'}); contract value {money}")
 
 
 def rows_table(console: Console, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:

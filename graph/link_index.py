@@ -201,7 +201,8 @@ class LinkIndex:
         self.assembly = LinkTable(assembly, "product", "factory")
         self.products = {row["id"]: row for row in products.to_pylist()}
         self.brand_sites = LinkTable(brand_sites, "brand", "factory")
-        self.site_kinds = list(zip(brand_sites.column("category").to_pylist(), brand_sites.column("role").to_pylist()))
+        kinds = (brand_sites.column("category").to_pylist(), brand_sites.column("role").to_pylist())
+        self.site_kinds = list(zip(*kinds, strict=True))
         self.listing = LinkTable(brand_sites, "factory", "brand")  # for the reverse questions
         self.supply_walk = SupplyWalk(supply)
         self.placements = LinkTable(placements, "factory", "agency")

@@ -127,7 +127,7 @@ class Walk:
     affiliate: Row
     contracts: dict[str, dict[str, Any]]  # every contract bought through: value and currency
     products: dict[str, Route]
-    info: dict[str, Row]  # product -> model and brand
+    info: Mapping[str, Row]  # product -> model and brand
     gaps: list[dict[str, Any]]
     factories: dict[str, Route]
     tiers: dict[str, int]
@@ -207,7 +207,7 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
     factories: dict[str, Route] = {}
     tiers: dict[str, int] = {}
     basis: dict[str, str] = {}
-    walks = [("disclosed", assembly["disclosed"].routes(), {}), ("matched", assembly["matched"].routes(), {})]
+    walks: list[tuple[str, dict[str, Route], dict[str, Route]]] = [("disclosed", assembly["disclosed"].routes(), {}), ("matched", assembly["matched"].routes(), {})]
     walks.append(("brand_list", seeds.tier_one, seeds.tier_two))
     for name, first, second in walks:
         routes, reached = _walk_from(steps, first, depth, as_of)

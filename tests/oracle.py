@@ -340,7 +340,7 @@ def exposure_oracle_11(rows, affiliate_id: str, day: date, depth: int = 4, decis
         companies = {operators.get(f) for f in tiers} - {None}
         for i in bought:
             it = items[i]
-            if it["brand"] and (it["brand_from"] == "product" and it["basis"] in allowed or basis == "brand_list"):
+            if it["brand"] and ((it["brand_from"] == "product" and it["basis"] in allowed) or basis == "brand_list"):
                 companies.add(it["brand"])
         subjects = {"factory": set(tiers), "agency": set(agency_hops(rows, set(tiers), day)), "company": companies}
         for fi in rows.get("findings", []):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from graph.loading import load_bundles
 from queries.exposure import exposure_for_affiliate
+from queries.reverse import exposed_affiliates
 from queries.steps import CypherSteps
 from tests import oracle
 from tests.strategies import bundles_11, query_dates, write_bundle
@@ -59,6 +60,19 @@ def test_exposure_with_basis_equals_oracle(store_factory, rows, data) -> None:
                 }
                 assert narrow[section] == kept
             assert narrow["gaps"] == expected["gaps"]  # gaps always listed
-    affiliate = sorted(r["affiliate_id"] for r in back["affiliates"])[0]
+    affiliates = sorted(r["affiliate_id"] for r in back["affiliates"])
+    answers = {a: oracle.exposure_oracle_11(back, a, days[0], depth) for a in affiliates}
+    targets = [("factory", f["factory_id"], "factories") for f in back["factories"][:6]]
+    targets += [("finding", f["finding_id"], "findings") for f in back["findings"]]
+    for kind, target, section in targets:
+        reverse = exposed_affiliates(store, kind, target, days[0], depth)
+        want = {}
+        for a, ex in answers.items():
+            if target in ex[section]:
+                found = ex[section][target]
+                want[a] = found[1] if isinstance(found, tuple) else found
+        assert {e["id"]: e["basis"] for e in reverse.affiliates} == want, (kind, target)
+        assert reverse.leverage["by_basis"] == {b: list(want.values()).count(b) for b in oracle.BASES}
+    affiliate = affiliates[0]
     plain = exposure_for_affiliate(store, affiliate, days[0], depth, steps=CypherSteps(store)).as_json()
     assert plain == exposure_for_affiliate(store, affiliate, days[0], depth).as_json()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -26,10 +27,12 @@ from api.keys import Principal, Role
 from api.models import Exposure
 from api.routers.common import SEVERITY_RANK, AsOf, Depth, FindingCategory, PathId, Severity, problems
 from graph.errors import NotFound
+from queries.basis import BASES, at_least
 from queries.exposure import check_depth
 from queries.registry import get_query
 
 router = APIRouter(tags=["exposure"])
+Basis = StrEnum("Basis", {b: b for b in BASES})  # type: ignore[misc]
 
 
 def not_found(affiliate_id: str) -> NotFound:
@@ -84,6 +87,9 @@ async def exposure(
     provenance: Annotated[
         bool, Query(description="name the input records behind every item, node and link on the paths")
     ] = False,
+    min_basis: Annotated[
+        Basis | None, Query(description="only factories, agencies and findings of this basis or stronger")
+    ] = None,
 ) -> Response:
     """Factories by tier, agencies and sub-agents, open findings and disclosure gaps on `as_of`, each with
     its path from the affiliate and the sources behind it. `category` and `min_severity` filter findings
@@ -99,9 +105,12 @@ async def exposure(
     cache = "hit" if body is not None else "miss"
     if body is None:
         body = await run_in_threadpool(exposure_json, app_state, affiliate_id, day, depth, provenance)
-    if category is None and min_severity is None:
+    if category is None and min_severity is None and min_basis is None:
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))
+    if min_basis is not None:  # gaps are always listed
+        for section in ("factories", "agencies", "findings"):
+            answer[section] = [i for i in answer[section] if at_least(i["basis"], min_basis.value)]
     findings = answer["findings"]
     if category is not None:
         findings = [f for f in findings if f["category"] == category.value]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.deps import Caller, State
 from api.keys import Role
 from api.models import ExposedAffiliates
+from api.routers.affiliates import Basis
 from api.routers.common import AsOf, Depth, Limit, Offset, PathId, problems
 from queries.exposure import check_depth
 from queries.reverse import exposed_affiliates
@@ -32,12 +33,23 @@ def _endpoint(kind: str) -> Callable[..., dict[str, Any]]:
         depth: Depth = 4,
         limit: Limit = 100,
         offset: Offset = 0,
+        min_basis: Annotated[
+            Basis | None, Query(description="only affiliates exposed on this basis or a stronger one")
+        ] = None,
     ) -> dict[str, Any]:
         check_depth(depth, app_state.settings.max_depth)
         own = caller.affiliate_id if caller.role == Role.affiliate else None
         visible = (lambda affiliate_id: affiliate_id == own) if caller.role == Role.affiliate else None
         with app_state.access.use() as store:
-            found = exposed_affiliates(store, kind, item_id, as_of or date.today(), depth, visible=visible)
+            found = exposed_affiliates(
+                store,
+                kind,
+                item_id,
+                as_of or date.today(),
+                depth,
+                visible=visible,
+                min_basis=None if min_basis is None else min_basis.value,
+            )
         full = found.as_json()
         return {
             "kind": full["kind"],
