@@ -47,6 +47,8 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
                 *(origins_text(f) for _ in origins),
             )
         console.print(table)
+        for line in listed_lines(answer["factories"]):
+            console.print(line, highlight=False, soft_wrap=True)
     if answer["agencies"]:
         table = Table(
             "agency", "basis", "name", "country", "path", "sources", *origins, title="Recruitment agencies",
@@ -94,6 +96,20 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         console.print(table)
     if answer.get("provenance"):
         provenance_tables(console, answer["provenance"])
+
+
+def listed_lines(items: list[dict[str, Any]]) -> list[str]:
+    """One sentence per brand list the answer's brand_list items were inferred from."""
+    by_list: dict[tuple[str, str], list[str]] = {}
+    for item in items:
+        listed = item.get("listed") or {}
+        if item.get("basis") == "brand_list" and listed:
+            sources = ", ".join(listed.get("sources") or ()) or "no source given"
+            by_list.setdefault((listed["brand"], sources), []).append(item["id"])
+    return [
+        f"  {', '.join(ids)}: inferred from {brand}'s published supplier list (source {sources})"
+        for (brand, sources), ids in sorted(by_list.items())
+    ]
 
 
 def origins_text(item: dict[str, Any]) -> str:

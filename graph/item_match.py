@@ -90,6 +90,11 @@ def cpv_category(cpv: str | None) -> str | None:
     return None
 
 
+def _distinctive(model: Sequence[str]) -> bool:
+    """A shortened model that still says something: a word with a digit, of 3 or more characters joined."""
+    return len("".join(model)) >= 3 and any(ch.isdigit() for word in model for ch in word)
+
+
 @dataclass
 class Company:
     id: str
@@ -150,7 +155,7 @@ class Catalogue:
                 if occurs(p.model, text):
                     candidates.append(p)
                 elif len(p.model) > 1 and any(
-                    len("".join(short)) >= 3 and occurs(short, text)
+                    _distinctive(short) and occurs(short, text)
                     for short in (p.model[:i] + p.model[i + 1 :] for i in range(len(p.model)))
                 ):
                     near.append(p)

@@ -90,6 +90,7 @@ class SupplyWalk:
         ids = pc.unique(pa.concat_arrays([buyers.cast(pa.string()), suppliers.cast(pa.string())]))
         ids = ids.take(pc.sort_indices(ids))
         self.ids: list[str] = ids.to_pylist()
+        self.id_array = ids
         self.code = {k: i for i, k in enumerate(self.ids)}
         buyer_codes = np.asarray(pc.index_in(buyers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64)
         self.supplier = np.asarray(
@@ -102,20 +103,33 @@ class SupplyWalk:
         self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
         self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
 
-    def tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[tuple[str, str, list[Any]]]]:
+    def tiers(
+        self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
+    ) -> list[list[tuple[str, str, list[Any]]]]:
         """Tiers 2..depth from the tier-1 factories `start` (in route order).
 
         Each tier lists (supplier, buyer, sources of every link from that buyer) in the order of
         the new routes: a supplier's buyer is the first of its buyers in the previous tier's order,
         and suppliers of one buyer follow in id order. Factories already reached are skipped.
+        A factory of `stop` (id -> tier) reached at that tier or later is listed but not walked on
+        from: what lies beyond it is reached as early from there (a stronger basis's walk).
         """
         day = (as_of - EPOCH).days
         visited = np.zeros(len(self.ids), dtype=bool)
         ranked = [(rank, self.code[f]) for rank, f in enumerate(start) if f in self.code]
         frontier = np.array([c for _, c in ranked], dtype=np.int64)  # codes, in route order
         visited[frontier] = True
+        stop_at = None
+        if stop:
+            stop_at = np.full(len(self.ids), np.iinfo(np.int32).max, dtype=np.int32)
+            codes = pc.index_in(pa.array(list(stop), pa.string()), value_set=self.id_array)
+            found = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+            at = np.fromiter(stop.values(), dtype=np.int32, count=len(stop))
+            stop_at[found[found >= 0]] = at[found >= 0]
         out: list[list[tuple[str, str, list[Any]]]] = []
         for _tier in range(2, depth + 1):
+            if stop_at is not None:
+                frontier = frontier[stop_at[frontier] > _tier - 1]
             if not len(frontier):
                 break
             edges, rank = gather(self.offsets, self.order, frontier)

@@ -132,6 +132,8 @@ NODE_EXISTS = {
 
 AFFILIATE_NAMES = "MATCH (a:Affiliate) WHERE a.id IN $ids RETURN a.id AS id, a.name AS name"
 
+COMPANY_NAMES = "MATCH (c:Company) WHERE c.id IN $ids RETURN c.id AS id, c.name AS name"
+
 # ---------------------------------------------------------------- researchers' named queries
 
 COUNTS_BY_LABEL = {

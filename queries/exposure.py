@@ -163,16 +163,58 @@ def _purchases(steps: CypherSteps, affiliate_id: str, as_of: date, contracts: di
     return [bought[i] for i in sorted(bought)]
 
 
-def _walk_from(steps: CypherSteps, seeds: dict[str, Route], depth: int, as_of: date, offset: int = 0) -> tuple[
-    dict[str, Route], dict[str, int]
-]:
-    """Seeds at tier 1 + offset and their suppliers walked buyer -> supplier, within `depth` tiers."""
+class Tree:
+    """The factories one walk reaches: the seeds' routes, every other factory's buyer and link sources, and
+    tiers. Routes are made when asked for (a weaker basis's walk keeps only what stronger ones did not reach)."""
+
+    def __init__(self, seeds: dict[str, Route], offset: int) -> None:
+        self.routes = dict(seeds)
+        self.parent: dict[str, tuple[str, Any]] = {}
+        self.tiers = dict.fromkeys(seeds, 1 + offset)
+
+    def route(self, fid: str) -> Route:
+        known = self.routes.get(fid)
+        if known is None:
+            buyer, raw = self.parent[fid]
+            parent = self.routes.get(buyer) or self.route(buyer)  # asked in tier order, the buyer's is known
+            known = self.routes[fid] = parent.extend(fid, link_sources(raw))
+        return known
+
+
+def _walk_from(
+    steps: CypherSteps, seeds: dict[str, Route], depth: int, as_of: date, stronger: dict[str, int], offset: int = 0
+) -> Tree:
+    """Seeds at tier 1 + offset and their suppliers walked buyer -> supplier, within `depth` tiers. Factories
+    that stronger walks reached at a tier no later (`stronger`) are not walked on from: whatever lies beyond
+    them was reached by those walks as early."""
+    seeds = {f: r for f, r in seeds.items() if stronger.get(f, depth + 1) > 1 + offset}
     if not seeds or depth - offset < 1:
-        return {}, {}
-    routes = dict(seeds)
-    tiers = dict.fromkeys(seeds, 1)
-    _extend_tiers(routes, tiers, steps.supplier_tiers(sorted(seeds, key=lambda f: seeds[f].key), depth - offset, as_of))
-    return routes, {f: t + offset for f, t in tiers.items()}
+        return Tree({}, offset)
+    tree = Tree(seeds, offset)
+    start = sorted(seeds, key=lambda f: seeds[f].key)
+    stop = {f: t - offset for f, t in stronger.items()} if stronger else None
+    reached_tiers = steps.supplier_tiers(start, depth - offset, as_of, stop)
+    tiers, routes, parent = tree.tiers, tree.routes, tree.parent
+    eager = not stronger  # the first walk keeps every factory: routes at once, buyers first
+    for tier, reached in enumerate(reached_tiers, start=2 + offset):
+        for supplier, buyer, raw in reached:
+            if eager:
+                routes[supplier] = routes[buyer].extend(supplier, link_sources(raw))
+            else:
+                parent[supplier] = (buyer, raw)
+            tiers[supplier] = tier
+    return tree
+
+
+def _nearer(a: Tree, b: Tree, fid: str) -> Tree:
+    """Of two walks reaching `fid`, the one at the smaller tier, then with the first path in id order."""
+    if fid not in b.tiers:
+        return a
+    if fid not in a.tiers or b.tiers[fid] < a.tiers[fid]:
+        return b
+    if b.tiers[fid] == a.tiers[fid] and b.route(fid).key < a.route(fid).key:
+        return b
+    return a
 
 
 def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int, upto: str = "findings") -> Walk:
@@ -207,19 +249,28 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
     factories: dict[str, Route] = {}
     tiers: dict[str, int] = {}
     basis: dict[str, str] = {}
-    walks: list[tuple[str, dict[str, Route], dict[str, Route]]] = [("disclosed", assembly["disclosed"].routes(), {}), ("matched", assembly["matched"].routes(), {})]
+    walks: list[tuple[str, dict[str, Route], dict[str, Route]]] = [
+        ("disclosed", assembly["disclosed"].routes(), {}),
+        ("matched", assembly["matched"].routes(), {}),
+    ]
     walks.append(("brand_list", seeds.tier_one, seeds.tier_two))
     for name, first, second in walks:
-        routes, reached = _walk_from(steps, first, depth, as_of)
-        more_routes, more = _walk_from(steps, second, depth, as_of, offset=1)
-        for fid, tier in more.items():
-            if fid not in reached or tier < reached[fid] or (
-                tier == reached[fid] and more_routes[fid].key < routes[fid].key
-            ):
-                routes[fid], reached[fid] = more_routes[fid], tier
-        for fid, tier in reached.items():
+        trees = (_walk_from(steps, first, depth, as_of, tiers), _walk_from(steps, second, depth, as_of, tiers, 1))
+        if not trees[1].tiers and not basis:  # the first walk: its routes were made as it went
+            factories.update(trees[0].routes)
+            tiers.update(trees[0].tiers)
+            basis.update(dict.fromkeys(trees[0].tiers, name))
+            continue
+        if not trees[1].tiers:  # one walk (no component sites): its own tiers, no comparing
+            tree = trees[0]
+            for fid, tier in tree.tiers.items():
+                if fid not in basis:
+                    factories[fid], tiers[fid], basis[fid] = tree.route(fid), tier, name
+            continue
+        for fid in (*trees[0].tiers, *(f for f in trees[1].tiers if f not in trees[0].tiers)):
             if fid not in basis:
-                factories[fid], tiers[fid], basis[fid] = routes[fid], tier, name
+                tree = _nearer(*trees, fid)
+                factories[fid], tiers[fid], basis[fid] = tree.route(fid), tree.tiers[fid], name
     gaps = [
         {
             "id": p.row["product"] or p.id,
@@ -233,8 +284,13 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
     walk = Walk(found, contracts, products, info, gaps, factories, tiers, basis=basis, seeds=seeds)
     if WALK_PARTS.index(upto) < 1:
         return walk
+    by_basis_routes: dict[str, dict[str, Route]] = {name: {} for name in BASES}
+    for fid, route in factories.items():
+        by_basis_routes[basis[fid]][fid] = route
     for name in BASES:  # agencies take the basis of the factory they are placed at
-        placed = _agencies(steps, {f: r for f, r in factories.items() if basis[f] == name}, as_of)
+        if not by_basis_routes[name]:
+            continue
+        placed = _agencies(steps, by_basis_routes[name], as_of)
         for aid, route in placed.items():
             if aid not in walk.agencies:
                 walk.agencies[aid], walk.agency_basis[aid] = route, name
@@ -357,14 +413,6 @@ def _factory_items(routes: dict[str, Route], tiers: dict[str, int], details: Map
                 }
             )
     return items
-
-
-def _extend_tiers(factories: dict[str, Route], tiers: dict[str, int], reached_tiers: list[list[Any]]) -> None:
-    """Tiers 2..depth: each supplier's route is its buyer's, one link longer."""
-    for tier, reached in enumerate(reached_tiers, start=2):
-        for supplier, buyer, raw in reached:
-            factories[supplier] = factories[buyer].extend(supplier, link_sources(raw))
-            tiers[supplier] = tier
 
 
 def _agencies(steps: CypherSteps, factories: dict[str, Route], as_of: date) -> dict[str, Route]:

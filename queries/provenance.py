@@ -65,7 +65,7 @@ STEPS: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("Agency", "Finding"): ("CONCERNS", "Finding", "Agency", True),
     ("Company", "Finding"): ("CONCERNS", "Finding", "Company", True),
 }
-DATED = {"ASSEMBLED_AT", "SUPPLIES", "PLACES_WORKERS_AT", "RECRUITS_THROUGH"}  # the walk's active-on-the-day steps
+DATED = {"ASSEMBLED_AT", "SUPPLIES", "PLACES_WORKERS_AT", "RECRUITS_THROUGH", "LISTS_SITE"}  # the walk's active-on-the-day steps
 ITEMS = (("factories", "Factory"), ("agencies", "Agency"), ("findings", "Finding"))
 PATH_LABELS = ("Affiliate", "Contract", "Product", "Item", "Company")  # the path nodes that are not items
 

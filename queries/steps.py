@@ -56,17 +56,22 @@ class CypherSteps:
         rows = self.store.run(cypher.SUPPLIERS_OF_FACTORIES, {"factory_ids": list(buyers), "as_of": as_of})
         return [(r["buyer"], r["supplier"], r["sources"]) for r in rows]
 
-    def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
+    def supplier_tiers(
+        self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
+    ) -> list[list[Reached]]:
         """Tiers 2..depth walked buyer -> supplier from the tier-1 factories `start` (in route order).
 
         Each tier lists (supplier, buyer, [sources of each link from that buyer]) in route order:
         a supplier hangs off the first of its buyers in the previous tier's order (routes are
         ordered shortest first, then by path, so a child's order is its parent's, then its id).
+        A factory of `stop` (id -> tier) reached at that tier or later is not walked on from.
         """
         seen = set(start)
         frontier = list(start)
         tiers: list[list[Reached]] = []
         for _tier in range(2, depth + 1):
+            if stop:
+                frontier = [f for f in frontier if stop.get(f, depth + 1) > _tier - 1]
             if not frontier:
                 break
             rank = {buyer: i for i, buyer in enumerate(frontier)}
@@ -143,8 +148,10 @@ class IndexedSteps(CypherSteps):
         links = self.index.assembly.active(product_ids, as_of)
         return [{"product": p, "factory": f, "sources": s} for p, f, s in links]
 
-    def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
-        return self.index.supply_walk.tiers(start, depth, as_of)
+    def supplier_tiers(
+        self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
+    ) -> list[list[Reached]]:
+        return self.index.supply_walk.tiers(start, depth, as_of, stop)
 
     def products(self, ids: Sequence[str]) -> Mapping[str, Row]:
         return self.index.products

@@ -26,7 +26,8 @@ def factories(store) -> dict[str, str]:
     return {f["id"]: f["basis"] for f in answer.factories}
 
 
-def test_review_queue_accept_and_reject_are_kept(store, tmp_path) -> None:
+def test_review_queue_accept_and_reject_are_kept(store, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SUPPLYGRAPH_DB", str(tmp_path / "data"))  # the server store's decisions, kept locally
     bundle = write(tmp_path / "b", FILES)
     load_bundles(store, [bundle])
     decisions = Decisions.load(matches_file(store))
