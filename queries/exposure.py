@@ -11,7 +11,7 @@ the first in id order, so answers are deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,75 +20,11 @@ from graph.errors import InvalidParameter, NotFound
 from graph.store import Row, Store
 from queries.basis import BASES, RANK, Purchase, SiteSeeds, at_least, check_basis, listed_by, site_seeds
 from queries.provenance import add_origins
+from queries.routes import Best, Route, nearer, source_list, walk_from
 from queries.steps import CypherSteps, steps_for
 
 MAX_AGENCY_HOPS = 3
 NO_DETAILS: dict[str, Any] = {}
-
-
-class Route:
-    """A path from the affiliate to a node, the sources backing its links, and its first contract."""
-
-    __slots__ = ("contracts", "path", "sources")
-
-    def __init__(self, path: tuple[str, ...], sources: tuple[str, ...] = (), contracts: tuple[str, ...] = ()) -> None:
-        self.path = path
-        self.sources = sources
-        self.contracts = contracts
-
-    @property
-    def key(self) -> tuple[int, tuple[str, ...]]:
-        return (len(self.path), self.path)  # shortest first, then id order: deterministic ties
-
-    def extend(self, node: str, sources: str | Iterable[str] | None) -> Route:
-        known = self.sources
-        if isinstance(sources, str) and sources and "|" not in sources:  # one source: common, made cheap
-            if sources not in known:
-                known = (*known, sources)
-        elif sources:
-            new = [s for s in source_list(sources) if s not in known]
-            if new:
-                known = known + tuple(dict.fromkeys(new))
-        return Route((*self.path, node), known, self.contracts)
-
-
-def source_list(value: str | Iterable[str] | None) -> list[str]:
-    """Source ids as stored: a "|"-joined string on relationships, a list on Finding nodes."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [s for s in value.split("|") if s]
-    return list(value)
-
-
-def _better(current: Route | None, candidate: Route) -> bool:
-    return current is None or candidate.key < current.key
-
-
-def link_sources(raw: list[Any]) -> str | list[str] | None:
-    """The sources of the parallel links between one pair of nodes, in an order that does not
-    depend on the order the store returned the links in."""
-    if len(raw) == 1:
-        return raw[0]  # type: ignore[no-any-return]
-    return [s for value in sorted(raw, key=lambda v: source_list(v)) for s in source_list(value)]
-
-
-class Best:
-    """The best route to each node: through the parent with the smallest route; when several links
-    join that parent to the node (parallel links), the route carries the sources of all of them."""
-
-    def __init__(self) -> None:
-        self.parents: dict[str, tuple[Route, list[Any]]] = {}
-
-    def offer(self, node: str, parent: Route, sources: Any) -> None:
-        current = self.parents.get(node)
-        if current is None or parent.key < current[0].key:
-            self.parents[node] = (parent, [sources])
-        elif parent.path == current[0].path:
-            current[1].append(sources)
-
-    def routes(self) -> dict[str, Route]:
-        return {node: parent.extend(node, link_sources(raw)) for node, (parent, raw) in self.parents.items()}
 
 
 @dataclass
@@ -163,60 +99,6 @@ def _purchases(steps: CypherSteps, affiliate_id: str, as_of: date, contracts: di
     return [bought[i] for i in sorted(bought)]
 
 
-class Tree:
-    """The factories one walk reaches: the seeds' routes, every other factory's buyer and link sources, and
-    tiers. Routes are made when asked for (a weaker basis's walk keeps only what stronger ones did not reach)."""
-
-    def __init__(self, seeds: dict[str, Route], offset: int) -> None:
-        self.routes = dict(seeds)
-        self.parent: dict[str, tuple[str, Any]] = {}
-        self.tiers = dict.fromkeys(seeds, 1 + offset)
-
-    def route(self, fid: str) -> Route:
-        known = self.routes.get(fid)
-        if known is None:
-            buyer, raw = self.parent[fid]
-            parent = self.routes.get(buyer) or self.route(buyer)  # asked in tier order, the buyer's is known
-            known = self.routes[fid] = parent.extend(fid, link_sources(raw))
-        return known
-
-
-def _walk_from(
-    steps: CypherSteps, seeds: dict[str, Route], depth: int, as_of: date, stronger: dict[str, int], offset: int = 0
-) -> Tree:
-    """Seeds at tier 1 + offset and their suppliers walked buyer -> supplier, within `depth` tiers. Factories
-    that stronger walks reached at a tier no later (`stronger`) are not walked on from: whatever lies beyond
-    them was reached by those walks as early."""
-    seeds = {f: r for f, r in seeds.items() if stronger.get(f, depth + 1) > 1 + offset}
-    if not seeds or depth - offset < 1:
-        return Tree({}, offset)
-    tree = Tree(seeds, offset)
-    start = sorted(seeds, key=lambda f: seeds[f].key)
-    stop = {f: t - offset for f, t in stronger.items()} if stronger else None
-    reached_tiers = steps.supplier_tiers(start, depth - offset, as_of, stop)
-    tiers, routes, parent = tree.tiers, tree.routes, tree.parent
-    eager = not stronger  # the first walk keeps every factory: routes at once, buyers first
-    for tier, reached in enumerate(reached_tiers, start=2 + offset):
-        for supplier, buyer, raw in reached:
-            if eager:
-                routes[supplier] = routes[buyer].extend(supplier, link_sources(raw))
-            else:
-                parent[supplier] = (buyer, raw)
-            tiers[supplier] = tier
-    return tree
-
-
-def _nearer(a: Tree, b: Tree, fid: str) -> Tree:
-    """Of two walks reaching `fid`, the one at the smaller tier, then with the first path in id order."""
-    if fid not in b.tiers:
-        return a
-    if fid not in a.tiers or b.tiers[fid] < a.tiers[fid]:
-        return b
-    if b.tiers[fid] == a.tiers[fid] and b.route(fid).key < a.route(fid).key:
-        return b
-    return a
-
-
 def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int, upto: str = "findings") -> Walk:
     """The exposure walk as far as `upto` (factories, then agencies, then companies and findings)."""
     found = steps.affiliate(affiliate_id)
@@ -255,7 +137,7 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
     ]
     walks.append(("brand_list", seeds.tier_one, seeds.tier_two))
     for name, first, second in walks:
-        trees = (_walk_from(steps, first, depth, as_of, tiers), _walk_from(steps, second, depth, as_of, tiers, 1))
+        trees = (walk_from(steps, first, depth, as_of, tiers), walk_from(steps, second, depth, as_of, tiers, 1))
         if not trees[1].tiers and not basis:  # the first walk: its routes were made as it went
             factories.update(trees[0].routes)
             tiers.update(trees[0].tiers)
@@ -269,7 +151,7 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
             continue
         for fid in (*trees[0].tiers, *(f for f in trees[1].tiers if f not in trees[0].tiers)):
             if fid not in basis:
-                tree = _nearer(*trees, fid)
+                tree = nearer(*trees, fid)
                 factories[fid], tiers[fid], basis[fid] = tree.route(fid), tree.tiers[fid], name
     gaps = [
         {
