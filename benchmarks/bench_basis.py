@@ -83,6 +83,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("bench-data"))
+    parser.add_argument(
+        "--also-plain", action="store_true", help="also this checkout on the bundle without brand lists (new-plain)"
+    )
     args = parser.parse_args()
     from benchmarks.synthetic import generate
 
@@ -95,12 +98,15 @@ def main() -> None:
     n_aff = max(5, args.factories // 100)
     rng = random.Random(1)
     affiliates = [f"A{rng.randrange(n_aff)}" for _ in range(args.queries)]
-    runs: dict[str, list[list[float]]] = {"old": [], "new": []}
+    series = [
+        ("old", old, work / f"db-old-{args.factories}", plain),
+        ("new", ROOT, work / f"db-lists-{args.factories}", lists),
+    ]
+    if args.also_plain:
+        series.append(("new-plain", ROOT, work / f"db-new-plain-{args.factories}", plain))
+    runs: dict[str, list[list[float]]] = {name: [] for name, *_ in series}
     for r in range(args.rounds):
-        for name, code, db, bundle in (
-            ("old", old, work / f"db-old-{args.factories}", plain),
-            ("new", ROOT, work / f"db-lists-{args.factories}", lists),
-        ):
+        for name, code, db, bundle in series:
             got = turn(code, db, bundle, affiliates)
             ms = [t for t, _ in got]
             runs[name].extend(got)
@@ -110,11 +116,16 @@ def main() -> None:
             )
     p95 = {k: percentile([t for t, _ in v], 0.95) for k, v in runs.items()}
     p50 = {k: percentile([t for t, _ in v], 0.5) for k, v in runs.items()}
-    print(
-        f"all rounds, {args.factories:,} factories: old p50 {p50['old']:.1f} p95 {p95['old']:.1f} ms; "
-        f"new (brand lists) p50 {p50['new']:.1f} p95 {p95['new']:.1f} ms; p95 new/old = {p95['new'] / p95['old']:.2f}"
-    )
-
+    for name, got in runs.items():
+        per = [t / max(n, 1) * 1000 for t, n in got]
+        print(
+            f"all rounds {name}: p50 {p50[name]:.1f} ms, p95 {p95[name]:.1f} ms; per 1,000 factories listed: "
+            f"p50 {percentile(per, 0.5):.1f} ms, p95 {percentile(per, 0.95):.1f} ms; factories per answer median "
+            f"{percentile([n for _, n in got], 0.5):.0f}"
+        )
+    for name in runs:
+        if name != "old":
+            print(f"p95 {name}/old = {p95[name] / p95['old']:.2f}")
 
 if __name__ == "__main__":
     main()
