@@ -77,6 +77,7 @@ def occurs(name: Sequence[str], description: Sequence[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=65536)
 def cpv_category(cpv: str | None) -> str | None:
     """The category of the first code of a `|` list that maps (8 digits compared; a check digit ignored)."""
     for code in (cpv or "").split("|"):

@@ -90,7 +90,6 @@ class SupplyWalk:
         ids = pc.unique(pa.concat_arrays([buyers.cast(pa.string()), suppliers.cast(pa.string())]))
         ids = ids.take(pc.sort_indices(ids))
         self.ids: list[str] = ids.to_pylist()
-        self.id_array = ids
         self.code = {k: i for i, k in enumerate(self.ids)}
         buyer_codes = np.asarray(pc.index_in(buyers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64)
         self.supplier = np.asarray(
@@ -122,10 +121,11 @@ class SupplyWalk:
         stop_at = None
         if stop:
             stop_at = np.full(len(self.ids), np.iinfo(np.int32).max, dtype=np.int32)
-            codes = pc.index_in(pa.array(list(stop), pa.string()), value_set=self.id_array)
-            found = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-            at = np.fromiter(stop.values(), dtype=np.int32, count=len(stop))
-            stop_at[found[found >= 0]] = at[found >= 0]
+            code = self.code
+            known = [(code[f], t) for f, t in stop.items() if f in code]  # a dict lookup each: no hash table built
+            if known:
+                codes, at = zip(*known, strict=True)
+                stop_at[np.array(codes, dtype=np.int64)] = np.array(at, dtype=np.int32)
         out: list[list[tuple[str, str, list[Any]]]] = []
         for _tier in range(2, depth + 1):
             if stop_at is not None:

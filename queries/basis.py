@@ -99,7 +99,8 @@ def site_seeds(steps: Any, lacking: Iterable[Purchase], as_of: date, best: type,
 
 def listed_by(path: list[str], items: dict[str, str], sources: dict[tuple[str, str], list[str]]) -> dict[str, Any]:
     """For a `brand_list` answer: whose list (the brand after the item on the path) and its sources."""
-    for i, node in enumerate(path):
+    for i in (2, 3):  # the item follows the affiliate and its contract (and a framework before it)
+        node = path[i] if i < len(path) else None
         if node in items and i + 1 < len(path) and path[i + 1] == items[node]:
             brand = path[i + 1]
             site = path[i + 2] if i + 2 < len(path) else None

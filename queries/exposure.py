@@ -227,7 +227,14 @@ def exposure_for_affiliate(
             item["listed"] = listed_by(item["path"], walk.seeds.listed, walk.seeds.sources)
         return item
 
-    factories = [basis_of(f, walk.basis[f["id"]]) for f in _factory_items(walk.factories, tiers, details)]
+    seen_basis = set(walk.basis.values())
+
+    factories = _factory_items(walk.factories, tiers, details)
+    if seen_basis == {"disclosed"}:  # the usual answer: one basis, set without a call per item
+        for f in factories:
+            f["basis"] = "disclosed"
+    else:
+        factories = [basis_of(f, walk.basis[f["id"]]) for f in factories]
     agencies = [
         basis_of(
             {
