@@ -147,16 +147,17 @@ class Catalogue:
         skip = set(rejected)
         candidates: list[Product] = []
         near: list[Product] = []
+        flat = "".join(text)  # a name can only occur if its joined words are in here: a cheap first test
         for brand_id, products in self.by_brand.items():
             if not self.brand_occurs(brand_id, text):
                 continue
             for p in products:
                 if p.id in skip:
                     continue
-                if occurs(p.model, text):
+                if "".join(p.model) in flat and occurs(p.model, text):
                     candidates.append(p)
                 elif len(p.model) > 1 and any(
-                    _distinctive(short) and occurs(short, text)
+                    _distinctive(short) and "".join(short) in flat and occurs(short, text)
                     for short in (p.model[:i] + p.model[i + 1 :] for i in range(len(p.model)))
                 ):
                     near.append(p)
