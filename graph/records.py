@@ -372,6 +372,8 @@ def _link_rels(bundles: list[tuple[str, dict[str, pa.Table]]]) -> list[RelPart]:
 
 
 def _link_piece(spec: LinkType, table: pa.Table, bundle: str) -> pa.Table:
+    if not spec.target.required:  # a contract item without a product is an Item node, not a link (graph/items.py)
+        table = table.filter(pc.is_valid(table.column("to_id")))
     n = table.num_rows
     columns: dict[str, pa.Array] = {
         "from": table.column("from_id").cast(pa.string()),
