@@ -55,6 +55,13 @@ AsOfOption = Annotated[
 ]
 DepthOption = Annotated[int, typer.Option("--depth", help="Supplier tiers to follow (1-8)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
+MinBasisOption = Annotated[
+    str | None,
+    typer.Option(
+        "--min-basis",
+        help="Weakest basis to list: disclosed, matched or brand_list (default: all; gaps are always listed)",
+    ),
+]
 
 
 def _as_of(raw: str | None) -> date:
@@ -172,12 +179,14 @@ def exposure(
     provenance: Annotated[
         bool, typer.Option("--provenance", help="Name the input records behind every item, node and link on the paths")
     ] = False,
+    min_basis: MinBasisOption = None,
     db: DbOption = None,
     neo4j: Neo4jOption = None,
 ) -> None:
     """What an affiliate is exposed to: factories by tier, agencies, open findings, disclosure gaps, with paths
     (and with --provenance the input records, file, format, record and day loaded, behind each)."""
     params = {"affiliate_id": affiliate_id, "as_of": _as_of(as_of), "depth": depth, "provenance": provenance}
+    params["min_basis"] = min_basis
     answer = get_query("exposure").run(_store(db, neo4j), params)
     if as_json:
         _print_json(answer)
@@ -192,12 +201,13 @@ def exposed_affiliates_cmd(
     as_of: AsOfOption = None,
     depth: DepthOption = 4,
     as_json: JsonOption = False,
+    min_basis: MinBasisOption = None,
     db: DbOption = None,
     neo4j: Neo4jOption = None,
 ) -> None:
     """Which affiliates are exposed to a factory, an agency or a finding, through which path, and their leverage."""
     answer = get_query("exposed_affiliates").run(
-        _store(db, neo4j), {"kind": kind, "item_id": item_id, "as_of": _as_of(as_of), "depth": depth}
+        _store(db, neo4j), {"kind": kind, "item_id": item_id, "as_of": _as_of(as_of), "depth": depth, "min_basis": min_basis}
     )
     if as_json:
         _print_json(answer)

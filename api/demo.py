@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path
         highlight=False,
     )
     console.rule(f"Who is exposed to what, as of {as_of.isoformat()}")
-    table = Table("affiliate", "name", "factories (deepest tier)", "agencies", "open findings", "gaps")
+    table = Table("affiliate", "name", "factories (deepest tier)", "basis", "agencies", "open findings", "gaps")
     for row in store.run(cypher.AFFILIATES_WITH_CONTRACTS):
         answer = exposure_for_affiliate(store, row["id"], as_of).as_json()
         deepest = max((f["tier"] for f in answer["factories"]), default=0)
@@ -39,6 +40,7 @@ def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path
             row["id"],
             answer["affiliate"]["name"],
             f"{len(answer['factories'])} (tier {deepest})" if deepest else "0",
+            ", ".join(f"{n} {b}" for b, n in Counter(f["basis"] for f in answer["factories"]).items()) or "-",
             str(len(answer["agencies"])),
             findings,
             ", ".join(g["id"] for g in answer["gaps"]) or "-",
@@ -47,11 +49,15 @@ def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path
     for kind, item, title in STORIES:
         console.rule(title)
         render.exposed_affiliates_table(console, exposed_affiliates(store, kind, item, as_of).as_json())
+    console.rule("What a buyer publishes: an item matched to a product, and a brand's published supplier list")
+    render.exposure_tables(console, exposure_for_affiliate(store, "AF-KST", as_of).as_json())
     console.rule("Go further")
     console.print(
         f"  supplygraph exposure AF-LIN --db {db}                 # one affiliate, every path and source\n"
         f"  supplygraph exposure AF-DBH --as-of 2023-06-01 --db {db}   # the same on another day\n"
         f"  supplygraph exposed-affiliates factory FA-SH2 --db {db}\n"
+        f"  supplygraph exposure AF-KST --min-basis disclosed --db {db}   # only what the data discloses\n"
+        f"  supplygraph matches list --db {db}                           # matches waiting for review\n"
         f"  supplygraph queries                                          # the named queries\n"
         f"  supplygraph query agency_chains factory_id=FA-TWP1 --db {db}\n"
         f'  supplygraph cypher "MATCH (f:Factory) RETURN f.country, count(*)" --db {db}\n'

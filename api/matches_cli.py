@@ -20,6 +20,7 @@ from graph.errors import NotFound
 from graph.loading import load_bundles
 from graph.resolve import Decisions, matches_file
 from graph.stores import open_store
+from queries.items import item_and_product
 
 matches_app = typer.Typer(help="Work the entity-resolution review queue.", no_args_is_help=True)
 out = plain_console()
@@ -39,7 +40,8 @@ def list_matches(
     decided: Annotated[bool, typer.Option("--decided")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Pairs waiting for review (score 0.5-0.8, or several candidates), best first; --decided for decisions."""
+    """Pairs waiting for review (score 0.5-0.8, or several candidates), best first; --decided for decisions.
+    Label `Item`: a contract item (a) and a product (b) its description may name."""
     decisions, _ = _decisions(db, neo4j)
     rows = list(decisions.decided.values()) if decided else decisions.queue
     if as_json:
@@ -63,7 +65,9 @@ def show(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
     if found is None:
         raise NotFound(f"no match {match_id!r}; see `supplygraph matches list`")
     records = {}
-    for bundle in store.bundles():  # type: ignore[attr-defined]
+    if found["label"] == "Item":  # a contract item and a candidate product: both from the graph
+        records = item_and_product(store, found["a"], found["b"])
+    for bundle in store.bundles() if found["label"] != "Item" else []:  # type: ignore[attr-defined]
         for table in bundle.tables.values():
             if "id" not in table.column_names:
                 continue

@@ -41,6 +41,18 @@ class NodeRef(Model):
     name: str | None
 
 
+BASIS = (
+    "on what the path rests: disclosed (every link from the data), matched (the item -> product link made by "
+    "the matcher), brand_list (a brand's published supplier list)"
+)
+
+
+class Listed(Model):
+    brand: str = Field(description="the brand company whose published list the path runs through")
+    item: str = Field(description="the contract item of that brand")
+    sources: list[str] = Field(description="the sources of the list's entry for the site")
+
+
 class ExposedFactory(Model):
     id: str
     name: str | None
@@ -48,6 +60,8 @@ class ExposedFactory(Model):
     tier: int
     path: list[str]
     sources: list[str]
+    basis: str = Field(default="disclosed", description=BASIS)
+    listed: Listed | None = Field(default=None, description="whose published supplier list, for basis brand_list")
     origins: list[str] | None = Field(default=None, description=ORIGINS + " (only with provenance=true)")
 
 
@@ -57,6 +71,8 @@ class ExposedAgency(Model):
     country: str | None
     path: list[str]
     sources: list[str]
+    basis: str = Field(default="disclosed", description=BASIS)
+    listed: Listed | None = Field(default=None, description="whose published supplier list, for basis brand_list")
     origins: list[str] | None = Field(default=None, description=ORIGINS + " (only with provenance=true)")
 
 
@@ -73,13 +89,17 @@ class ExposedFinding(Model):
     subject: Subject
     path: list[str]
     sources: list[str]
+    basis: str = Field(default="disclosed", description=BASIS)
+    listed: Listed | None = Field(default=None, description="whose published supplier list, for basis brand_list")
     origins: list[str] | None = Field(default=None, description=ORIGINS + " (only with provenance=true)")
 
 
 class Gap(Model):
-    id: str
+    id: str = Field(description="the item's product, or the item itself when it has none")
     model: str | None
     brand: str | None
+    item: str | None = Field(default=None, description="the contract item bought with no product assembled")
+    brand_list: str | None = Field(default=None, description="the brand whose published list gave it an exposure")
 
 
 class PathNode(Model):
@@ -127,11 +147,13 @@ class ExposedAffiliate(Model):
     tier: int | None = None
     sources: list[str]
     contract: ContractRef
+    basis: str = Field(default="disclosed", description=BASIS)
 
 
 class Leverage(Model):
     affiliates: int
     contract_value: dict[str, float]
+    by_basis: dict[str, int] = Field(default_factory=dict, description="affiliates per basis of their path")
 
 
 class ExposedAffiliates(Model):

@@ -28,6 +28,16 @@ def data_table(*columns: str, title: str | None = None) -> Table:
     return made
 
 
+def basis_text(item: dict[str, Any]) -> str:
+    """disclosed, matched, or brand_list with whose published list it was inferred from."""
+    basis = item.get("basis", "disclosed")
+    listed = item.get("listed") or {}
+    if basis != "brand_list" or not listed:
+        return str(basis)
+    sources = ", ".join(listed.get("sources") or ()) or "no source given"
+    return f"brand_list: inferred from {listed['brand']}'s published supplier list (source {sources})"
+
+
 def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
     aff = answer["affiliate"]
     console.print(
@@ -38,10 +48,13 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
         return
     origins = ["origins"] if "provenance" in answer else []  # a column only in answers that have them
     if answer["factories"]:
-        table = data_table("tier", "factory", "name", "country", "path", "sources", *origins, title="Factories")
+        table = data_table(
+            "tier", "basis", "factory", "name", "country", "path", "sources", *origins, title="Factories"
+        )
         for f in answer["factories"]:
             table.add_row(
                 str(f["tier"]),
+                data(basis_text(f)),
                 data(f["id"]),
                 data(f["name"]),
                 data(f["country"]),
@@ -50,21 +63,34 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
                 *(origins_text(f) for _ in origins),
             )
         console.print(table)
+        for line in listed_lines(answer["factories"]):
+            console.print(data(line), soft_wrap=True)
     if answer["agencies"]:
         table = data_table(
-            "agency", "name", "country", "path", "sources", *origins, title="Recruitment agencies"
+            "agency", "basis", "name", "country", "path", "sources", *origins, title="Recruitment agencies"
         )
         for a in answer["agencies"]:
-            row = [data(a["id"]), data(a["name"]), data(a["country"]), path_text(a["path"]), joined(a["sources"])]
+            row = [data(a["id"]), data(basis_text(a)), data(a["name"]), data(a["country"]), path_text(a["path"])]
+            row.append(joined(a["sources"]))
             table.add_row(*row, *(origins_text(a) for _ in origins))
         console.print(table)
     if answer["findings"]:
         table = data_table(
-            "finding", "category", "severity", "status", "subject", "path", "sources", *origins, title="Open findings"
+            "finding",
+            "basis",
+            "category",
+            "severity",
+            "status",
+            "subject",
+            "path",
+            "sources",
+            *origins,
+            title="Open findings",
         )
         for f in answer["findings"]:
             table.add_row(
                 data(f["id"]),
+                data(basis_text(f)),
                 data(f["category"]),
                 data(f["severity"]),
                 data(f["status"]),
@@ -75,12 +101,29 @@ def exposure_tables(console: Console, answer: dict[str, Any]) -> None:
             )
         console.print(table)
     if answer["gaps"]:
-        table = data_table("product", "model", "brand", title="Disclosure gaps (no assembly factory disclosed)")
+        table = data_table(
+            "product or item", "item", "model", "brand", "brand list used",
+            title="Disclosure gaps (no assembly factory disclosed)",
+        )
         for g in answer["gaps"]:
-            table.add_row(data(g["id"]), data(g["model"]), data(g["brand"]))
+            table.add_row(data(g["id"]), data(g.get("item")), data(g["model"]), data(g["brand"]), data(g.get("brand_list")))
         console.print(table)
     if answer.get("provenance"):
         provenance_tables(console, answer["provenance"])
+
+
+def listed_lines(items: list[dict[str, Any]]) -> list[str]:
+    """One sentence per brand list the answer's brand_list items were inferred from."""
+    by_list: dict[tuple[str, str], list[str]] = {}
+    for item in items:
+        listed = item.get("listed") or {}
+        if item.get("basis") == "brand_list" and listed:
+            sources = ", ".join(listed.get("sources") or ()) or "no source given"
+            by_list.setdefault((listed["brand"], sources), []).append(item["id"])
+    return [
+        f"  {', '.join(ids)}: inferred from {brand}'s published supplier list (source {sources})"
+        for (brand, sources), ids in sorted(by_list.items())
+    ]
 
 
 def origins_text(item: dict[str, Any]) -> Text:
@@ -113,14 +156,17 @@ def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
     if not answer["affiliates"]:
         console.print("  None.")
         return
-    table = data_table("affiliate", "name", "path", "contract", "sources")
+    table = data_table("affiliate", "name", "basis", "path", "contract", "sources")
     for a in answer["affiliates"]:
         c = a["contract"]
         value = f"{c['id']} ({c['value']:,.0f} {c['currency']})" if c.get("value") is not None else (c["id"] or "")
-        table.add_row(data(a["id"]), data(a["name"]), path_text(a["path"]), data(value), joined(a["sources"]))
+        table.add_row(
+            data(a["id"]), data(a["name"]), data(a.get("basis")), path_text(a["path"]), data(value), joined(a["sources"])
+        )
     console.print(table)
     money = ", ".join(f"{v:,.0f} {cur}" for cur, v in answer["leverage"]["contract_value"].items()) or "no values"
-    console.print(data(f"Leverage: {answer['leverage']['affiliates']} affiliates; contract value {money}"))
+    bases = ", ".join(f"{n} {b}" for b, n in answer["leverage"].get("by_basis", {}).items() if n)
+    console.print(data(f"Leverage: {answer['leverage']['affiliates']} affiliates ({bases or 'none'}); contract value {money}"))
 
 
 def rows_table(console: Console, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:

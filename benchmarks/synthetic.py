@@ -46,7 +46,9 @@ def _write(folder: Path, name: str, columns: dict[str, object]) -> int:
     return table.num_rows
 
 
-def generate(folder: Path, factories: int = 10_000, links: int = 10, seed: int = 7) -> dict[str, int]:
+def generate(
+    folder: Path, factories: int = 10_000, links: int = 10, seed: int = 7, brand_lists: bool = False
+) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     n_aff = max(5, factories // 100)
@@ -67,7 +69,8 @@ def generate(folder: Path, factories: int = 10_000, links: int = 10, seed: int =
     counts["companies"] = _write(folder, "companies", {"company_id": brands, "name": np.char.add("Brand ", brands),
                                                        "roles": np.full(20, "brand")})
     prods = _ids("P", n_prod)
-    counts["products"] = _write(folder, "products", {"product_id": prods, "brand_id": rng.choice(brands, n_prod),
+    prod_brands = rng.choice(brands, n_prod)
+    counts["products"] = _write(folder, "products", {"product_id": prods, "brand_id": prod_brands,
                                                      "model": np.char.add("Model ", prods), "category": np.full(n_prod, "notebook")})
     # Contracts: each consortium one framework; each affiliate 3 own contracts, some call-offs of its consortium's framework.
     fw_ids = np.char.add("FW", consortia)
@@ -134,10 +137,68 @@ def generate(folder: Path, factories: int = 10_000, links: int = 10, seed: int =
     n_fi = factories // 20 + n_ag // 20
     subj_is_factory = np.arange(n_fi) < factories // 20
     subject = np.where(subj_is_factory, rng.choice(fac, n_fi), rng.choice(ags, n_fi))
+    if brand_lists:
+        counts.update(_brand_lists(folder, rng, fac, brands, prods, prod_brands, c_ids[len(fw_ids):], n_clusters, cluster_size, sources))
     counts["findings"] = _write(folder, "findings", {
         "finding_id": _ids("X", n_fi), "subject_type": np.where(subj_is_factory, "factory", "agency"), "subject_id": subject,
         "category": rng.choice(CATEGORIES, n_fi), "severity": rng.choice(SEVERITIES, n_fi), "status": rng.choice(STATUSES, n_fi),
         "reported_on": _dates(rng, n_fi, 0.1, "2019-01-01", "2026-01-01"), "source_id": rng.choice(sources, n_fi)})
+    return counts
+
+
+def _brand_lists(
+    folder: Path,
+    rng: np.random.Generator,
+    fac: np.ndarray,
+    brands: np.ndarray,
+    prods: np.ndarray,
+    prod_brands: np.ndarray,
+    contracts: np.ndarray,
+    n_clusters: int,
+    cluster_size: int,
+    sources: np.ndarray,
+) -> dict[str, int]:
+    """Version 1.1: each brand publishes a list of 10 final assembly sites and 20 component suppliers (tier 2),
+    in the supply clusters of its own products; one contract in three also buys an item only described: half name a
+    brand and a model the matcher links (`Brand B3 Model P17 notebook`), half a brand alone (`brand_name`)."""
+    # a brand lists sites in the supply clusters of its own products (product i is made in cluster i % n_clusters)
+    clusters = {b: np.flatnonzero(prod_brands == b) % n_clusters for b in brands}
+    final = np.repeat(brands, 10)
+    final_site = np.array([rng.choice(clusters[b]) for b in final]) * cluster_size + rng.integers(0, 10, len(final))
+    component = np.repeat(brands, 20)
+    component_site = np.array([rng.choice(clusters[b]) for b in component]) * cluster_size + rng.integers(
+        10, 40, len(component)
+    )
+    sites = np.minimum(np.concatenate([final_site, component_site]), len(fac) - 1)
+    n_s = len(sites)
+    counts = {
+        "brand_sites": _write(folder, "brand_sites", {
+            "brand_id": np.concatenate([final, component]), "factory_id": fac[sites],
+            "category": np.where(rng.random(n_s) < 0.5, "notebook", ""),
+            "role": np.concatenate([np.full(len(final), "final_assembly"), np.full(len(component), "component")]),
+            "valid_from": _dates(rng, n_s, 0.5, "2018-01-01", "2024-01-01"), "source_id": rng.choice(sources, n_s)}),
+    }
+    buying = contracts[rng.random(len(contracts)) < 1 / 3]
+    n_i = len(buying)
+    pick = rng.integers(0, len(prods), n_i)
+    product = prods[pick]
+    named = rng.random(n_i) < 0.5
+    brand = np.where(named, prod_brands[pick], rng.choice(brands, n_i))
+    described = np.where(named, np.char.add(np.char.add("Model ", product), " notebook"), "notebook computer")
+    # only the named half carries the brand's name in the text; the other half says it in brand_name
+    text = np.where(named, np.char.add("Brand ", np.char.add(np.char.add(brand, " "), described)), described)
+    counts["contract_items_described"] = n_i
+    items = pa.table({
+        "contract_id": pa.array(buying), "product_id": pa.array(np.full(n_i, "")), "quantity": pa.array(np.full(n_i, "5")),
+        "item_id": pa.array(np.char.add("D", np.arange(n_i).astype(str))), "description": pa.array(text),
+        "brand_name": pa.array(np.where(named, "", np.char.add("Brand ", brand))), "cpv": pa.array(np.full(n_i, "30213100")),
+    })
+    existing = pacsv.read_csv(folder / "contract_items.csv", convert_options=pacsv.ConvertOptions(strings_can_be_null=False,
+                              column_types={c: pa.string() for c in ("contract_id", "product_id", "quantity")}))
+    for column in ("item_id", "description", "brand_name", "cpv"):
+        existing = existing.append_column(column, pa.array(np.full(existing.num_rows, "")))
+    pacsv.write_csv(pa.concat_tables([existing, items]), folder / "contract_items.csv",
+                    pacsv.WriteOptions(quoting_style="needed"))
     return counts
 
 
@@ -147,9 +208,10 @@ def main() -> None:
     parser.add_argument("--factories", type=int, default=10_000)
     parser.add_argument("--links", type=int, default=10, help="supply links per factory")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--brand-lists", action="store_true", help="bundle 1.1: brand lists and described items")
     args = parser.parse_args()
     started = time.perf_counter()
-    counts = generate(args.outdir, args.factories, args.links, args.seed)
+    counts = generate(args.outdir, args.factories, args.links, args.seed, args.brand_lists)
     print(f"wrote {sum(counts.values()):,} rows to {args.outdir} in {time.perf_counter() - started:.1f} s: {counts}")
 
 

@@ -14,14 +14,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from graph.items import prepare_items
 from graph.records import GraphTables, build_tables
+from graph.resolve import Decisions, matches_file
 from graph.store import Store
 
 ARRAY_DELIMITER = "|"
 
 
 def graph_tables(store: Store) -> GraphTables:
-    return build_tables([(b.name, b.tables) for b in store.bundles()])
+    # contract items become Item nodes and matched INCLUDES links as in a load (graph/items.py)
+    bundles, _queue = prepare_items([(b.name, b.tables) for b in store.bundles()], Decisions.load(matches_file(store)))
+    return build_tables(bundles)
 
 
 def _neo4j_type(arrow_type: pa.DataType) -> str:

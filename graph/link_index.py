@@ -54,6 +54,18 @@ class LinkTable:
         self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
         self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
 
+    def active_links(self, keys: Sequence[str], as_of: date) -> list[tuple[int, tuple[str, str, Any]]]:
+        """(row number, (key, other, sources)) of each active link."""
+        idx = np.array([self.index[k] for k in keys if k in self.index], dtype=np.int64)
+        edges, _ = gather(self.offsets, self.order, idx)
+        if not len(edges):
+            return []
+        day = (as_of - EPOCH).days
+        edges = edges[(self.valid_from[edges] <= day) & (self.valid_to[edges] >= day)]
+        take = pa.array(edges)
+        columns = (self.keys.take(take), self.others.take(take), self.sources.take(take))
+        return list(zip(edges.tolist(), zip(*(c.to_pylist() for c in columns), strict=True), strict=True))
+
     def active(self, keys: Sequence[str], as_of: date) -> list[tuple[str, str, Any]]:
         idx = np.array([self.index[k] for k in keys if k in self.index], dtype=np.int64)
         edges, _ = gather(self.offsets, self.order, idx)
@@ -90,20 +102,34 @@ class SupplyWalk:
         self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
         self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
 
-    def tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[tuple[str, str, list[Any]]]]:
+    def tiers(
+        self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
+    ) -> list[list[tuple[str, str, list[Any]]]]:
         """Tiers 2..depth from the tier-1 factories `start` (in route order).
 
         Each tier lists (supplier, buyer, sources of every link from that buyer) in the order of
         the new routes: a supplier's buyer is the first of its buyers in the previous tier's order,
         and suppliers of one buyer follow in id order. Factories already reached are skipped.
+        A factory of `stop` (id -> tier) reached at that tier or later is listed but not walked on
+        from: what lies beyond it is reached as early from there (a stronger basis's walk).
         """
         day = (as_of - EPOCH).days
         visited = np.zeros(len(self.ids), dtype=bool)
         ranked = [(rank, self.code[f]) for rank, f in enumerate(start) if f in self.code]
         frontier = np.array([c for _, c in ranked], dtype=np.int64)  # codes, in route order
         visited[frontier] = True
+        stop_at = None
+        if stop:
+            stop_at = np.full(len(self.ids), np.iinfo(np.int32).max, dtype=np.int32)
+            code = self.code
+            known = [(code[f], t) for f, t in stop.items() if f in code]  # a dict lookup each: no hash table built
+            if known:
+                codes, at = zip(*known, strict=True)
+                stop_at[np.array(codes, dtype=np.int64)] = np.array(at, dtype=np.int32)
         out: list[list[tuple[str, str, list[Any]]]] = []
         for _tier in range(2, depth + 1):
+            if stop_at is not None:
+                frontier = frontier[stop_at[frontier] > _tier - 1]
             if not len(frontier):
                 break
             edges, rank = gather(self.offsets, self.order, frontier)
@@ -180,11 +206,18 @@ class LinkIndex:
         purchases_direct: pa.Table,
         purchases_framework: pa.Table,
         assembly: pa.Table,
+        products: pa.Table,
+        brand_sites: pa.Table,
     ) -> None:
         self.affiliates = {row["id"]: row for row in affiliates.to_pylist()}
         self.direct = _by_affiliate(purchases_direct)
         self.framework = _by_affiliate(purchases_framework)
         self.assembly = LinkTable(assembly, "product", "factory")
+        self.products = {row["id"]: row for row in products.to_pylist()}
+        self.brand_sites = LinkTable(brand_sites, "brand", "factory")
+        kinds = (brand_sites.column("category").to_pylist(), brand_sites.column("role").to_pylist())
+        self.site_kinds = list(zip(*kinds, strict=True))
+        self.listing = LinkTable(brand_sites, "factory", "brand")  # for the reverse questions
         self.supply_walk = SupplyWalk(supply)
         self.placements = LinkTable(placements, "factory", "agency")
         self.subagents = LinkTable(agency_links, "agency", "subagent")
@@ -207,6 +240,25 @@ class LinkIndex:
             and _running(r["start_date"], r["end_date"], as_of)
         ]
         return direct, framework
+
+    def brand_sites_of(self, brands: Sequence[str], as_of: date) -> list[dict[str, Any]]:
+        """The rows of cypher.BRAND_SITES_OF, from memory."""
+        out = []
+        for edge, (brand, factory, sources) in self.brand_sites.active_links(brands, as_of):
+            category, role = self.site_kinds[edge]
+            out.append({"brand": brand, "factory": factory, "category": category, "role": role, "sources": sources})
+        return out
+
+    def buyers_of_brands(self, brands: set[str], as_of: date) -> set[str]:
+        """Affiliates buying, on `as_of`, an item whose brand is one of `brands`."""
+        if not brands:
+            return set()
+        out = set()
+        for affiliate in set(self.direct) | set(self.framework):
+            direct, framework = self.purchases(affiliate, as_of)
+            if any(r["brand"] in brands for r in (*direct, *framework)):
+                out.add(affiliate)
+        return out
 
     def factories_reaching(self, agency: str, hops: int, as_of: date) -> set[str]:
         """Factories at which `agency` works on `as_of`: it places workers there, or an agency that does

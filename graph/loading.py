@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from graph.errors import BundleError, Problem
+from graph.items import prepare_items
 from graph.load_lock import KEPT_READ, SOURCES_READ, reached
 from graph.records import LOADED, build_tables
 from graph.resolve import Decisions, matches_file, resolve_entities
@@ -93,6 +94,9 @@ def load_bundles(
         # Entity resolution (graph/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
         decisions = Decisions.load(matches_file(store))
         resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
+        # Contract items (version 1.1): ids, categories, brands, matches to products; their review queue too.
+        resolved, item_queue = prepare_items(resolved, decisions)
+        decisions.queue = sorted(decisions.queue + item_queue, key=lambda r: (-r["score"], r["id"]))
         if progress:
             progress("resolving and checking", 0, 0)
         tables = build_tables(resolved)

@@ -244,9 +244,9 @@ class _References:
             value, where_line = values[i].as_py(), origin(i)
             where, line = split_origin(where_line)
             if has_file:
-                if len(self.problems) < 500:
-                    msg = f"unknown {label.lower()} id {value!r}: not in {file}"
-                    self.problems.append(Problem(where, int(line), column, msg))
+                problem = Problem(where, int(line), column, f"unknown {label.lower()} id {value!r}: not in {file}")
+                if len(self.problems) < 500 and problem not in self.problems:  # an item's row is checked twice
+                    self.problems.append(problem)
             else:
                 if value not in self.stubs.setdefault(label, {}):
                     self.stubs[label][value] = where_line
@@ -270,7 +270,7 @@ def build_tables(bundles: list[tuple[str, dict[str, pa.Table]]]) -> GraphTables:
     Large tables stay out of the heap: node tables of distinct ids and relationship tables are built in batches
     and memory-mapped from temporary files (`Spill`), so the memory a load needs does not grow with its size."""
     nodes = {
-        label: _nodes(spec, _parts(bundles, spec.file.removesuffix(".csv"))) for label, spec in SCHEMA.nodes.items()
+        label: _nodes(spec, _parts(bundles, spec.stem)) for label, spec in SCHEMA.nodes.items()
     }
     refs = _References(nodes)
     for ref in SCHEMA.references:
@@ -374,6 +374,8 @@ def _link_rels(bundles: list[tuple[str, dict[str, pa.Table]]]) -> list[RelPart]:
 
 
 def _link_piece(spec: LinkType, table: pa.Table, bundle: str) -> pa.Table:
+    if not spec.target.required:  # a contract item without a product is an Item node, not a link (graph/items.py)
+        table = table.filter(pc.is_valid(table.column("to_id")))
     n = table.num_rows
     columns: dict[str, pa.Array] = {
         "from": table.column("from_id").cast(pa.string()),

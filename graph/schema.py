@@ -41,6 +41,12 @@ class NodeType:
     key: str
     display: str
     properties: tuple[Property, ...]
+    table: str = ""  # the canonical table it is built from (defaults to the file's stem)
+    derived: bool = False  # made from another file's rows (graph/items.py), not read from a file of its own
+
+    @property
+    def stem(self) -> str:
+        return self.table or self.file.removesuffix(".csv")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -70,6 +76,7 @@ class Reference:
 class Endpoint:
     column: str
     node: str
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,14 +110,14 @@ class Schema:
     links: dict[str, LinkType]
 
     def node_for_file(self, filename: str) -> NodeType | None:
-        return next((n for n in self.nodes.values() if n.file == filename), None)
+        return next((n for n in self.nodes.values() if n.file == filename and not n.derived), None)
 
     def link_for_file(self, filename: str) -> LinkType | None:
         return next((lk for lk in self.links.values() if lk.file == filename), None)
 
     @property
     def files(self) -> tuple[str, ...]:
-        return tuple(n.file for n in self.nodes.values()) + tuple(lk.file for lk in self.links.values())
+        return tuple(n.file for n in self.nodes.values() if not n.derived) + tuple(lk.file for lk in self.links.values())
 
     @property
     def rel_types(self) -> dict[str, RelType]:
@@ -162,7 +169,15 @@ def parse_schema(raw: dict) -> Schema:
     nodes = {}
     for label, spec in raw["nodes"].items():
         props = _properties(spec.get("properties", {}), enums, f"nodes.{label}")
-        nodes[label] = NodeType(label, spec["file"], spec["key"], spec.get("display", "id"), props)
+        nodes[label] = NodeType(
+            label,
+            spec["file"],
+            spec["key"],
+            spec.get("display", "id"),
+            props,
+            spec.get("table", ""),
+            bool(spec.get("derived", False)),
+        )
     refs = tuple(Reference(**r) for r in raw.get("references", []))
     for ref in refs:
         if ref.node not in nodes or ref.target not in nodes:

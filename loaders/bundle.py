@@ -282,12 +282,26 @@ class FileChecker:
     def link(self, spec: LinkType) -> pa.Table | None:
         ends = (
             Property("from_id", "string", spec.source.column, required=True),
-            Property("to_id", "string", spec.target.column, required=True),
+            Property("to_id", "string", spec.target.column, required=spec.target.required),
         )
         columns = self.typed((*ends, *spec.properties, *LINK_PROPS))
         self.order(columns, "valid_from", "valid_to")
+        if spec.name == "contract_items":
+            self.contract_items(columns)
         columns.update(self.extras(set(spec.columns) | set(LINK_COLUMNS), set(columns) | {"origins"}))
         return None if self.failed else self.finish(columns)
+
+    def contract_items(self, columns: dict[str, pa.Array]) -> None:
+        """Version 1.1: a row names its product or describes what was bought; given item ids are unique."""
+        if "product_id" not in self.csv.header and "description" not in self.csv.header:
+            self.failed = True
+            self.problems.append(
+                Problem(self.csv.file, 1, "product_id", "required column is missing: product_id or description")
+            )
+            return
+        neither = pc.and_(pc.is_null(columns["to_id"]), pc.is_null(columns["description"]))
+        self.report(neither, "product_id", columns["to_id"], lambda _v: "empty, and so is description: a row needs one")
+        self.duplicates(columns["item_id"], "item_id")
 
     def duplicates(self, ids: pa.Array, column: str) -> None:
         counts = pc.value_counts(ids.drop_null())

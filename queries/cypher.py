@@ -26,21 +26,52 @@ def _active(template: str, var: str) -> str:
 
 AFFILIATE = "MATCH (a:Affiliate {id: $affiliate_id}) RETURN a.id AS id, a.name AS name, a.country AS country"
 
+# What an affiliate buys: every contract item (version 1.1: with or without a product), its basis (how it
+# came to its product), brand and category (graph/items.py).
+_ITEM = (
+    " i.id AS item, i.product_id AS product, i.basis AS basis, i.brand_id AS brand, i.brand_from AS brand_from,"
+    " i.category AS category, i.source_ids AS sources"
+)
+
 PURCHASES_DIRECT = (
-    "MATCH (a:Affiliate {id: $affiliate_id})-[:HOLDS]->(c:Contract)-[i:INCLUDES]->(p:Product) WHERE "
+    "MATCH (a:Affiliate {id: $affiliate_id})-[:HOLDS]->(c:Contract)-[:HAS_ITEM]->(i:Item) WHERE "
     + _active(CONTRACT_ACTIVE, "c")
     + " RETURN c.id AS contract, c.value AS value, c.currency AS currency,"
-    " p.id AS product, p.model AS model, p.brand_id AS brand, i.source_ids AS sources"
+    + _ITEM
 )
 
 PURCHASES_FRAMEWORK = (
     "MATCH (a:Affiliate {id: $affiliate_id})-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)"
-    "-[i:INCLUDES]->(p:Product) WHERE "
+    "-[:HAS_ITEM]->(i:Item) WHERE "
     + _active(CONTRACT_ACTIVE, "fw")
     + " AND "
     + _active(CONTRACT_ACTIVE, "c")
     + " RETURN fw.id AS framework, fw.value AS value, fw.currency AS currency, c.id AS contract,"
-    " p.id AS product, p.model AS model, p.brand_id AS brand, i.source_ids AS sources"
+    + _ITEM
+)
+
+PRODUCTS_BY_ID = "MATCH (p:Product) WHERE p.id IN $ids RETURN p.id AS id, p.model AS model, p.brand_id AS brand"
+
+ITEM_BY_ID = (
+    "MATCH (i:Item {id: $id}) RETURN i.id AS id, i.contract_id AS contract_id, i.description AS description,"
+    " i.brand_name AS brand_name, i.cpv AS cpv, i.category AS category, i.brand_id AS brand_id,"
+    " i.match_status AS match_status, i.candidates AS candidates"
+)
+
+PRODUCT_BY_ID = "MATCH (p:Product {id: $id}) RETURN p.id AS id, p.brand_id AS brand_id, p.model AS model, p.category AS category"
+
+ALL_PRODUCTS = "MATCH (p:Product) RETURN p.id AS id, p.model AS model, p.brand_id AS brand"
+
+BRAND_SITES_OF = (
+    "MATCH (b:Company)-[r:LISTS_SITE]->(f:Factory) WHERE b.id IN $brand_ids AND "
+    + _active(LINK_ACTIVE, "r")
+    + " RETURN b.id AS brand, f.id AS factory, r.category AS category, r.role AS role, r.source_ids AS sources"
+)
+
+ALL_BRAND_SITES = (
+    "MATCH (b:Company)-[r:LISTS_SITE]->(f:Factory)"
+    " RETURN b.id AS brand, f.id AS factory, r.category AS category, r.role AS role,"
+    " r.valid_from AS valid_from, r.valid_to AS valid_to, r.source_ids AS sources"
 )
 
 ASSEMBLY_OF_PRODUCTS = (
@@ -100,6 +131,8 @@ NODE_EXISTS = {
 }
 
 AFFILIATE_NAMES = "MATCH (a:Affiliate) WHERE a.id IN $ids RETURN a.id AS id, a.name AS name"
+
+COMPANY_NAMES = "MATCH (c:Company) WHERE c.id IN $ids RETURN c.id AS id, c.name AS name"
 
 # ---------------------------------------------------------------- researchers' named queries
 
@@ -210,17 +243,16 @@ AFFILIATES_BUYING_BRAND = (  # direct, then through a framework
 ALL_AFFILIATES = "MATCH (a:Affiliate) RETURN a.id AS id, a.name AS name, a.country AS country"
 
 ALL_PURCHASES_DIRECT = (
-    "MATCH (a:Affiliate)-[:HOLDS]->(c:Contract)-[i:INCLUDES]->(p:Product)"
+    "MATCH (a:Affiliate)-[:HOLDS]->(c:Contract)-[:HAS_ITEM]->(i:Item)"
     " RETURN a.id AS affiliate, c.id AS contract, c.start_date AS start_date, c.end_date AS end_date,"
-    " c.value AS value, c.currency AS currency, p.id AS product, p.model AS model, p.brand_id AS brand,"
-    " i.source_ids AS sources"
+    " c.value AS value, c.currency AS currency," + _ITEM
 )
 
 ALL_PURCHASES_FRAMEWORK = (
-    "MATCH (a:Affiliate)-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)-[i:INCLUDES]->(p:Product)"
+    "MATCH (a:Affiliate)-[:HOLDS]->(fw:Contract)<-[:CALL_OFF_OF]-(c:Contract)-[:HAS_ITEM]->(i:Item)"
     " RETURN a.id AS affiliate, fw.id AS framework, fw.start_date AS framework_start, fw.end_date AS framework_end,"
     " fw.value AS value, fw.currency AS currency, c.id AS contract, c.start_date AS start_date,"
-    " c.end_date AS end_date, p.id AS product, p.model AS model, p.brand_id AS brand, i.source_ids AS sources"
+    " c.end_date AS end_date," + _ITEM
 )
 
 ALL_ASSEMBLY = (
@@ -238,6 +270,7 @@ NODE_ORIGINS = {
     "Affiliate": "MATCH (n:Affiliate) RETURN n.id AS id, n.origins AS origins",
     "Contract": "MATCH (n:Contract) RETURN n.id AS id, n.origins AS origins",
     "Product": "MATCH (n:Product) RETURN n.id AS id, n.origins AS origins",
+    "Item": "MATCH (n:Item) RETURN n.id AS id, n.origins AS origins",
     "Factory": "MATCH (n:Factory) RETURN n.id AS id, n.origins AS origins",
     "Agency": "MATCH (n:Agency) RETURN n.id AS id, n.origins AS origins",
     "Company": "MATCH (n:Company) RETURN n.id AS id, n.origins AS origins",
@@ -256,6 +289,8 @@ LINK_ORIGINS = {
     ("PLACES_WORKERS_AT", "Agency", "Factory"): "MATCH (a:Agency)-[r:PLACES_WORKERS_AT]->(b:Factory)" + _LINK_ORIGIN,
     ("RECRUITS_THROUGH", "Agency", "Agency"): "MATCH (a:Agency)-[r:RECRUITS_THROUGH]->(b:Agency)" + _LINK_ORIGIN,
     ("OPERATED_BY", "Factory", "Company"): "MATCH (a:Factory)-[r:OPERATED_BY]->(b:Company)" + _LINK_ORIGIN,
+    ("HAS_ITEM", "Contract", "Item"): "MATCH (a:Contract)-[r:HAS_ITEM]->(b:Item)" + _LINK_ORIGIN,
+    ("LISTS_SITE", "Company", "Factory"): "MATCH (a:Company)-[r:LISTS_SITE]->(b:Factory)" + _LINK_ORIGIN,
     ("BRANDED_BY", "Product", "Company"): "MATCH (a:Product)-[r:BRANDED_BY]->(b:Company)" + _LINK_ORIGIN,
     ("CONCERNS", "Finding", "Factory"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Factory)" + _LINK_ORIGIN,
     ("CONCERNS", "Finding", "Agency"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Agency)" + _LINK_ORIGIN,

@@ -11,83 +11,20 @@ the first in id order, so answers are deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Row, Store
+from queries.basis import BASES, RANK, Purchase, SiteSeeds, at_least, check_basis, listed_by, site_seeds
 from queries.provenance import add_origins
+from queries.routes import Best, Route, nearer, source_list, walk_from
 from queries.steps import CypherSteps, steps_for
 
 MAX_AGENCY_HOPS = 3
 NO_DETAILS: dict[str, Any] = {}
-
-
-class Route:
-    """A path from the affiliate to a node, the sources backing its links, and its first contract."""
-
-    __slots__ = ("contracts", "path", "sources")
-
-    def __init__(self, path: tuple[str, ...], sources: tuple[str, ...] = (), contracts: tuple[str, ...] = ()) -> None:
-        self.path = path
-        self.sources = sources
-        self.contracts = contracts
-
-    @property
-    def key(self) -> tuple[int, tuple[str, ...]]:
-        return (len(self.path), self.path)  # shortest first, then id order: deterministic ties
-
-    def extend(self, node: str, sources: str | Iterable[str] | None) -> Route:
-        known = self.sources
-        if isinstance(sources, str) and sources and "|" not in sources:  # one source: common, made cheap
-            if sources not in known:
-                known = (*known, sources)
-        elif sources:
-            new = [s for s in source_list(sources) if s not in known]
-            if new:
-                known = known + tuple(dict.fromkeys(new))
-        return Route((*self.path, node), known, self.contracts)
-
-
-def source_list(value: str | Iterable[str] | None) -> list[str]:
-    """Source ids as stored: a "|"-joined string on relationships, a list on Finding nodes."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [s for s in value.split("|") if s]
-    return list(value)
-
-
-def _better(current: Route | None, candidate: Route) -> bool:
-    return current is None or candidate.key < current.key
-
-
-def link_sources(raw: list[Any]) -> str | list[str] | None:
-    """The sources of the parallel links between one pair of nodes, in an order that does not
-    depend on the order the store returned the links in."""
-    if len(raw) == 1:
-        return raw[0]  # type: ignore[no-any-return]
-    return [s for value in sorted(raw, key=lambda v: source_list(v)) for s in source_list(value)]
-
-
-class Best:
-    """The best route to each node: through the parent with the smallest route; when several links
-    join that parent to the node (parallel links), the route carries the sources of all of them."""
-
-    def __init__(self) -> None:
-        self.parents: dict[str, tuple[Route, list[Any]]] = {}
-
-    def offer(self, node: str, parent: Route, sources: Any) -> None:
-        current = self.parents.get(node)
-        if current is None or parent.key < current[0].key:
-            self.parents[node] = (parent, [sources])
-        elif parent.path == current[0].path:
-            current[1].append(sources)
-
-    def routes(self) -> dict[str, Route]:
-        return {node: parent.extend(node, link_sources(raw)) for node, (parent, raw) in self.parents.items()}
 
 
 @dataclass
@@ -126,10 +63,14 @@ class Walk:
     affiliate: Row
     contracts: dict[str, dict[str, Any]]  # every contract bought through: value and currency
     products: dict[str, Route]
-    info: dict[str, Row]  # product -> its purchase row (model, brand)
+    info: Mapping[str, Row]  # product -> model and brand
     gaps: list[dict[str, Any]]
     factories: dict[str, Route]
     tiers: dict[str, int]
+    basis: dict[str, str] = field(default_factory=dict)  # factory -> its basis
+    agency_basis: dict[str, str] = field(default_factory=dict)
+    company_basis: dict[str, str] = field(default_factory=dict)
+    seeds: SiteSeeds = field(default_factory=SiteSeeds)
     details: Mapping[str, Row] = field(default_factory=dict)
     agencies: dict[str, Route] = field(default_factory=dict)
     companies: dict[str, Route] = field(default_factory=dict)
@@ -139,66 +80,122 @@ class Walk:
 WALK_PARTS = ("factories", "agencies", "findings")
 
 
+def _purchases(steps: CypherSteps, affiliate_id: str, as_of: date, contracts: dict[str, Any]) -> list[Purchase]:
+    """Every contract item the affiliate buys on `as_of`, once (its shortest route to the contract)."""
+    start = Route((affiliate_id,))
+    direct, framework = steps.purchases(affiliate_id, as_of)
+    bought: dict[str, Purchase] = {}
+    for row in direct:
+        parent = start.extend(row["contract"], None)
+        parent.contracts = (row["contract"],)
+        contracts[row["contract"]] = {"value": row["value"], "currency": row["currency"]}
+        bought.setdefault(row["item"], Purchase(row, parent))
+    for row in framework:
+        parent = start.extend(row["framework"], None).extend(row["contract"], None)
+        parent.contracts = (row["framework"],)
+        contracts[row["framework"]] = {"value": row["value"], "currency": row["currency"]}
+        if row["item"] not in bought or parent.key < bought[row["item"]].parent.key:
+            bought[row["item"]] = Purchase(row, parent)
+    return [bought[i] for i in sorted(bought)]
+
+
 def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int, upto: str = "findings") -> Walk:
     """The exposure walk as far as `upto` (factories, then agencies, then companies and findings)."""
     found = steps.affiliate(affiliate_id)
     if found is None:
         raise NotFound(f"no affiliate with id {affiliate_id!r}")
-    start = Route((affiliate_id,))
-    direct, framework = steps.purchases(affiliate_id, as_of)
-
-    # What the affiliate buys, and the best route to each product.
-    bought = Best()
-    info: dict[str, Row] = {}
     contracts: dict[str, dict[str, Any]] = {}
-    for row in direct:
-        parent = start.extend(row["contract"], None)
-        parent.contracts = (row["contract"],)
-        contracts[row["contract"]] = {"value": row["value"], "currency": row["currency"]}
-        bought.offer(row["product"], parent, row["sources"])
-        info[row["product"]] = row
-    for row in framework:
-        parent = start.extend(row["framework"], None).extend(row["contract"], None)
-        parent.contracts = (row["framework"],)
-        contracts[row["framework"]] = {"value": row["value"], "currency": row["currency"]}
-        bought.offer(row["product"], parent, row["sources"])
-        info[row["product"]] = row
-    products = bought.routes()
+    purchases = _purchases(steps, affiliate_id, as_of, contracts)
 
-    # Tier 1: where the products are assembled; products assembled nowhere are gaps.
-    assembly = Best()
+    # The best route to each product, per basis of the item -> product link (disclosed wins).
+    bought = {b: Best() for b in BASES[:2]}
+    for p in purchases:
+        if p.row["product"]:
+            bought[p.basis].offer(p.row["product"], p.parent, p.row["sources"])
+    by_basis = {b: best.routes() for b, best in bought.items()}
+    by_basis["matched"] = {k: r for k, r in by_basis["matched"].items() if k not in by_basis["disclosed"]}
+    products = {**by_basis["matched"], **by_basis["disclosed"]}
+    product_basis = {k: b for b in BASES[:2] for k in by_basis[b]}
+    info = steps.products(sorted(products))
+
+    # Tier 1: where the products are assembled; items with no product assembled are gaps.
+    assembly = {b: Best() for b in BASES[:2]}
     assembled: set[str] = set()
     for row in steps.assembly(sorted(products), as_of):
-        assembly.offer(row["factory"], products[row["product"]], row["sources"])
+        assembly[product_basis[row["product"]]].offer(row["factory"], products[row["product"]], row["sources"])
         assembled.add(row["product"])
-    factories = assembly.routes()
-    tiers = dict.fromkeys(factories, 1)
-    gaps = [
-        {"id": p, "model": info[p]["model"], "brand": info[p]["brand"]} for p in sorted(products) if p not in assembled
-    ]
+    lacking = [p for p in purchases if p.row["product"] not in assembled]
+    seeds = site_seeds(steps, lacking, as_of, Best, source_list)
 
-    # Tiers 2..depth: walk supply links from buyer to supplier, breadth first.
-    tier_one = sorted(factories, key=lambda f: factories[f].key)
-    _extend_tiers(factories, tiers, steps.supplier_tiers(tier_one, depth, as_of))
-    walk = Walk(found, contracts, products, info, gaps, factories, tiers)
+    # Tiers 2..depth, one walk per basis from its own seeds; the strongest basis reaching a factory wins.
+    factories: dict[str, Route] = {}
+    tiers: dict[str, int] = {}
+    basis: dict[str, str] = {}
+    walks: list[tuple[str, dict[str, Route], dict[str, Route]]] = [
+        ("disclosed", assembly["disclosed"].routes(), {}),
+        ("matched", assembly["matched"].routes(), {}),
+    ]
+    walks.append(("brand_list", seeds.tier_one, seeds.tier_two))
+    for name, first, second in walks:
+        trees = (walk_from(steps, first, depth, as_of, tiers), walk_from(steps, second, depth, as_of, tiers, 1))
+        if not trees[1].tiers and not basis:  # the first walk: its routes were made as it went
+            factories.update(trees[0].routes)
+            tiers.update(trees[0].tiers)
+            basis.update(dict.fromkeys(trees[0].tiers, name))
+            continue
+        if not trees[1].tiers:  # one walk (no component sites): its own tiers, no comparing
+            tree = trees[0]
+            for fid, tier in tree.tiers.items():
+                if fid not in basis:
+                    factories[fid], tiers[fid], basis[fid] = tree.route(fid), tier, name
+            continue
+        for fid in (*trees[0].tiers, *(f for f in trees[1].tiers if f not in trees[0].tiers)):
+            if fid not in basis:
+                tree = nearer(*trees, fid)
+                factories[fid], tiers[fid], basis[fid] = tree.route(fid), tree.tiers[fid], name
+    gaps = [
+        {
+            "id": p.row["product"] or p.id,
+            "model": info.get(p.row["product"] or "", NO_DETAILS).get("model"),
+            "brand": p.row["brand"],
+            "item": p.id,
+            "brand_list": seeds.listed.get(p.id),
+        }
+        for p in sorted(lacking, key=lambda p: (p.row["product"] or p.id, p.id))
+    ]
+    walk = Walk(found, contracts, products, info, gaps, factories, tiers, basis=basis, seeds=seeds)
     if WALK_PARTS.index(upto) < 1:
         return walk
-    walk.agencies = _agencies(steps, factories, as_of)
+    by_basis_routes: dict[str, dict[str, Route]] = {name: {} for name in BASES}
+    for fid, route in factories.items():
+        by_basis_routes[basis[fid]][fid] = route
+    for name in BASES:  # agencies take the basis of the factory they are placed at
+        if not by_basis_routes[name]:
+            continue
+        placed = _agencies(steps, by_basis_routes[name], as_of)
+        for aid, route in placed.items():
+            if aid not in walk.agencies:
+                walk.agencies[aid], walk.agency_basis[aid] = route, name
     if WALK_PARTS.index(upto) < 2:
         return walk
 
-    # Companies: operators of exposed factories and brands of bought products.
+    # Companies: operators of exposed factories and brands of bought items, each with its strongest basis.
     walk.details = details = steps.factories(list(factories))
-    via: dict[str, Route] = {}  # company -> the best route to a node it operates or brands
+    via: dict[str, tuple[int, Route]] = {}  # company -> (basis rank, the best route to what it operates or brands)
+
+    def offer(company: str | None, rank: int, route: Route) -> None:
+        if company and (company not in via or (rank, route.key) < (via[company][0], via[company][1].key)):
+            via[company] = (rank, route)
+
     for fid, route in factories.items():
-        operator = details.get(fid, NO_DETAILS).get("operator")
-        if operator and _better(via.get(operator), route):
-            via[operator] = route
+        offer(details.get(fid, NO_DETAILS).get("operator"), RANK[basis[fid]], route)
     for pid, route in products.items():
-        brand = info[pid]["brand"]
-        if brand and _better(via.get(brand), route):
-            via[brand] = route
-    walk.companies = {company: route.extend(company, None) for company, route in via.items()}
+        offer(info.get(pid, NO_DETAILS).get("brand"), RANK[product_basis[pid]], route)
+    for p in purchases:
+        if not p.row["product"] and p.row["brand"]:  # a brand from brand_name, the description or the supplier
+            offer(p.row["brand"], RANK["brand_list"], p.parent.extend(p.id, p.row["sources"]))
+    walk.companies = {company: route.extend(company, None) for company, (_r, route) in via.items()}
+    walk.company_basis = {company: BASES[rank] for company, (rank, _route) in via.items()}
     walk.findings = _findings(steps, as_of, {"factory": factories, "agency": walk.agencies, "company": walk.companies})
     return walk
 
@@ -211,32 +208,48 @@ def exposure_for_affiliate(
     *,
     steps: CypherSteps | None = None,
     provenance: bool = False,
+    min_basis: str | None = None,
 ) -> Exposure:
     """`steps` defaults to the store's own (indexed where the store offers it). With `provenance`, items
-    carry their origins and the answer those of every other node and link on the paths."""
+    carry their origins and the answer those of every other node and link on the paths. `min_basis`
+    keeps the factories, agencies and findings of that basis or stronger (gaps are always listed)."""
     check_depth(depth)
+    minimum = check_basis(min_basis)
     steps = steps or steps_for(store)
     walk = walk_exposure(steps, affiliate_id, as_of, depth)
     details, tiers = walk.details, walk.tiers
     agency_details = steps.agencies(sorted(walk.agencies))
-    routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
-    used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
-    answer = Exposure(
-        affiliate={"id": walk.affiliate["id"], "name": walk.affiliate["name"]},
-        as_of=as_of,
-        depth=depth,
-        factories=_factory_items(walk.factories, tiers, details),
-        agencies=[
+    subject_basis = {"factory": walk.basis, "agency": walk.agency_basis, "company": walk.company_basis}
+
+    def basis_of(item: dict[str, Any], basis: str) -> dict[str, Any]:
+        item["basis"] = basis
+        if basis == "brand_list":
+            item["listed"] = listed_by(item["path"], walk.seeds.listed, walk.seeds.sources)
+        return item
+
+    seen_basis = set(walk.basis.values())
+
+    factories = _factory_items(walk.factories, tiers, details)
+    if seen_basis == {"disclosed"}:  # the usual answer: one basis, set without a call per item
+        for f in factories:
+            f["basis"] = "disclosed"
+    else:
+        factories = [basis_of(f, walk.basis[f["id"]]) for f in factories]
+    agencies = [
+        basis_of(
             {
                 "id": aid,
                 "name": agency_details.get(aid, NO_DETAILS).get("name"),
                 "country": agency_details.get(aid, NO_DETAILS).get("country"),
                 "path": list(route.path),
                 "sources": list(route.sources),
-            }
-            for aid, route in sorted(walk.agencies.items())
-        ],
-        findings=[
+            },
+            walk.agency_basis[aid],
+        )
+        for aid, route in sorted(walk.agencies.items())
+    ]
+    findings = [
+        basis_of(
             {
                 "id": fid,
                 "category": row["category"],
@@ -245,9 +258,24 @@ def exposure_for_affiliate(
                 "subject": {"type": row["subject_type"], "id": row["subject_id"]},
                 "path": list(route.path),
                 "sources": list(route.sources),
-            }
-            for fid, (route, row) in sorted(walk.findings.items())
-        ],
+            },
+            subject_basis[row["subject_type"]][row["subject_id"]],
+        )
+        for fid, (route, row) in sorted(walk.findings.items())
+    ]
+    if minimum != BASES[-1]:
+        factories, agencies, findings = (
+            [i for i in items if at_least(i["basis"], minimum)] for items in (factories, agencies, findings)
+        )
+    routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
+    used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
+    answer = Exposure(
+        affiliate={"id": walk.affiliate["id"], "name": walk.affiliate["name"]},
+        as_of=as_of,
+        depth=depth,
+        factories=factories,
+        agencies=agencies,
+        findings=findings,
         gaps=walk.gaps,
         contracts={c: v for c, v in walk.contracts.items() if c in used},
     )
@@ -274,14 +302,6 @@ def _factory_items(routes: dict[str, Route], tiers: dict[str, int], details: Map
                 }
             )
     return items
-
-
-def _extend_tiers(factories: dict[str, Route], tiers: dict[str, int], reached_tiers: list[list[Any]]) -> None:
-    """Tiers 2..depth: each supplier's route is its buyer's, one link longer."""
-    for tier, reached in enumerate(reached_tiers, start=2):
-        for supplier, buyer, raw in reached:
-            factories[supplier] = factories[buyer].extend(supplier, link_sources(raw))
-            tiers[supplier] = tier
 
 
 def _agencies(steps: CypherSteps, factories: dict[str, Route], as_of: date) -> dict[str, Route]:

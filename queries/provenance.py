@@ -58,13 +58,16 @@ STEPS: dict[tuple[str, str], tuple[str, str, str, bool]] = {
     ("Agency", "Agency"): ("RECRUITS_THROUGH", "Agency", "Agency", False),
     ("Factory", "Company"): ("OPERATED_BY", "Factory", "Company", False),
     ("Product", "Company"): ("BRANDED_BY", "Product", "Company", False),
+    ("Contract", "Item"): ("HAS_ITEM", "Contract", "Item", False),
+    ("Company", "Factory"): ("LISTS_SITE", "Company", "Factory", False),  # a brand's published list
+    ("Item", "Company"): ("ITEM_BRAND", "Item", "Company", False),  # the item's brand: a property, no relationship
     ("Factory", "Finding"): ("CONCERNS", "Finding", "Factory", True),
     ("Agency", "Finding"): ("CONCERNS", "Finding", "Agency", True),
     ("Company", "Finding"): ("CONCERNS", "Finding", "Company", True),
 }
-DATED = {"ASSEMBLED_AT", "SUPPLIES", "PLACES_WORKERS_AT", "RECRUITS_THROUGH"}  # the walk's active-on-the-day steps
+DATED = {"ASSEMBLED_AT", "SUPPLIES", "PLACES_WORKERS_AT", "RECRUITS_THROUGH", "LISTS_SITE"}  # the walk's active-on-the-day steps
 ITEMS = (("factories", "Factory"), ("agencies", "Agency"), ("findings", "Finding"))
-PATH_LABELS = ("Affiliate", "Contract", "Product", "Company")  # the path nodes that are not items
+PATH_LABELS = ("Affiliate", "Contract", "Product", "Item", "Company")  # the path nodes that are not items
 
 
 def split_origins(values: Sequence[str | None]) -> list[str]:
@@ -188,9 +191,17 @@ def path_labels(answer: Exposure) -> list[tuple[list[str], list[str]]]:
         return ["Affiliate", *["Contract"] * (len(path) - 2), "Product"]
 
     tiers = {f["id"]: f["tier"] for f in answer.factories}
+    listed = {f["id"]: f["listed"] for f in answer.factories if f.get("listed")}
+
+    def item_route(path: list[str]) -> list[str]:  # affiliate, one or two contracts, the item, its brand
+        return ["Affiliate", *["Contract"] * (len(path) - 3), "Item", "Company"]
 
     def factory_route(factory: str) -> list[str]:
-        path, tier = factory_paths[factory], tiers[factory]
+        path = factory_paths[factory]
+        if factory in listed:  # through a brand's list: ..., item, brand, then factories
+            at = path.index(listed[factory]["item"])
+            return [*item_route(path[: at + 2]), *["Factory"] * (len(path) - at - 2)]
+        tier = tiers[factory]
         return [*product_route(path[:-tier]), *["Factory"] * tier]
 
     def agency_route(agency: str) -> list[str]:
@@ -210,6 +221,8 @@ def path_labels(answer: Exposure) -> list[tuple[list[str], list[str]]]:
             labels = agency_route(path[-2])
         elif len(path) > 3 and factory_paths.get(path[-3]) == path[:-2]:
             labels = [*factory_route(path[-3]), "Company"]
+        elif finding.get("basis") == "brand_list":  # a brand found from the item's brand_name, text or supplier
+            labels = item_route(path[:-1])
         else:
             labels = [*product_route(path[:-2]), "Company"]
         out.append((path, [*labels, "Finding"]))
@@ -233,6 +246,10 @@ def path_provenance(answer: Exposure, steps: CypherSteps, known: Provenance) -> 
         by_key.setdefault((rel, start, end), []).append(seen)
     links = []
     for key, seen_links in by_key.items():
+        if key[0] == "ITEM_BRAND":  # no relationship: the item's own records say which brand
+            for _, a, _, b in seen_links:
+                links.append({"from": a, "to": b, "type": key[0], "origins": known.node_origins(steps, "Item").of([a])[0]})
+            continue
         stored = [(b, a) if STEPS[la, lb][3] else (a, b) for la, a, lb, b in seen_links]
         as_of = answer.as_of if key[0] in DATED else None
         for (_, a, _, b), origins in zip(seen_links, known.link_origins(steps, key).of(stored, as_of), strict=True):

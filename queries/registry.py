@@ -15,6 +15,7 @@ from typing import Any
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Store
 from queries import cypher
+from queries.basis import BASES
 from queries.exposure import exposure_for_affiliate
 from queries.reverse import exposed_affiliates
 
@@ -126,6 +127,16 @@ PROVENANCE = Param(
     default=False,
 )
 
+MIN_BASIS = Param(
+    "min_basis",
+    "string",
+    "the weakest basis to list: disclosed (only what the data discloses), matched (also items the matcher linked "
+    "to a product) or brand_list (also brands' published supplier lists; the default)",
+    required=False,
+    default=None,
+    choices=BASES,
+)
+
 QUERIES: dict[str, NamedQuery] = {
     q.name: q
     for q in (
@@ -134,7 +145,7 @@ QUERIES: dict[str, NamedQuery] = {
             "Exposure of an affiliate",
             "Factories by tier, agencies and sub-agents, open findings and disclosure gaps an affiliate is "
             "exposed to on a day, each with its path from the affiliate and the sources behind it.",
-            (Param("affiliate_id", "string", "the affiliate's id"), AS_OF, DEPTH, PROVENANCE),
+            (Param("affiliate_id", "string", "the affiliate's id"), AS_OF, DEPTH, PROVENANCE, MIN_BASIS),
             answer=exposure_for_affiliate,
         ),
         NamedQuery(
@@ -147,6 +158,7 @@ QUERIES: dict[str, NamedQuery] = {
                 Param("item_id", "string", "the factory's, agency's or finding's id"),
                 AS_OF,
                 DEPTH,
+                MIN_BASIS,
             ),
             answer=exposed_affiliates,
         ),

@@ -18,6 +18,7 @@ from typing import Any
 from graph.errors import InvalidParameter, NotFound
 from graph.store import Store
 from queries import cypher
+from queries.basis import BASES, at_least, check_basis
 from queries.exposure import MAX_AGENCY_HOPS, check_depth, walk_exposure
 from queries.steps import CypherSteps, steps_for
 
@@ -51,17 +52,20 @@ def exposed_affiliates(
     depth: int = 4,
     *,
     only: str | None = None,
+    min_basis: str | None = None,
 ) -> ExposedAffiliates:
     """Affiliates exposed to item `item_id` of `kind` on `as_of`; with `only`, that affiliate if it is."""
     if kind not in KINDS:
         raise InvalidParameter("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     check_depth(depth)
+    minimum = check_basis(min_basis)
     label, section = KINDS[kind]
     found = store.run(cypher.NODE_EXISTS[label], {"id": item_id})
     if not found:
         raise NotFound(f"no {kind} with id {item_id!r}")
     affiliates = []
     value: dict[str, float] = {}
+    counts = dict.fromkeys(BASES, 0)
     steps = steps_for(store)  # one generation's steps for the candidates and every walk
     candidates = [only] if only is not None else candidate_affiliates(store, kind, item_id, as_of, depth, steps=steps)
     for candidate in candidates:
@@ -75,6 +79,10 @@ def exposed_affiliates(
         entry: dict[str, Any] = {"id": walk.affiliate["id"], "name": walk.affiliate["name"], "path": list(route.path)}
         if kind == "factory":
             entry["tier"] = walk.tiers[item_id]
+        entry["basis"] = _basis(walk, kind, item_id)
+        if not at_least(entry["basis"], minimum):
+            continue
+        counts[entry["basis"]] += 1
         entry["sources"] = list(route.sources)
         contract = route.path[1] if len(route.path) > 1 else None
         terms = walk.contracts.get(contract or "", {})
@@ -87,8 +95,22 @@ def exposed_affiliates(
         item={"id": found[0]["id"], "name": found[0]["name"]},
         as_of=as_of,
         affiliates=affiliates,
-        leverage={"affiliates": len(affiliates), "contract_value": dict(sorted(value.items()))},
+        leverage={
+            "affiliates": len(affiliates),
+            "contract_value": dict(sorted(value.items())),
+            "by_basis": counts,  # affiliates per basis of their path (strongest first)
+        },
     )
+
+
+def _basis(walk: Any, kind: str, item_id: str) -> str:
+    if kind == "factory":
+        return str(walk.basis[item_id])
+    if kind == "agency":
+        return str(walk.agency_basis[item_id])
+    row = walk.findings[item_id][1]
+    subject = {"factory": walk.basis, "agency": walk.agency_basis, "company": walk.company_basis}[row["subject_type"]]
+    return str(subject[row["subject_id"]])
 
 
 def candidate_affiliates(
@@ -113,8 +135,13 @@ def candidate_affiliates(
         targets = index.factories_operated_by(subject)
         for text in cypher.AFFILIATES_BUYING_BRAND:
             buyers.update(row["affiliate"] for row in store.run(text, {**params, "company": subject}))
+        buyers |= index.buyers_of_brands({subject}, as_of)  # a brand found from brand_name, description, supplier
     if targets:
         tier_one = index.supply_walk.upstream(targets, depth - 1, as_of)
         for text in cypher.AFFILIATES_BUYING_AT_FACTORIES:
             buyers.update(row["affiliate"] for row in store.run(text, params) if row["factory"] in tier_one)
+        # brand lists: buyers of the items of a brand listing one of those sites (a component site is at
+        # tier 2, so within depth - 1 links as well)
+        listing = {brand for _f, brand, _s in index.listing.active(sorted(tier_one), as_of)}
+        buyers |= index.buyers_of_brands(listing, as_of)
     return sorted(buyers)

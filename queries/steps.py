@@ -35,6 +35,18 @@ class CypherSteps:
         params = {"affiliate_id": affiliate_id, "as_of": as_of}
         return self.store.run(cypher.PURCHASES_DIRECT, params), self.store.run(cypher.PURCHASES_FRAMEWORK, params)
 
+    def products(self, ids: Sequence[str]) -> Mapping[str, Row]:
+        """Model and brand of at least the products `ids`, by id."""
+        if not ids:
+            return {}
+        return {r["id"]: r for r in self.store.run(cypher.PRODUCTS_BY_ID, {"ids": list(ids)})}
+
+    def brand_sites(self, brand_ids: Sequence[str], as_of: date) -> list[Row]:
+        """The sites on the brands' published lists active on `as_of` (brand, factory, category, role, sources)."""
+        if not brand_ids:
+            return []
+        return self.store.run(cypher.BRAND_SITES_OF, {"brand_ids": list(brand_ids), "as_of": as_of})
+
     def assembly(self, product_ids: Sequence[str], as_of: date) -> list[Row]:
         if not product_ids:
             return []
@@ -44,17 +56,22 @@ class CypherSteps:
         rows = self.store.run(cypher.SUPPLIERS_OF_FACTORIES, {"factory_ids": list(buyers), "as_of": as_of})
         return [(r["buyer"], r["supplier"], r["sources"]) for r in rows]
 
-    def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
+    def supplier_tiers(
+        self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
+    ) -> list[list[Reached]]:
         """Tiers 2..depth walked buyer -> supplier from the tier-1 factories `start` (in route order).
 
         Each tier lists (supplier, buyer, [sources of each link from that buyer]) in route order:
         a supplier hangs off the first of its buyers in the previous tier's order (routes are
         ordered shortest first, then by path, so a child's order is its parent's, then its id).
+        A factory of `stop` (id -> tier) reached at that tier or later is not walked on from.
         """
         seen = set(start)
         frontier = list(start)
         tiers: list[list[Reached]] = []
         for _tier in range(2, depth + 1):
+            if stop:
+                frontier = [f for f in frontier if stop.get(f, depth + 1) > _tier - 1]
             if not frontier:
                 break
             rank = {buyer: i for i, buyer in enumerate(frontier)}
@@ -131,8 +148,16 @@ class IndexedSteps(CypherSteps):
         links = self.index.assembly.active(product_ids, as_of)
         return [{"product": p, "factory": f, "sources": s} for p, f, s in links]
 
-    def supplier_tiers(self, start: Sequence[str], depth: int, as_of: date) -> list[list[Reached]]:
-        return self.index.supply_walk.tiers(start, depth, as_of)
+    def supplier_tiers(
+        self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
+    ) -> list[list[Reached]]:
+        return self.index.supply_walk.tiers(start, depth, as_of, stop)
+
+    def products(self, ids: Sequence[str]) -> Mapping[str, Row]:
+        return self.index.products
+
+    def brand_sites(self, brand_ids: Sequence[str], as_of: date) -> list[Row]:
+        return self.index.brand_sites_of(brand_ids, as_of)
 
     def factories(self, ids: Sequence[str]) -> Mapping[str, Row]:
         return self.index.factories  # every factory of the generation: answers are looked up by id
@@ -165,6 +190,8 @@ def build_link_index(store: Any) -> LinkIndex:
         purchases_direct=run_arrow(cypher.ALL_PURCHASES_DIRECT),
         purchases_framework=run_arrow(cypher.ALL_PURCHASES_FRAMEWORK),
         assembly=run_arrow(cypher.ALL_ASSEMBLY),
+        products=run_arrow(cypher.ALL_PRODUCTS),
+        brand_sites=run_arrow(cypher.ALL_BRAND_SITES),
     )
     # The index lives as long as its generation and holds ~100k dicts at 100k factories: frozen, the
     # cyclic collector stops walking them on every full collection during exposure walks (~10% of p95).

@@ -51,6 +51,12 @@ COLUMNS: dict[str, list[str]] = {
         "summary",
         "source_id",
     ],
+    "brand_sites": ["brand_id", "factory_id", "category", "role", "valid_from", "valid_to", "source_id"],
+}
+# Version 1.1 columns, written only when a bundle uses them (bundles() draws version 1 bundles).
+COLUMNS_11 = {
+    "companies": ["aliases"],
+    "contract_items": ["item_id", "description", "brand_name", "cpv", "category"],
 }
 
 COUNTRIES = ["CN", "TH", "CZ", "MM", "CH", "DE", "VN"]
@@ -341,6 +347,70 @@ def bundles(draw) -> dict[str, list[dict[str, str]]]:
     return b
 
 
+BRAND_NAMES = [("Korvo", "KRV|Korvo Inc."), ("Tessa", "Tessa Imaging"), ("Velmar", "")]
+MODELS = ["Aeris 14", "Aeris 14 Pro", "Aeris-14", "Stratum R2", "Lumo 13", "Opal C4"]
+CPVS = ["", "30213100", "30213100-6", "30213110", "48821000", "30231310", "30232110", "30200000", "30213200|30213100"]
+
+
+@st.composite
+def bundles_11(draw) -> dict[str, list[dict[str, str]]]:
+    """A version 1.1 bundle: a version 1 bundle whose brands have names and aliases, whose products have
+    models from a small vocabulary (so that descriptions match one, several or none), with items that
+    only describe what was bought, brand lists with both roles, and CPV codes."""
+    b = draw(bundles())
+    pick = lambda xs: draw(st.sampled_from(xs))
+    brands = [c for c in b["companies"] if c["company_id"].startswith("CB")]
+    for c, (name, aliases) in zip(brands, BRAND_NAMES, strict=False):
+        c["name"], c["aliases"] = name, pick([aliases, ""])
+    names = {c["company_id"]: [c["name"], *[a for a in c.get("aliases", "").split("|") if a]] for c in brands}
+    for p in b["products"]:
+        p["model"] = pick(MODELS)
+    for c in b["contracts"]:
+        c["cpv"] = pick(CPVS)
+    contract_ids = [c["contract_id"] for c in b["contracts"]]
+    for k in range(draw(st.integers(0, 8))):
+        product = pick(b["products"])
+        brand = pick([product["brand_id"], product["brand_id"], pick(brands)["company_id"]])
+        text = pick(
+            [
+                f"{pick(names[brand])} {product['model']} notebook",
+                f"{pick(names[brand])} {product['model']} notebook",
+                f"{product['model']} by {pick(names[brand])}",
+                f"{pick(names[brand])} device",
+                "accessories and cables",
+                f"{pick(names[brand])} {pick(MODELS)}, 14-inch",
+            ]
+        )
+        b["contract_items"].append(
+            {
+                "contract_id": pick(contract_ids),
+                "item_id": pick(["", f"IT{k}"]),
+                "product_id": "",
+                "description": text,
+                "brand_name": pick(["", "", pick(names[brand]).upper()]),
+                "cpv": pick(CPVS),
+                "category": pick(["", "", pick(PRODUCT_CATEGORIES)]),
+                "quantity": "",
+                "value": "",
+            }
+        )
+    factories = [f["factory_id"] for f in b["factories"]]
+    for _ in range(draw(st.integers(0, 6))):
+        start, end = draw(_window(p_open=0.5))
+        b["brand_sites"].append(
+            {
+                "brand_id": pick(brands)["company_id"],
+                "factory_id": pick(factories),
+                "category": pick(["", "", pick(PRODUCT_CATEGORIES)]),
+                "role": pick(["", "final_assembly", "component"]),
+                "valid_from": start,
+                "valid_to": end,
+                "source_id": pick(["", b["sources"][0]["source_id"]]),
+            }
+        )
+    return b
+
+
 def bundle_dates(rows: dict[str, list[dict[str, str]]]) -> list[date]:
     """Every date mentioned in the bundle, plus the days either side of it."""
     found = set()
@@ -368,9 +438,11 @@ def query_dates(rows: dict[str, list[dict[str, str]]] | None = None):
 def write_bundle(rows: dict[str, list[dict[str, str]]], folder: Path) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, cols in COLUMNS.items():
+    for name, base in COLUMNS.items():
         if name not in rows:
             continue
+        extra = [c for c in COLUMNS_11.get(name, []) if any(r.get(c) for r in rows[name])]
+        cols = base + extra
         with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
             w.writeheader()

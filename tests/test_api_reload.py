@@ -95,6 +95,11 @@ def test_cli_load_while_serving_switches_to_the_new_generation(tmp_path: Path) -
         assert after["FA-NEW"] == 2 and {k: v for k, v in after.items() if k != "FA-NEW"} == before
         access = api.client.app.state.supplygraph.access  # type: ignore[attr-defined]
         assert access.current_generation() != first
+        # The server opens the new generation by itself (polled each second; exposure answers may come
+        # sooner from walker processes, api/walkers.py) and then closes the old one.
+        deadline = time.monotonic() + 30
+        while set(access._generations) != {access.current_generation()} and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert set(access._generations) == {access.current_generation()}  # the old one was closed
     store.close()
 

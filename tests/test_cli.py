@@ -30,7 +30,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cli") / "db"
     result = cli("load", str(DEMO), db=db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("loaded: bundle — 143 rows → 98 nodes")
+    assert result.stdout.startswith("loaded: bundle — 150 rows → 115 nodes")
     return db
 
 
@@ -41,14 +41,34 @@ def test_exposure_json_has_exactly_the_documented_shape(demo_db: Path) -> None:
     assert list(answer) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps"]
     assert answer["affiliate"] == {"id": "AF-LIN", "name": "Municipality of Lindenfluh"}
     assert answer["as_of"] == "2026-06-01"
-    assert all(list(f) == ["id", "name", "country", "tier", "path", "sources"] for f in answer["factories"])
-    assert all(list(a) == ["id", "name", "country", "path", "sources"] for a in answer["agencies"])
+    assert all(list(f) == ["id", "name", "country", "tier", "path", "sources", "basis"] for f in answer["factories"])
+    assert all(list(a) == ["id", "name", "country", "path", "sources", "basis"] for a in answer["agencies"])
     assert all(
-        list(f) == ["id", "category", "severity", "status", "subject", "path", "sources"] for f in answer["findings"]
+        list(f) == ["id", "category", "severity", "status", "subject", "path", "sources", "basis"]
+        for f in answer["findings"]
     )
     assert all(list(f["subject"]) == ["type", "id"] for f in answer["findings"])
     mm2 = next(a for a in answer["agencies"] if a["id"] == "AG-MM2")
     assert mm2["path"][0] == "AF-LIN" and mm2["path"][-3:] == ["AG-TH1", "AG-MM1", "AG-MM2"]
+
+
+def test_exposure_basis_min_basis_and_brand_lists(demo_db: Path) -> None:
+    """AF-KST's items only describe what was bought: one is matched to a product, one covered by a brand list."""
+    answer = json.loads(cli("exposure", "AF-KST", "--as-of", "2026-06-01", "--json", db=demo_db).stdout)
+    bases = {f["id"]: f["basis"] for f in answer["factories"]}
+    assert bases["FA-SH2"] == "matched" and bases["FA-JED"] == "brand_list"
+    jed = next(f for f in answer["factories"] if f["id"] == "FA-JED")
+    assert list(jed) == ["id", "name", "country", "tier", "path", "sources", "basis", "listed"]
+    assert jed["listed"] == {"brand": "CO-VEL", "item": "KST-01-2", "sources": ["SRC-16"]}
+    assert answer["gaps"] == [
+        {"id": "KST-01-2", "model": None, "brand": "CO-VEL", "item": "KST-01-2", "brand_list": "CO-VEL"}
+    ]
+    only = json.loads(cli("exposure", "AF-KST", "--as-of", "2026-06-01", "--json", "--min-basis", "matched", db=demo_db).stdout)
+    assert {f["basis"] for f in only["factories"]} == {"matched"} and only["gaps"] == answer["gaps"]
+    table = cli("exposure", "AF-KST", "--as-of", "2026-06-01", db=demo_db).stdout
+    assert "inferred from CO-VEL's published supplier list (source SRC-16)" in table.replace("\n", " ")
+    bad = cli("exposure", "AF-KST", "--min-basis", "rumour", db=demo_db)
+    assert bad.returncode == 2 and "min_basis" in bad.stderr
 
 
 def test_exposure_provenance_option(demo_db: Path) -> None:
@@ -56,9 +76,11 @@ def test_exposure_provenance_option(demo_db: Path) -> None:
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert list(answer) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps", "provenance"]
-    assert all(list(f) == ["id", "name", "country", "tier", "path", "sources", "origins"] for f in answer["factories"])
-    assert all(list(a) == ["id", "name", "country", "path", "sources", "origins"] for a in answer["agencies"])
-    assert all(list(f)[-2:] == ["sources", "origins"] for f in answer["findings"])
+    assert all(
+        list(f) == ["id", "name", "country", "tier", "path", "sources", "basis", "origins"] for f in answer["factories"]
+    )
+    assert all(list(a) == ["id", "name", "country", "path", "sources", "basis", "origins"] for a in answer["agencies"])
+    assert all(list(f)[-3:] == ["sources", "basis", "origins"] for f in answer["findings"])
     assert all(o.startswith("bundle/") and ", loaded " in o for f in answer["factories"] for o in f["origins"])
     assert list(answer["provenance"]) == ["nodes", "links"]
     assert {n["label"] for n in answer["provenance"]["nodes"]} == {"Affiliate", "Contract", "Product", "Company"}
@@ -117,9 +139,17 @@ def test_exposed_affiliates_json_and_leverage(demo_db: Path) -> None:
     result = cli("exposed-affiliates", "finding", "FI-301", "--as-of", "2026-06-01", "--json", db=demo_db)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert [a["id"] for a in answer["affiliates"]] == ["AF-DBH", "AF-MSK"]
-    assert answer["leverage"]["affiliates"] == 2
-    assert set(answer["leverage"]["contract_value"]) == {"EUR"}
+    assert [(a["id"], a["basis"]) for a in answer["affiliates"]] == [
+        ("AF-DBH", "disclosed"), ("AF-KST", "brand_list"), ("AF-MSK", "disclosed")
+    ]  # AF-KST through Velmora's published list
+    assert answer["leverage"]["affiliates"] == 3
+    assert answer["leverage"]["by_basis"] == {"disclosed": 2, "matched": 0, "brand_list": 1}
+    assert set(answer["leverage"]["contract_value"]) == {"EUR", "GBP"}
+    narrow = json.loads(
+        cli("exposed-affiliates", "finding", "FI-301", "--as-of", "2026-06-01", "--json", "--min-basis", "disclosed",
+            db=demo_db).stdout
+    )
+    assert [a["id"] for a in narrow["affiliates"]] == ["AF-DBH", "AF-MSK"]
 
 
 def test_named_queries_list_and_run(demo_db: Path) -> None:

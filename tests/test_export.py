@@ -17,7 +17,7 @@ def test_graphml_holds_every_node_and_relationship(store, tmp_path) -> None:
     dump = dump_graph(store)
     path = export_graphml(graph_tables(store), tmp_path / "graph.graphml")
     graph = nx.read_graphml(path)
-    labels = {"Source", "Affiliate", "Company", "Contract", "Product", "Factory", "Agency", "Finding"}
+    labels = {"Source", "Affiliate", "Company", "Contract", "Product", "Factory", "Agency", "Finding", "Item"}
     assert graph.number_of_nodes() == sum(len(v) for k, v in dump.items() if k in labels)
     assert graph.number_of_edges() == sum(len(v) for k, v in dump.items() if k not in labels)
     edge = next(d for a, b, d in graph.edges(data=True) if a == "Factory:FA-DVB" and b == "Factory:FA-SH2")

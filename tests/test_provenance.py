@@ -36,6 +36,7 @@ KEYS = {  # bundle file -> the column naming the node of a row
     "agencies.csv": "agency_id",
     "companies.csv": "company_id",
     "findings.csv": "finding_id",
+    "contract_items.csv": "item_id",  # version 1.1 items that name their id (the demo's AF-KST)
 }
 
 
@@ -68,6 +69,8 @@ class DemoRecords:
         self.day = day
         self.files = {name: rows_with_lines(DEMO / name) for name in sorted(p.name for p in DEMO.glob("*.csv"))}
         self.node = {row[key]: self.origin(name, line) for name, key in KEYS.items() for line, row in self.files[name]}
+        # the products the oracle's own matcher links the demo's described items to (tests/oracle.py)
+        self.matched = {i: it["product"] for i, it in oracle.items_of(oracle.read_bundle(DEMO)).items()}
 
     def origin(self, name: str, line: int) -> str:
         return f"bundle/{name}:{line} (bundle, loaded {self.day})"
@@ -80,13 +83,25 @@ class DemoRecords:
             if all(row[k] == v for k, v in match.items()) and (day is None or oracle.active(row, day))
         ]
 
+    def brand_of(self, item: str) -> str | None:
+        """The brand an item's brand_name names (the demo's described items name a brand or an alias)."""
+        row = next((r for _, r in self.files["contract_items.csv"] if r.get("item_id") == item), None)
+        if row is None or not row.get("brand_name"):
+            return None
+        for _, company in self.files["companies.csv"]:
+            if row["brand_name"] in (company["name"], *company.get("aliases", "").split("|")):
+                return company["company_id"]
+        return None
+
     def link(self, a: str, b: str, day: date) -> tuple[str, list[str]]:
         """The relationship a path step a -> b stands for, found from which file holds the pair."""
         contract = next((row for _, row in self.files["contracts.csv"] if row["contract_id"] == b), None)
         candidates = {
             "HOLDS": [self.node[b]] if contract and contract["affiliate_id"] == a else [],
             "CALL_OFF_OF": [self.node[b]] if contract and contract["framework_id"] == a else [],
-            "INCLUDES": self.lines("contract_items.csv", None, contract_id=a, product_id=b),
+            "INCLUDES": self.lines("contract_items.csv", None, contract_id=a, product_id=b)
+            + [self.origin("contract_items.csv", line) for line, row in self.files["contract_items.csv"]
+               if row["contract_id"] == a and not row["product_id"] and self.matched.get(row["item_id"]) == b],
             "ASSEMBLED_AT": self.lines("assembly.csv", day, product_id=a, factory_id=b),
             "SUPPLIES": self.lines("supply.csv", day, buyer_factory_id=a, supplier_factory_id=b),
             "PLACES_WORKERS_AT": self.lines("placements.csv", day, factory_id=a, agency_id=b),
@@ -94,6 +109,9 @@ class DemoRecords:
             "OPERATED_BY": [self.node[a]] if self.lines("factories.csv", None, factory_id=a, operator_id=b) else [],
             "BRANDED_BY": [self.node[a]] if self.lines("products.csv", None, product_id=a, brand_id=b) else [],
             "CONCERNS": [self.node[b]] if self.lines("findings.csv", None, finding_id=b, subject_id=a) else [],
+            "HAS_ITEM": self.lines("contract_items.csv", None, contract_id=a, item_id=b),
+            "ITEM_BRAND": self.lines("contract_items.csv", None, item_id=a) if self.brand_of(a) == b else [],
+            "LISTS_SITE": self.lines("brand_sites.csv", day, brand_id=a, factory_id=b),
         }
         found = [(rel, sorted(origins)) for rel, origins in candidates.items() if origins]
         assert len(found) == 1, (a, b, found)

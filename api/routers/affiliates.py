@@ -18,6 +18,7 @@ import asyncio
 import gzip
 import json
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -28,9 +29,11 @@ from api.models import Exposure
 from api.routers.common import SEVERITY_RANK, AsOf, Depth, FindingCategory, PathId, Severity, problems
 from api.walkers import exposure_answer, walker_config
 from graph.errors import NotFound
+from queries.basis import BASES, at_least
 from queries.exposure import check_depth
 
 router = APIRouter(tags=["exposure"])
+Basis = StrEnum("Basis", {b: b for b in BASES})  # type: ignore[misc]
 
 
 def not_found(affiliate_id: str) -> NotFound:
@@ -101,6 +104,9 @@ async def exposure(
     provenance: Annotated[
         bool, Query(description="name the input records behind every item, node and link on the paths")
     ] = False,
+    min_basis: Annotated[
+        Basis | None, Query(description="only factories, agencies and findings of this basis or stronger")
+    ] = None,
 ) -> Response:
     """Factories by tier, agencies and sub-agents, open findings and disclosure gaps on `as_of`, each with
     its path from the affiliate and the sources behind it. `category` and `min_severity` filter findings
@@ -117,9 +123,12 @@ async def exposure(
     cache = "hit" if body is not None else "miss"
     if body is None:
         body = await computed(app_state, caller, key)
-    if category is None and min_severity is None:
+    if category is None and min_severity is None and min_basis is None:
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))
+    if min_basis is not None:  # gaps are always listed
+        for section in ("factories", "agencies", "findings"):
+            answer[section] = [i for i in answer[section] if at_least(i["basis"], min_basis.value)]
     findings = answer["findings"]
     if category is not None:
         findings = [f for f in findings if f["category"] == category.value]

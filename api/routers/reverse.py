@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.deps import Caller, State
 from api.keys import Role
 from api.models import ExposedAffiliates
+from api.routers.affiliates import Basis
 from api.routers.common import AsOf, Depth, Limit, Offset, PathId, problems
 from api.tenancy import check_reachable
 from queries.exposure import check_depth
@@ -33,6 +34,9 @@ def _endpoint(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         depth: Depth = 4,
         limit: Limit = 100,
         offset: Offset = 0,
+        min_basis: Annotated[
+            Basis | None, Query(description="only affiliates exposed on this basis or a stronger one")
+        ] = None,
     ) -> dict[str, Any]:
         check_depth(depth, app_state.settings.max_depth)
         day = as_of or date.today()
@@ -41,7 +45,15 @@ def _endpoint(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
 
         def compute() -> dict[str, Any]:
             with app_state.access.use() as store:
-                found = exposed_affiliates(store, kind, item_id, day, depth, only=own)
+                found = exposed_affiliates(
+                    store,
+                    kind,
+                    item_id,
+                    day,
+                    depth,
+                    only=own,
+                    min_basis=None if min_basis is None else min_basis.value,
+                )
             return found.as_json()
 
         full = await app_state.fairness.run(caller, compute)  # expensive: api/fairness.py

@@ -29,6 +29,7 @@ from graph.errors import InvalidParameter, NotFound
 from graph.schema import SCHEMA
 from graph.store import Store
 from queries import api_cypher as q
+from queries import cypher
 from queries.api_cypher import fill
 from queries.exposure import exposure_for_affiliate, source_list
 from queries.reverse import exposed_affiliates
@@ -58,6 +59,7 @@ STYLE: dict[str, dict[str, Any]] = {
     "agency": {"shape": "diamond", "color": "#7b3fa0", "size": 13},
     "subagent": {"shape": "diamond", "color": "#b48ad0", "size": 11},
     "company": {"shape": "hexagon", "color": "#6d7b8d", "size": 11},
+    "item": {"shape": "triangleDown", "color": "#9fd3a8", "size": 11},
     "finding": {"shape": "star", "color": "#d7301f", "size": 15},
     "source": {"shape": "ellipse", "color": "#e6e6e6", "size": 8},
     "more": {"shape": "box", "color": {"background": "#f4f4f4", "border": "#999999"},
@@ -65,18 +67,21 @@ STYLE: dict[str, dict[str, Any]] = {
 }
 TYPE_NAMES = {
     "affiliate": "affiliate", "contract": "contract", "product": "product", "factory": "factory",
-    "agency": "agency", "subagent": "sub-agent", "company": "company", "finding": "finding",
+    "agency": "agency", "subagent": "sub-agent", "company": "company", "finding": "finding", "item": "contract item",
     "source": "source", "more": "more",
 }
 # Which node types may follow which on an exposure path (to tell an id's label when ids repeat across labels).
 FOLLOWS = {
     "Affiliate": ("Contract",),
-    "Contract": ("Contract", "Product"),
+    "Contract": ("Contract", "Product", "Item"),
     "Product": ("Factory", "Company"),
+    "Item": ("Company",),  # a contract item and the brand whose published list it was inferred from
     "Factory": ("Factory", "Agency", "Company", "Finding"),
     "Agency": ("Agency", "Company", "Finding"),
-    "Company": ("Finding",),
+    "Company": ("Finding", "Factory"),
 }
+# How a link of a path of each basis is drawn (the links the basis rests on): matched dashed, brand lists dotted.
+BASIS_EDGES = {"matched": {"dashes": [8, 5]}, "brand_list": {"dashes": [2, 4]}}
 EXPOSURE_KINDS = ("affiliate", "factory", "agency")
 
 
@@ -302,22 +307,27 @@ def exposure_drawing(
         exposure = exposure_for_affiliate(store, item_id, as_of, depth).as_json()
         hints = name_hints(exposure)
         title = f"Exposure of {exposure['affiliate']['name']} ({item_id})"
+        brands = _company_names(store, exposure)
         for f in exposure["factories"]:
             answers.append({"kind": "factory", "id": f["id"], "path": f["path"], "sources": f["sources"],
-                            "text": f"Tier {f['tier']} factory {f['name']} ({f['country']})"})
+                            "basis": f["basis"], "listed": f.get("listed"),
+                            "text": f"Tier {f['tier']} factory {f['name']} ({f['country']})" + basis_words(f, brands)})
         for a in exposure["agencies"]:
             answers.append({"kind": "agency", "id": a["id"], "path": a["path"], "sources": a["sources"],
-                            "text": f"Recruitment agency {a['name']} ({a['country']})"})
+                            "basis": a["basis"], "listed": a.get("listed"),
+                            "text": f"Recruitment agency {a['name']} ({a['country']})" + basis_words(a, brands)})
         for fi in exposure["findings"]:
             open_findings[fi["id"]] = fi
             answers.append({"kind": "finding", "id": fi["id"], "path": fi["path"], "sources": fi["sources"],
-                            "severity": fi["severity"],
+                            "severity": fi["severity"], "basis": fi["basis"], "listed": fi.get("listed"),
                             "text": f"Open finding {fi['id']}: {fi['category'].replace('_', ' ')}"
                                     f" ({fi['severity'] or 'no severity'}) at {fi['subject']['type']} "
-                                    f"{fi['subject']['id']}"})
+                                    f"{fi['subject']['id']}" + basis_words(fi, brands)})
         for gap in exposure["gaps"]:
+            what = f"product {gap['model']} ({gap['id']})" if gap.get("model") else f"contract item {gap['item']}"
+            listed = f"; covered by {gap['brand_list']}'s published supplier list" if gap.get("brand_list") else ""
             answers.append({"kind": "gap", "id": gap["id"], "path": [], "sources": [],
-                            "text": f"Disclosure gap: product {gap['model']} ({gap['id']}) assembled nowhere known"})
+                            "text": f"Disclosure gap: {what} assembled nowhere known{listed}"})
     else:
         reverse = exposed_affiliates(store, kind, item_id, as_of, depth, only=only).as_json()
         title = f"Affiliates exposed to {kind} {reverse['item']['name']} ({item_id})"
@@ -327,7 +337,8 @@ def exposure_drawing(
                             "text": f"{a['name']} ({a['id']}) is exposed{tier} through contract "
                                     f"{a['contract']['id']}"})
     with_paths = [a for a in answers if a["path"]]
-    drawing, keys = _draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings, hints, findings_allowed)
+    drawing, keys = _draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings, hints,
+                                findings_allowed, [a.get("basis", "disclosed") for a in with_paths])
     for answer, path_keys in zip(with_paths, keys, strict=True):
         answer["keys"] = path_keys
     drawing.title = title
@@ -341,13 +352,48 @@ def exposure_drawing(
     return drawing
 
 
+def basis_words(item: dict[str, Any], brands: dict[str, str]) -> str:
+    """What an answer of a weaker basis rests on, in words."""
+    listed = item.get("listed") or {}
+    if item.get("basis") == "matched":
+        return " (matched: the contract item's description names the product)"
+    if item.get("basis") == "brand_list" and listed:
+        sources = ", ".join(listed.get("sources") or ()) or "no source given"
+        brand = brands.get(listed["brand"], listed["brand"])
+        return f" — inferred from {brand}'s published supplier list (source {sources})"
+    return ""
+
+
+def _company_names(store: Store, exposure: dict[str, Any]) -> dict[str, str]:
+    ids = sorted({(i.get("listed") or {}).get("brand") for k in ("factories", "agencies", "findings")
+                  for i in exposure[k]} - {None})
+    return {r["id"]: r["name"] for r in store.run(cypher.COMPANY_NAMES, {"ids": ids})} if ids else {}
+
+
+def _weak_links(path_keys: list[list[str]], bases: list[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The links a matched or brand-list path rests on (item -> product, item -> brand -> site), each drawn
+    in its weakest path's style unless a stronger path runs through it too."""
+    strongest: dict[tuple[str, str], int] = {}
+    order = ("disclosed", "matched", "brand_list")
+    for keys, basis in zip(path_keys, bases, strict=True):
+        for a, b in pairwise(keys):
+            weak = basis if (
+                (basis == "matched" and a.startswith("Contract:") and b.startswith("Product:"))
+                or (basis == "brand_list" and (a.startswith("Item:") or (a.startswith("Company:") and b.startswith("Factory:"))))
+            ) else "disclosed"
+            rank = order.index(weak)
+            strongest[(a, b)] = min(strongest.get((a, b), rank), rank)
+    return {pair: BASIS_EDGES[order[r]] for pair, r in strongest.items() if r}
+
+
 def _draw_paths(
     store: Store, paths: list[list[str]], as_of: date, open_findings: dict[str, dict[str, Any]],
     hints: dict[str, dict[str, str | None]], findings_allowed: set[str] | None = None,
+    bases: list[str] | None = None,
 ) -> tuple[Drawing, list[list[str]]]:
     ids = {i for path in paths for i in path}
-    known = _labels_of(store, ids, ["Affiliate", "Contract", "Product", "Factory", "Agency", "Company", "Finding"],
-                       hints)
+    known = _labels_of(store, ids, ["Affiliate", "Contract", "Product", "Item", "Factory", "Agency", "Company",
+                                    "Finding"], hints)
     # Each node: (label, kind, rank within kind) from its position on the paths; the smallest rank wins.
     placed: dict[str, tuple[str, str, int]] = {}
     path_keys: list[list[str]] = []
@@ -375,7 +421,7 @@ def _draw_paths(
     max_hop = max((r for lb, _k, r in placed.values() if lb == "Agency"), default=0)
     # Levels: affiliate 0, contracts 1-2 (framework, call-off), products 3, factories 3 + tier, agencies
     # after the deepest tier (sub-agents one further a hop), then companies, then findings.
-    base = {"Affiliate": 0, "Contract": 0, "Product": 2, "Factory": 3, "Agency": 3 + max_tier,
+    base = {"Affiliate": 0, "Contract": 0, "Product": 2, "Item": 2, "Factory": 3, "Agency": 3 + max_tier,
             "Company": 4 + max_tier + max_hop, "Finding": 5 + max_tier + max_hop}
     # Findings on drawn subjects: the open ones are on the paths; the others are drawn muted.
     subjects = [k.split(":", 1)[1] for k, v in placed.items() if v[0] in ("Factory", "Agency", "Company")]
@@ -403,8 +449,9 @@ def _draw_paths(
             name = f"{node_id} {str(row.get('category') or name).replace('_', ' ')}"
             text = f"finding {name}, severity {row.get('severity')}, {row.get('status')}"
         builder.node(key, kind, _short(name), text, **extra)
+    weak = _weak_links(path_keys, bases) if bases else {}
     for a, b in dict.fromkeys(pair for keys in path_keys for pair in pairwise(keys)):  # each link once
-        builder.edge(a, b)
+        builder.edge(a, b, **weak.get((a, b), {}))
     finding_level = base["Finding"] + 1
     for fid, row in sorted(findings.items()):
         key = f"Finding:{fid}"
