@@ -130,7 +130,7 @@ def real(show_wrong: bool) -> None:
     resolved, queue = resolve_entities(real_bundles(rows), Decisions())
     seconds = time.perf_counter() - started
     found = {}
-    for (name, tables), row in zip(resolved, rows, strict=True):
+    for name, tables in resolved:
         (table,) = tables.values()
         found[name] = table.column("id")[0].as_py()
     truth = {row["record_id"]: row["cluster"] for row in rows}
