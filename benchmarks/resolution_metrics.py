@@ -45,7 +45,7 @@ class Quality:
 
 
 def pairs(clusters: dict[str, list[str]]) -> set[tuple[str, str]]:
-    out = set()
+    out: set[tuple[str, str]] = set()
     for members in clusters.values():
         ordered = sorted(members)
         for i, a in enumerate(ordered):

@@ -160,7 +160,8 @@ def main() -> None:
 
 def generated(seed: int) -> None:
     rng = random.Random(seed)
-    a_rows, seen = [], set()
+    a_rows: list[dict] = []
+    seen = set()
     while len(a_rows) < 1000:
         rec = factory(rng, len(a_rows))
         base = (name_key(rec["name"]), rec["country"])  # a name differing only in legal form is the same name
