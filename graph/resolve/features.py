@@ -7,7 +7,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import fingerprints
@@ -16,25 +16,38 @@ from rapidfuzz import fuzz
 
 # Legal forms and filler words: said by so many names that they distinguish nothing (after fingerprints has
 # folded "Company Limited" / "Co., Ltd." and the like to one spelling).
-LEGAL = set(
-    "co ltd llc inc corp corporation company limited gmbh ag sa srl sro as plc pvt pte bv nv jsc pjsc oao ooo zao "
-    "tnhh cong ty pt tbk bhd sdn kk kabushiki kaisha spa spol the of and group holdings holding de cv rl ev kg kgaa "
-    "mbh sas sl spzoo sp zoo private ve tic san sti e v s a c l".split()
+ID_LEGAL = set(  # the words name_key drops: it makes ids of records known only by name, so it stays as it is
+    "co ltd llc inc corp company limited gmbh ag sa srl sro as plc pvt pte bv nv jsc pjsc oao ooo zao "
+    "tnhh cong ty pt tbk bhd sdn kk kabushiki kaisha spa spol the of and group holdings holding".split()
+)
+LEGAL = ID_LEGAL | set(
+    "corporation incorporated aktiengesellschaft gesellschaft mit beschrankter haftung sociedad anonima limitada "
+    "responsabilidad societe anonyme joint stock public de cv rl ev kg kgaa mbh sas sl spzoo sp zoo z o private ve "
+    "tic san sti e v s a c l".split()
 )
 ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "second": "2", "third": "3"}
-DIGITS = re.compile(r"\d+")
-SPLIT_DIGITS = re.compile(r"(\d+)")
 ADDRESS_FILLER = {"no", "road", "rd", "street", "st", "str", "lot", "km", "the", "of", "and", "de", "la", "del"}
 OS_ID = re.compile(r"^[A-Z]{2}[0-9]{7}[A-Z0-9]{6}$")
 
 
-@cache
+WORDS = re.compile(r"[a-z]+|[0-9]+")
+BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")  # "(Shenzhen)", "(pvt)", "(Aolun)": qualifiers, not the name
+
+
+def words(text: str) -> list[str]:
+    """Lower-case ASCII words and digit runs of a text, in order (transliterated only when not ASCII already)."""
+    if not text.isascii():
+        text = normality.ascii_text(text) or ""
+    return WORDS.findall(text.lower())
+
+
+@lru_cache(maxsize=200_000)
 def name_tokens(name: str) -> tuple[str, ...]:
-    """A name's words in order: fingerprinted (legal forms folded, ASCII), digits apart, legal forms dropped."""
-    text = SPLIT_DIGITS.sub(r" \1 ", fingerprints.generate(name, keep_order=True) or "")
-    tokens = text.split()
-    kept = [t for t in tokens if t not in LEGAL and t != "no" and not misspelt_legal_form(t)] or tokens
+    """A name's words in order: ASCII, bracketed qualifiers left out, digits apart, legal forms ("Co., Ltd.", "Company Limited", "S.A. de
+    C.V.", a misspelt "Limitted") dropped, roman and spelt-out unit numbers as digits."""
+    tokens = words(BRACKETS.sub(" ", name)) or words(name)
+    kept = [t for t in tokens if t not in LEGAL and len(t) > 1 and t != "no" and not misspelt_legal_form(t)] or tokens
     return tuple(ROMAN.get(t, NUMBER_WORDS.get(t, t)) for t in kept)
 
 
@@ -48,13 +61,15 @@ def misspelt_legal_form(token: str) -> bool:
 
 @cache
 def name_key(name: str) -> str:
-    """The comparable form of a name: fingerprinted, ASCII, legal forms dropped, tokens sorted."""
-    return " ".join(sorted(name_tokens(name)))
+    """The comparable form of a name (for ids of records known only by name): fingerprinted, ASCII, legal
+    forms dropped, tokens sorted."""
+    text = fingerprints.generate(name) or ""
+    tokens = [t for t in text.split() if t not in ID_LEGAL]
+    return " ".join(sorted(tokens)) or text
 
 
 def address_tokens(text: str) -> tuple[str, ...]:
-    folded = SPLIT_DIGITS.sub(r" \1 ", normality.normalize(text, ascii=True) or "")
-    return tuple(t for t in folded.split() if t not in ADDRESS_FILLER)
+    return tuple(t for t in words(text) if t not in ADDRESS_FILLER)
 
 
 @cache

@@ -166,7 +166,7 @@ class Scorer:
         ):
             if mine and theirs:  # another house number is another place; another postcode another area
                 agree = 2.0 if kind == "house_numbers" else 1.0
-                bits = agree if mine & theirs else -8.0 if kind == "house_numbers" else -2.0
+                bits = agree if mine & theirs else -10.0 if kind == "house_numbers" else -2.0
                 evidence[kind] = bits
                 level += bits
         evidence["address"] = level
