@@ -84,22 +84,32 @@ def main() -> None:
     rng = random.Random(args.seed)
     cities = places(rng, max(200, args.records // 500))
     own = [{"id": f"FA-{i:07d}", **factory(rng, cities, i)} for i in range(args.records * 6 // 10)]
+    count = args.records - len(own)
+    sources = rng.sample(own, count * 7 // 10)  # each disclosed factory at most once: OS IDs are distinct
+    truth: dict[str, str] = {}
     other = []
-    for i in range(args.records - len(own)):
-        rec = variant(rng, rng.choice(own)) if rng.random() < 0.7 else factory(rng, cities, i)
-        other.append({**rec, "id": f"{rec['country']}{i:07d}OSHSYN", "os_id": f"{rec['country']}{i:07d}OSHSYN",
-                      "source_format": "oshub"})  # fmt: skip
+    for i in range(count):
+        rec = variant(rng, sources[i]) if i < len(sources) else factory(rng, cities, i)
+        oid = f"{rec['country']}{i:07d}OSHSYN"
+        if i < len(sources):
+            truth[oid] = sources[i]["id"]
+        other.append({**rec, "id": oid, "os_id": oid, "source_format": "oshub"})
     bundles = [("disclosure", {"factories": pa.Table.from_pylist(own)}),
                ("oshub", {"factories": pa.Table.from_pylist(other)})]  # fmt: skip
-    del own, other
+    del own, other, sources
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     resolved, queue = resolve_entities(bundles, Decisions())
     seconds = time.perf_counter() - started
-    ids = resolved[1][1]["factories"].column("id").to_pylist()
-    merged = sum(1 for i in ids if not i.endswith("OSHSYN"))
+    old = resolved[1][1]["factories"].column("os_id").to_pylist()
+    new = resolved[1][1]["factories"].column("id").to_pylist()
+    merged = {o: n for o, n in zip(old, new, strict=True) if o != n}
+    correct = sum(1 for o, n in merged.items() if truth.get(o) == n)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"records: {args.records:,}  resolution: {seconds:.1f} s  peak RSS: {peak:,.0f} MB")
-    print(f"merged into disclosure factories: {merged:,}  review queue: {len(queue):,}")
+    print(f"records: {args.records:,}  resolution: {seconds:.1f} s  peak RSS: {peak:,.0f} MB "
+          f"(of which {before:,.0f} MB before resolution: generating the records)")  # fmt: skip
+    print(f"merged: {len(merged):,}  correct: {correct:,}  precision: {correct / max(1, len(merged)):.4f}  "
+          f"recall: {correct / max(1, len(truth)):.4f}  review queue: {len(queue):,}")  # fmt: skip
 
 
 if __name__ == "__main__":

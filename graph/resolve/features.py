@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from sys import intern
 from typing import Any
 
 import fingerprints
@@ -39,7 +40,7 @@ def words(text: str) -> list[str]:
     """Lower-case ASCII words and digit runs of a text, in order (transliterated only when not ASCII already)."""
     if not text.isascii():
         text = normality.ascii_text(text) or ""
-    return WORDS.findall(text.lower())
+    return [intern(w) for w in WORDS.findall(text.lower())]  # one copy of each word however many records use it
 
 
 @lru_cache(maxsize=200_000)
@@ -110,9 +111,9 @@ class Features:
     id: str
     country: str | None
     name: tuple[str, ...]
-    name_numbers: frozenset[str]
+    name_numbers: tuple[str, ...]
     address: tuple[str, ...]
-    address_numbers: frozenset[str]
+    address_numbers: tuple[str, ...]
     town: tuple[str, ...]
     point: tuple[float, float] | None
     ids: dict[str, str]
@@ -131,9 +132,9 @@ def features(label: str, rec: dict[str, Any]) -> Features:
         id=rec["id"],
         country=rec.get("country"),
         name=tuple(t for t in tokens if not t.isdigit()),
-        name_numbers=frozenset(t for t in tokens if t.isdigit()),
+        name_numbers=tuple(sorted({t for t in tokens if t.isdigit()})),
         address=tuple(t for t in addr if not t.isdigit()),
-        address_numbers=frozenset(t for t in addr if t.isdigit()),
+        address_numbers=tuple(sorted({t for t in addr if t.isdigit()})),
         town=tuple(t for t in address_tokens(town) if not t.isdigit() and len(t) > 1) if town else (),
         point=point,
         ids=identifiers(label, rec),
@@ -149,14 +150,14 @@ class TermStats:
     records: int = 0
     names: Counter[str] = field(default_factory=Counter)
     addresses: Counter[str] = field(default_factory=Counter)
-    points: Counter[tuple[float, float]] = field(default_factory=Counter)
+    points: Counter[int] = field(default_factory=Counter)  # hash of (lat, lng): how many records put there
 
     def add(self, f: Features) -> None:
         self.records += 1
         self.names.update(set(f.name))
         self.addresses.update(set(f.address))
         if f.point is not None:
-            self.points[f.point] += 1
+            self.points[hash(f.point)] += 1
 
     def name_weight(self, token: str) -> float:
         return math.log((self.records + 1) / (self.names.get(token, 0) + 1)) + 0.5
@@ -171,4 +172,4 @@ class TermStats:
         return len(token) > 2 and self.addresses.get(token, 0) <= 5
 
     def shared_point(self, point: tuple[float, float]) -> bool:
-        return self.points.get(point, 0) >= 3
+        return self.points.get(hash(point), 0) >= 3

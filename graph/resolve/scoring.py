@@ -74,11 +74,11 @@ def near(token: str, others: tuple[str, ...]) -> bool:
     return token in joined or any(fuzz.ratio(token, u) >= 80 for u in others)
 
 
-def short(numbers: frozenset[str]) -> set[int]:
+def short(numbers: tuple[str, ...]) -> set[int]:
     return {int(n) for n in numbers if len(n) < 5}
 
 
-def long(numbers: frozenset[str]) -> set[int]:
+def long(numbers: tuple[str, ...]) -> set[int]:
     return {int(n) for n in numbers if len(n) >= 5}
 
 
