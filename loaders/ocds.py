@@ -1,6 +1,7 @@
 """Open Contracting Data Standard: release packages, record packages and JSON Lines of releases.
 
-Mapping (OCDS 1.1): parties with role `buyer` -> affiliates, `supplier` -> companies (identifier scheme and id
+Mapping (OCDS 1.1): parties with role `buyer` -> affiliates (a procuring entity only where no buyer is
+named; otherwise kept on the contracts as `procuring_entity` and `procuring_entity_id`), `supplier` -> companies (identifier scheme and id
 kept; the id is `<scheme>-<id>` as in org-id.guide, else `<ocid>/<party id>`); awards and contracts -> one
 contract per award (`<ocid>/<awardID>`, the contract's values win over the award's); items with a named model
 (`model`/`brand` fields or item `attributes` of those names) -> products and contract items; other items give
@@ -182,6 +183,7 @@ class _Release:
         self.ocid = _str(release, "ocid", self.p, line, out)
         self.order = _str(release, "date", self.p, line, out) or ""
         self.parties: dict[str, str] = {}  # party id -> node id
+        self.procuring: list[tuple[dict, str]] = []  # procuring entities that are not the buyer: (row, where)
 
     def add(self, table: str, row: dict, where: str) -> None:
         self.out.add(table, row, self.line, where, self.order)
@@ -196,6 +198,10 @@ class _Release:
         buyer = self.parties.get(str(buyer_ref.get("id"))) if buyer_ref else None
         if buyer is None:
             buyer = next((nid for nid in self.parties.values() if nid.startswith("buyer:")), None)
+        if buyer is None and self.procuring:  # no buyer stated: the procuring entity buys
+            row, where = self.procuring.pop(0)
+            self.add("affiliates", row, where)
+            buyer = row["affiliate_id"]
         buyer = buyer.removeprefix("buyer:") if buyer else None
         tender = _obj(self.r, "tender", self.p, self.line, self.out)
         tender_title = _str(tender, "title", f"{self.p}/tender", self.line, self.out)
@@ -246,9 +252,11 @@ class _Release:
             "ocds_party_id": pid,
             "street_address": _str(address, "streetAddress", f"{where}/address", self.line, self.out),
         }
-        if "buyer" in roles or "procuringEntity" in roles:
+        if "buyer" in roles:
             self.add("affiliates", {"affiliate_id": node, **common}, where)
             self.parties[pid] = "buyer:" + node
+        elif "procuringEntity" in roles:  # kept on the buyer's contracts, not an affiliate without contracts
+            self.procuring.append(({"affiliate_id": node, **common}, where))
         if "supplier" in roles:
             lei = number if scheme == "XI-LEI" else None
             self.add("companies", {"company_id": node, **common, "lei": lei, "roles": "reseller"}, where)
@@ -282,6 +290,8 @@ class _Release:
             "ocid": self.ocid,
             "framework_ocid": framework,
             "status": _str(obj, "status", where, self.line, self.out),
+            "procuring_entity": "|".join(p["name"] for p, _ in self.procuring if p.get("name")) or None,
+            "procuring_entity_id": "|".join(p["affiliate_id"] for p, _ in self.procuring) or None,
         }
         self.add("contracts", row, where)
 

@@ -175,10 +175,10 @@ def test_a_moved_record_sticks_across_later_loads(store, tmp_path, monkeypatch) 
 def test_review_decisions_are_stored_and_reapplied(tmp_path) -> None:
     from graph.ladybug_store import LadybugStore
 
-    near = tmp_path / "facilities.csv"  # Teakwood's name at another house number of its estate: a person decides
+    near = tmp_path / "facilities.csv"  # Teakwood's name, no address, 20 km from Teakwood: a person decides
     near.write_text(
         FACILITIES.read_text().splitlines()[0] + "\nTH2021077TWP9Z1,2024-03-01,Teakwood Precision Plant 1,"
-        '"7 Khao Mai Industrial Estate, Si Racha, Chon Buri",TH,Thailand,,,Electronics,Fennwick Social Audits '
+        ',TH,Thailand,13.3,101.0045,Electronics,Fennwick Social Audits '
         "(Auditor),1001-5000,,Assembly,Final Product Assembly,Assembly,Printers,False\n"
     )
     store = LadybugStore(tmp_path / "db")
@@ -186,7 +186,7 @@ def test_review_decisions_are_stored_and_reapplied(tmp_path) -> None:
     decisions = Decisions.load(matches_file(store))
     pending = {(m["a"], m["b"]): m for m in decisions.queue}
     entry = pending[("FA-TWP1", "TH2021077TWP9Z1")]
-    assert entry["pairs"][0]["evidence"]["house_numbers"] < 0 < entry["pairs"][0]["evidence"]["name"]
+    assert entry["pairs"][0]["evidence"]["coordinates"] < 0 < entry["pairs"][0]["evidence"]["name"]
     decisions.decide(entry["id"], "accept")
     decisions.save()
     load_bundles(store, [])  # rebuild from the stored records

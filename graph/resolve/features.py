@@ -48,7 +48,10 @@ def name_tokens(name: str) -> tuple[str, ...]:
     """A name's words in order: ASCII, bracketed qualifiers left out, digits apart, legal forms ("Co., Ltd.", "Company Limited", "S.A. de
     C.V.", a misspelt "Limitted") dropped, roman and spelt-out unit numbers as digits."""
     tokens = words(BRACKETS.sub(" ", name)) or words(name)
-    kept = [t for t in tokens if t not in LEGAL and len(t) > 1 and t != "no" and not misspelt_legal_form(t)] or tokens
+    kept = [
+        t for t in tokens if t not in LEGAL and (len(t) > 1 or t.isdigit()) and t != "no" and not misspelt_legal_form(t)
+    ]
+    kept = kept or tokens
     return tuple(ROMAN.get(t, NUMBER_WORDS.get(t, t)) for t in kept)
 
 
