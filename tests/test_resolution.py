@@ -178,7 +178,7 @@ def test_review_decisions_are_stored_and_reapplied(tmp_path) -> None:
     near = tmp_path / "facilities.csv"  # Teakwood's name, no address, 20 km from Teakwood: a person decides
     near.write_text(
         FACILITIES.read_text().splitlines()[0] + "\nTH2021077TWP9Z1,2024-03-01,Teakwood Precision Plant 1,"
-        ',TH,Thailand,13.3,101.0045,Electronics,Fennwick Social Audits '
+        ",TH,Thailand,13.3,101.0045,Electronics,Fennwick Social Audits "
         "(Auditor),1001-5000,,Assembly,Final Product Assembly,Assembly,Printers,False\n"
     )
     store = LadybugStore(tmp_path / "db")
