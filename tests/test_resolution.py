@@ -199,3 +199,32 @@ def test_review_decisions_are_stored_and_reapplied(tmp_path) -> None:
     load_bundles(store, [])
     assert store.run("MATCH (f:Factory) WHERE f.id = 'TH2021077TWP9Z1' RETURN count(*) AS n")[0]["n"] == 1
     assert entry["id"] not in {m["id"] for m in Decisions.load(matches_file(store)).queue}
+
+
+def test_ocds_procuring_entity_is_kept_on_contracts_not_an_extra_affiliate(tmp_path) -> None:
+    import json
+
+    from loaders import read_source
+
+    def release(ocid: str, parties: list[dict], buyer: str | None) -> dict:
+        out = {"ocid": ocid, "id": f"{ocid}-1", "date": "2024-01-01T00:00:00Z", "tag": ["award"], "parties": parties,
+               "awards": [{"id": "A1", "suppliers": [{"id": "S", "name": "Fictional Supplies Ltd"}]}]}  # fmt: skip
+        return {**out, "buyer": {"id": buyer}} if buyer else out
+
+    buyer = {"id": "B", "name": "Fictional City Council", "roles": ["buyer"]}
+    unit = {"id": "P", "name": "Fictional City Council - Purchasing Unit", "roles": ["procuringEntity"]}
+    supplier = {"id": "S", "name": "Fictional Supplies Ltd", "roles": ["supplier"]}
+    path = tmp_path / "tenders.json"
+    path.write_text(json.dumps({"releases": [
+        release("ocds-fict-1", [buyer, unit, supplier], "B"),
+        release("ocds-fict-2", [unit, supplier], None),  # no buyer named: the procuring entity buys
+    ]}))  # fmt: skip
+    tables = read_source(path).tables
+    affiliates = tables["affiliates"].to_pylist()
+    contracts = {c["ocid"]: c for c in tables["contracts"].to_pylist()}
+    assert sorted(a["name"] for a in affiliates) == [buyer["name"], unit["name"]]
+    by_name = {a["name"]: a["id"] for a in affiliates}
+    assert contracts["ocds-fict-1"]["affiliate_id"] == by_name[buyer["name"]]
+    assert contracts["ocds-fict-1"]["procuring_entity"] == unit["name"]
+    assert contracts["ocds-fict-2"]["affiliate_id"] == by_name[unit["name"]]
+    assert all(a["id"] in {c["affiliate_id"] for c in contracts.values()} for a in affiliates)  # none without one
