@@ -4,6 +4,7 @@ set, and splits and moves that stick across later loads on both stores."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -202,8 +203,6 @@ def test_review_decisions_are_stored_and_reapplied(tmp_path) -> None:
 
 
 def test_ocds_procuring_entity_is_kept_on_contracts_not_an_extra_affiliate(tmp_path) -> None:
-    import json
-
     from loaders import read_source
 
     def release(ocid: str, parties: list[dict], buyer: str | None) -> dict:
@@ -228,3 +227,25 @@ def test_ocds_procuring_entity_is_kept_on_contracts_not_an_extra_affiliate(tmp_p
     assert contracts["ocds-fict-1"]["procuring_entity"] == unit["name"]
     assert contracts["ocds-fict-2"]["affiliate_id"] == by_name[unit["name"]]
     assert all(a["id"] in {c["affiliate_id"] for c in contracts.values()} for a in affiliates)  # none without one
+
+
+def test_cli_split_and_move_stick_and_bad_records_are_refused(tmp_path) -> None:
+    from tests.test_cli import cli
+
+    db = tmp_path / "db"
+    assert cli("load", str(DEMO), str(FACILITIES), db=db).returncode == 0
+    bad = cli("matches", "split", "FA-SH2", "FA-NOPE", db=db)
+    assert bad.returncode == 2 and "FA-NOPE not merged into FA-SH2" in bad.stderr
+    done = cli("matches", "split", "FA-SH2", "CN2021088SHP2A7", db=db)
+    assert done.returncode == 0, done.stderr
+    assert cli("load", str(FACILITIES), db=db).returncode == 0  # a later load
+    listed = cli("matches", "list", "--decided", "--json", db=db)
+    (split,) = [d for d in json.loads(listed.stdout) if d["decision"] == "split"]
+    assert split["records"] == ["CN2021088SHP2A7"] and split["rest"] == ["FA-SH2"]
+    from graph.ladybug_store import LadybugStore
+
+    store = LadybugStore(db)
+    assert merged(store, "FA-SH2") == []
+    moved = cli("matches", "move", "CN2021088SHP2A7", "--to", "FA-DVB", db=db)
+    assert moved.returncode == 0, moved.stderr
+    assert "CN2021088SHP2A7" in merged(LadybugStore(db), "FA-DVB")
