@@ -1,7 +1,9 @@
-"""`supplygraph matches list|show|accept|reject`: the review queue of entity resolution (graph/resolve.py).
+"""`supplygraph matches list|show|accept|reject|split|move`: the review queue of entity resolution
+(graph/resolve/) and corrections of merged nodes.
 
 Decisions are stored beside the data (matches.json) and the graph is rebuilt from its stored records at once,
-so an accepted pair is one node and a rejected pair two from now on, on this and every later load.
+so an accepted entry is one node and a rejected one several from now on, on this and every later load; a split
+or moved record stays where it was put, an automatic merge included.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import typer
 
 from api import render
@@ -19,13 +19,18 @@ from api.terminal import data, json_text, plain_console, visible
 from graph.errors import NotFound
 from graph.loading import load_bundles
 from graph.resolve import Decisions, matches_file
+from graph.resolve.nodes import check_split, node_members
 from graph.stores import open_store
 from queries.items import item_and_product
 
-matches_app = typer.Typer(help="Work the entity-resolution review queue.", no_args_is_help=True)
+matches_app = typer.Typer(
+    help="Work the entity-resolution review queue; split or move merged records.", no_args_is_help=True
+)
 out = plain_console()
 Db = Annotated[Path | None, typer.Option("--db", help="Data folder of the embedded store")]
 Neo = Annotated[str | None, typer.Option("--neo4j", help="Neo4j URI [env NEO4J_URI]")]
+SIDE_BY_SIDE = ("name", "address", "city", "country", "lat", "lng", "os_id", "lei", "identifier_scheme",
+                "identifier_id", "registration_numbers", "license_no", "source_format")  # fmt: skip
 
 
 def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, object]:
@@ -37,44 +42,60 @@ def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, object]:
 def list_matches(
     db: Db = None,
     neo4j: Neo = None,
-    decided: Annotated[bool, typer.Option("--decided")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    decided: Annotated[bool, typer.Option("--decided", help="Decisions taken instead of the queue")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
 ) -> None:
-    """Pairs waiting for review (score 0.5-0.8, or several candidates), best first; --decided for decisions.
+    """Entries waiting for review, best first: a pair scored 0.5-0.8, or a record with every cluster it matches
+    when those clusters are not one thing. --decided lists accepts, rejects, splits and moves.
     Label `Item`: a contract item (a) and a product (b) its description may name."""
     decisions, _ = _decisions(db, neo4j)
     rows = list(decisions.decided.values()) if decided else decisions.queue
     if as_json:
         sys.stdout.write(json_text(rows) + "\n")
         return
-    table = render.data_table("id", "label", "score", "a", "b", "names", *(["decision"] if decided else []))
+    table = render.data_table("id", "label", "score", "records", "names", *(["decision"] if decided else []))
     for m in rows:
+        members = m.get("members") or m.get("records") or [m.get("a"), m.get("b")]
+        score = f"{m['score']:.2f}" if "score" in m else ""
         extra = [data(m["decision"])] if decided else []
         table.add_row(
-            data(m["id"]), data(m["label"]), f"{m['score']:.2f}", data(m["a"]), data(m["b"]),
-            render.joined(m["names"], " / "), *extra,
-        )
+            data(m["id"]), data(m["label"]), score, render.joined(members, " "),
+            render.joined(m.get("names") or [], " / "), *extra,
+        )  # fmt: skip
     out.print(table)
 
 
 @matches_app.command("show")
 def show(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
-    """One pair with both records' properties."""
+    """One entry: its records side by side (name, address, city, country, ids, coordinates), the score of the
+    first record with each other one and what drove it (each comparison's evidence in bits)."""
     decisions, store = _decisions(db, neo4j)
     found = next((m for m in decisions.queue if m["id"] == match_id), None) or decisions.decided.get(match_id)
     if found is None:
         raise NotFound(f"no match {match_id!r}; see `supplygraph matches list`")
-    records = {}
     if found["label"] == "Item":  # a contract item and a candidate product: both from the graph
-        records = item_and_product(store, found["a"], found["b"])
-    for bundle in store.bundles() if found["label"] != "Item" else []:  # type: ignore[attr-defined]
-        for table in bundle.tables.values():
-            if "id" not in table.column_names:
-                continue
-            wanted = pc.is_in(table.column("id"), value_set=pa.array([found["a"], found["b"]]))
-            for row in table.filter(wanted).to_pylist():
-                records.setdefault(row["id"], {}).update({k: v for k, v in row.items() if v is not None})
-    sys.stdout.write(json_text({**found, "records": records}) + "\n")
+        found = {**found, "records": item_and_product(store, found["a"], found["b"])}
+    if not sys.stdout.isatty() or "members" not in found or not isinstance(found.get("records"), dict):
+        sys.stdout.write(json_text(found) + "\n")
+        return
+    members = found["members"]
+    table = render.data_table("", *members, title=f"{found['label']} {found['id']}: score {found['score']:.2f}")
+    for field in SIDE_BY_SIDE:
+        values = [data(found["records"].get(m, {}).get(field, "")) for m in members]
+        if any(v.plain for v in values):
+            table.add_row(field, *values)
+    for pair in found.get("pairs", []):
+        drivers = ", ".join(f"{k} {v}" for k, v in pair["evidence"].items())
+        table.add_row(
+            data(f"vs {pair['a']}"),
+            *[data("" if m != pair["b"] else f"{pair['score']:.2f}: {drivers}") for m in members],
+        )
+    out.print(table)
+
+
+def _rebuild(store: object, message: str) -> None:
+    report = load_bundles(store, [])  # type: ignore[arg-type]
+    out.print(visible(f"{message}; graph rebuilt: {report.nodes:,} nodes"))
 
 
 def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) -> None:
@@ -84,17 +105,63 @@ def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) ->
     except KeyError:
         raise NotFound(f"no match {match_id!r}; see `supplygraph matches list`") from None
     decisions.save()
-    report = load_bundles(store, [])  # type: ignore[arg-type]
-    out.print(visible(f"{decision}ed {entry['a']} ~ {entry['b']}; graph rebuilt: {report.nodes:,} nodes"))
+    _rebuild(store, f"{decision}ed {' ~ '.join(entry.get('members') or [entry['a'], entry['b']])}")
 
 
 @matches_app.command("accept")
 def accept(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
-    """The two records are one thing: merge them, now and on every later load."""
+    """The entry's records are one thing: merge them all, now and on every later load."""
     _decide(match_id, "accept", db, neo4j)
 
 
 @matches_app.command("reject")
 def reject(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
-    """The two records are different things: never merge them."""
+    """The entry's first record is none of the others: never merge it with them."""
     _decide(match_id, "reject", db, neo4j)
+
+
+@matches_app.command("split")
+def split(
+    node: Annotated[str, typer.Argument(help="Id of a merged node (its merged_ids list its records)")],
+    records: Annotated[list[str], typer.Argument(help="Original ids to take out of it")],
+    db: Db = None,
+    neo4j: Neo = None,
+) -> None:
+    """Take records out of a merged node, an automatic merge included: they never join its other records
+    again, on this and every later load (each may still merge with something else)."""
+    decisions, store = _decisions(db, neo4j)
+    label, members = node_members(store, node)
+    check_split(node, members, records)
+    decisions.split(label, node, members, records)
+    decisions.save()
+    _rebuild(store, f"split {', '.join(records)} out of {label} {node}")
+
+
+@matches_app.command("move")
+def move(
+    record: Annotated[str, typer.Argument(help="Original id of a record (a node's id or one of its merged_ids)")],
+    to: Annotated[str, typer.Option("--to", help="Id of the node the record belongs to")],
+    db: Db = None,
+    neo4j: Neo = None,
+) -> None:
+    """Move a record into another node: out of the node it is merged into (if any), into node --to, on this
+    and every later load."""
+    decisions, store = _decisions(db, neo4j)
+    label, target = node_members(store, to)
+    if record in target:
+        raise NotFound(f"{record} is already in {to}")
+    holding = _nodes_holding(store, label, record)
+    source = holding[0] if holding else record
+    current = node_members(store, source)[1] if holding else [record]
+    decisions.split(label, source, current, [record], to=to)
+    decisions.save()
+    _rebuild(store, f"moved {record} to {label} {to}")
+
+
+def _nodes_holding(store: object, label: str, record: str) -> list[str]:
+    rows = store.run(  # type: ignore[attr-defined]
+        f"MATCH (n:{label}) WHERE n.id = $id OR n.merged_ids = $id OR n.merged_ids STARTS WITH $head "
+        "OR n.merged_ids ENDS WITH $tail OR n.merged_ids CONTAINS $middle RETURN n.id AS id",
+        {"id": record, "head": record + "|", "tail": "|" + record, "middle": "|" + record + "|"},
+    )
+    return [r["id"] for r in rows]

@@ -220,10 +220,12 @@ def _brand(
         return None, None
     if in_text is not None:
         return in_text, "description"
-    supplier = contract.get("supplier_id")
-    company = catalogue.companies.get(supplier or "")
-    if company is not None and company.brand:
-        return company.id, "supplier"
+    suppliers = contract.get("supplier_id") or []  # several for a consortium
+    if isinstance(suppliers, str):
+        suppliers = [suppliers]
+    brands = {c.id for c in (catalogue.companies.get(s) for s in suppliers) if c is not None and c.brand}
+    if len(brands) == 1:  # a consortium with two brands among its members names no one brand
+        return brands.pop(), "supplier"
     return None, None
 
 

@@ -1,7 +1,8 @@
 """Open Contracting Data Standard 1.0 and 1.1: release packages, record packages (with or without
 `compiledRelease`), JSON Lines of releases or packages, a JSON array of releases or packages.
 
-Mapping: the buyer (a party, or OCDS 1.0's inline `buyer`) -> an affiliate; suppliers (parties, or 1.0's inline
+Mapping: the buyer (a party, or OCDS 1.0's inline `buyer`) -> an affiliate (a procuring entity only where no
+buyer is named; otherwise it is kept on the contracts as `procuring_entity` and `procuring_entity_id`); suppliers (parties, or 1.0's inline
 `awards/suppliers`) -> companies (identifier scheme and id kept; the id is `<scheme>-<id>` as in org-id.guide,
 else `<ocid>/<party id>`). Every OCDS contract -> one contract `<ocid>/<contracts/id>`, awarded to every supplier
 of its award (consortia keep all members); an award no contract refers to -> a contract `<ocid>/award:<id>`,
@@ -81,6 +82,7 @@ class _Release:
         self.order = self.f.text(release, "date", self.p) or ""
         self.parties: dict[str, str] = {}  # party id -> node id
         self.buyers: list[str] = []  # affiliates among the parties, in order
+        self.procuring: list[tuple[dict, str]] = []  # procuring entities that are not the buyer: (row, where)
 
     def add(self, table: str, row: dict, where: str) -> None:
         self.out.add(table, row, self.line, where, self.order)
@@ -97,13 +99,23 @@ class _Release:
             buyer = self.organisation(f.object(self.r, "buyer", p), f"{p}/buyer", "affiliates")
         if buyer is None and self.buyers:
             buyer = self.buyers[0]
+        if buyer is None and self.procuring:  # no buyer named: the procuring entity buys
+            row, where = self.procuring.pop(0)
+            self.add("affiliates", row, where)
+            buyer = row["affiliate_id"]
         tender = f.object(self.r, "tender", p)
         title = f.text(tender, "title", f"{p}/tender")
         framework = None
         for i, rel in enumerate(f.array(self.r, "relatedProcesses", p)):
             if isinstance(rel, dict) and "framework" in (rel.get("relationship") or []):
                 framework = f.text(rel, "identifier", f"{p}/relatedProcesses/{i}")
-        common = {"affiliate_id": buyer, "ocid": self.ocid, "framework_ocid": framework}
+        common = {
+            "affiliate_id": buyer,
+            "ocid": self.ocid,
+            "framework_ocid": framework,
+            "procuring_entity": "|".join(row["name"] for row, _ in self.procuring if row.get("name")) or None,
+            "procuring_entity_id": "|".join(row["affiliate_id"] for row, _ in self.procuring) or None,
+        }
         awards: dict[str, tuple[dict, str, list[str]]] = {}
         for i, award in enumerate(f.array(self.r, "awards", p)):
             where = f"{p}/awards/{i}"
@@ -190,10 +202,11 @@ class _Release:
             "ocds_party_id": pid,
             "street_address": f.text(address, "streetAddress", f"{where}/address"),
         }
-        if "buyer" in roles or "procuringEntity" in roles:
+        if "buyer" in roles:
             self.add("affiliates", {"affiliate_id": node, **common}, where)
-            if "buyer" in roles or not inline:
-                self.buyers.append(node)
+            self.buyers.append(node)
+        elif "procuringEntity" in roles:  # kept on the buyer's contracts, not an affiliate without contracts
+            self.procuring.append(({"affiliate_id": node, **common}, where))
         if "supplier" in roles:
             lei = number if scheme == "XI-LEI" else None
             self.add("companies", {"company_id": node, **common, "lei": lei, "roles": "reseller"}, where)
