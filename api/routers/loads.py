@@ -50,7 +50,7 @@ async def load(
         bool, Query(description="load every valid record; return the invalid ones (and those referring to them)")
     ] = False,
 ) -> dict[str, Any]:
-    """Validate the zipped bundle and load it (see ../shared/spec/bundle-format.md)."""
+    """Validate the zipped bundle and load it (the format: docs/bundle-format.md in the repository)."""
     settings = app_state.settings
     limit = settings.max_upload_mb * 2**20
     folder = make_temp_folder("upload")  # named after this process: a crash leaves it for the next start to remove
