@@ -8,7 +8,6 @@ what each sees are described in api/deps.py and the routers. Every error is a pr
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -91,7 +90,6 @@ def create_app(
         keyring=keyring or KeyRing(keys_path(settings, root)),
         sandbox=sandbox,
         exposure_cache=ExposureCache(settings.exposure_cache_mb * 2**20),
-        exposure_slots=threading.BoundedSemaphore(max(1, settings.exposure_threads)),
         fairness=fairness_for(settings),
     )
 

@@ -160,7 +160,6 @@ class AppState:
     keyring: KeyRing
     sandbox: Sandbox
     exposure_cache: ExposureCache
-    exposure_slots: threading.BoundedSemaphore  # the UI's exposure drawings
     fairness: Fairness  # the API's expensive requests (api/fairness.py)
 
 

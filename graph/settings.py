@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512  # largest bundle zip POST /v1/loads accepts
     max_unzipped_mb: int = 2048  # most a zipped bundle or .xlsx may unpack to (loaders/zip_limits.py)
     max_zip_ratio: float = 200.0  # most a zip member over 1 MB may be compressed (zip bombs: 400-1000:1)
-    exposure_threads: int = 2  # exposure walks computed at once (CPU-bound: more only contend)
     max_body_kb: int = 1024  # largest request body elsewhere (Cypher, named query parameters)
     ui_session_hours: float = 12.0  # a /ui login lasts this long (sessions end at logout and key revocation too)
     # Fairness (api/fairness.py): expensive requests (uncached exposure, reverse exposure, paths, named

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from fastapi.testclient import TestClient
 
 from api.fairness import Fairness, ServerBusy, TooManyRequests
 from api.keys import Principal
@@ -100,6 +101,28 @@ def test_a_key_past_its_bound_gets_429_while_another_key_is_answered(api: Api) -
         assert reverse.status_code == 200 and reverse.json()["count"] > 0
     # Once its requests have ended, the key is served again.
     assert api.call("researcher", "GET", uncached("AF-LIN", 1)).status_code == 200
+
+
+def ui_client(api: Api, who: str) -> TestClient:
+    """A browser logged in to /ui with `who`'s key (it posts its page's origin, as a browser does)."""
+    client = TestClient(
+        api.client.app, base_url="https://testserver", follow_redirects=False, headers={"Origin": "https://testserver"}
+    )
+    answer = client.post("/ui/login", data={"key": api.keys[who], "next": "/ui/"})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def test_ui_exposure_views_take_a_slot_of_the_key_too(api: Api) -> None:
+    """A drawing not yet made is expensive in the browser as on /v1: past the key's bound it is refused at
+    once (no thread waits), while another key's drawing is made."""
+    flooder, other = ui_client(api, "researcher"), ui_client(api, "investigator")
+    with flooding(api):
+        refused = flooder.get("/ui/exposure/affiliate/AF-LIN?as_of=2019-02-01")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        drawn = other.get("/ui/exposure/affiliate/AF-LIN?as_of=2019-02-02")
+        assert drawn.status_code == 200 and "AF-LIN" in drawn.text
+    assert flooder.get("/ui/exposure/affiliate/AF-LIN?as_of=2019-02-01").status_code == 200
 
 
 def test_a_cached_answer_is_served_while_the_keys_slots_are_full(api: Api) -> None:

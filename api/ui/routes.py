@@ -11,7 +11,6 @@ drawn from their own exposure answer and contracts (api/ui/tenancy.py).
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +18,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from api.fairness import ServerBusy, TooManyRequests
 from api.keys import Principal, Role
 from graph.errors import EmptyGraph, InvalidParameter, NotFound
 from graph.schema import SCHEMA
@@ -65,6 +65,12 @@ def _guard(request: Request, work: Any, *, api: bool = False) -> Response:
         if api:
             return JSONResponse({"detail": message}, status_code=status)
         return pages.page(request, "error.html", caller, status=status, message=message)
+    except (TooManyRequests, ServerBusy) as exc:  # an expensive view past its key's bound, or a busy server
+        if api:
+            return JSONResponse({"detail": str(exc)}, status_code=exc.http_status, headers=exc.headers)
+        page = pages.page(request, "error.html", caller, status=exc.http_status, message=str(exc))
+        page.headers.update(exc.headers)
+        return page
 
 
 def _day(raw: str | None) -> date:
@@ -229,9 +235,13 @@ def _exposure(
         drawing = cache.get(key) if generation else None
         if drawing is not None:
             return drawing
-        slots = getattr(app_state, "exposure_slots", None) or nullcontext()  # the walk is CPU-bound: bounded
-        with slots:
+        # Expensive: a slot of the caller's key, as on /v1 (api/fairness.py), taken at once or refused
+        # (429, or 503 when the server is busy), so no thread waits here behind another tenant's walks.
+        app_state.fairness.take(caller.key_id, "threads")
+        try:
             drawing = views.exposure_drawing(store, kind, id_, day, d, only=own, findings_allowed=findings_allowed)
+        finally:
+            app_state.fairness.give_back(caller.key_id, "threads")
     if generation:
         cache.put(key, drawing)
     return drawing
