@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -21,6 +24,18 @@ STORIES = (
     ("agency", "AG-MM2", "Recruitment fees charged by sub-agents in Myanmar, after the Thai agency was remediated"),
     ("finding", "FI-301", "Short-notice agency workers at a desktop plant in the Czech Republic"),
 )
+
+
+def command_name() -> str:
+    """How to call supplygraph from this shell: its name when the shell finds it, else the path that ran it
+    (`.venv/bin/supplygraph` after `make demo`, whose virtualenv is not activated)."""
+    ran = Path(sys.argv[0])
+    if ran.name != "supplygraph" or shutil.which("supplygraph"):
+        return "supplygraph"
+    try:
+        return os.path.relpath(ran)
+    except ValueError:  # another drive (Windows)
+        return str(ran)
 
 
 def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path) -> None:
@@ -52,15 +67,20 @@ def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path
     console.rule("What a buyer publishes: an item matched to a product, and a brand's published supplier list")
     render.exposure_tables(console, exposure_for_affiliate(store, "AF-KST", as_of).as_json())
     console.rule("Go further")
+    sg = command_name()
+    hints = (
+        (f"{sg} exposure AF-LIN --db {db}", "one affiliate, every path and source"),
+        (f"{sg} exposure AF-DBH --as-of 2023-06-01 --db {db}", "the same on another day"),
+        (f"{sg} exposed-affiliates factory FA-SH2 --db {db}", "who buys from a factory"),
+        (f"{sg} exposure AF-KST --min-basis disclosed --db {db}", "only what the data discloses"),
+        (f"{sg} matches list --db {db}", "matches waiting for review"),
+        (f"{sg} queries", "the named queries"),
+        (f"{sg} query agency_chains factory_id=FA-TWP1 --db {db}", ""),
+        (f'{sg} cypher "MATCH (f:Factory) RETURN f.country, count(*)" --db {db}', ""),
+        ("make serve", "the HTTP API"),
+    )
+    width = max(len(command) for command, _ in hints) + 3
     console.print(
-        f"  supplygraph exposure AF-LIN --db {db}                 # one affiliate, every path and source\n"
-        f"  supplygraph exposure AF-DBH --as-of 2023-06-01 --db {db}   # the same on another day\n"
-        f"  supplygraph exposed-affiliates factory FA-SH2 --db {db}\n"
-        f"  supplygraph exposure AF-KST --min-basis disclosed --db {db}   # only what the data discloses\n"
-        f"  supplygraph matches list --db {db}                           # matches waiting for review\n"
-        f"  supplygraph queries                                          # the named queries\n"
-        f"  supplygraph query agency_chains factory_id=FA-TWP1 --db {db}\n"
-        f'  supplygraph cypher "MATCH (f:Factory) RETURN f.country, count(*)" --db {db}\n'
-        "  make serve                                                   # the HTTP API",
+        "\n".join(f"  {command:<{width}}# {why}" if why else f"  {command}" for command, why in hints),
         highlight=False,
     )

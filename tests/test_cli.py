@@ -199,3 +199,18 @@ def test_every_command_has_help() -> None:
         result = cli(command, "--help")
         assert result.returncode == 0
         assert "Usage:" in result.stdout
+
+
+def test_demo_hints_can_be_run_as_printed(tmp_path: Path) -> None:
+    """After `make demo` the virtualenv is not activated: the hints name the script by the path that ran it."""
+    script = Path(sys.executable).parent / "supplygraph"
+    env = {k: v for k, v in os.environ.items() if k != "NEO4J_URI"}
+    env["PATH"] = "/usr/bin:/bin"  # the shell cannot find `supplygraph` by name
+    demo = subprocess.run(
+        [str(script), "demo", "--db", str(tmp_path / "db")], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert demo.returncode == 0, demo.stderr
+    hint = next(line.split("#")[0].split() for line in demo.stdout.splitlines() if "exposure AF-LIN" in line)
+    assert hint[0] == os.path.relpath(script, tmp_path)
+    again = subprocess.run(hint, cwd=tmp_path, env=env, capture_output=True, text=True)  # as a person would
+    assert again.returncode == 0 and "AF-LIN" in again.stdout, again.stderr
