@@ -27,6 +27,10 @@ from graph.settings import Settings
 logger = logging.getLogger(__name__)
 
 PREFIX = "sg_"
+UNREVOKED_BY = {  # a key's principal by its id or by its hash, if it is not revoked
+    column: f"SELECT id, role, affiliate_id, name FROM api_keys WHERE {column} = ? AND revoked IS NULL"
+    for column in ("id", "hash")
+}
 
 
 class Role(StrEnum):
@@ -157,10 +161,7 @@ class KeyRing:
         """The principal of the unrevoked key whose `column` (id or hash) is `value`; None otherwise."""
         try:
             with self._db() as conn:
-                row = conn.execute(
-                    f"SELECT id, role, affiliate_id, name FROM api_keys WHERE {column} = ? AND revoked IS NULL",
-                    (value,),
-                ).fetchone()
+                row = conn.execute(UNREVOKED_BY[column], (value,)).fetchone()
         except FileNotFoundError:
             return None
         return None if row is None else Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])

@@ -288,11 +288,11 @@ def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> 
 def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None) -> None:
     """The same COPYs, run by fresh child processes (graph/ladybug_copy.py) from Arrow files staged beside the
     database and removed once copied: node tables in slices of SLICE_ROWS rows, small tables and slices together
-    up to SLICE_ROWS rows per child (relationships: REL_ROWS). What LadybugDB keeps after a COPY (a 90,000-row
-    COPY of contracts: 200 MB) goes back with each child, so a load's peak does not grow with the number of nodes.
-    A relationship table is copied whole by one child: appending to a non-empty one rewrites what it holds (6,000
-    rows into 124,000 took 3.6 s and 124 MB), so slicing it would cost more than it saves. The database is part of
-    the new generation: a failed or killed load changes nothing (and a child dies with the load)."""
+    up to SLICE_ROWS rows per child (relationships: REL_ROWS). What LadybugDB keeps after a COPY goes back with
+    each child, so a load's peak does not grow with the number of nodes. A relationship table is copied whole by
+    one child: appending to a non-empty one rewrites what it holds, so slicing it would cost more than it saves
+    (measurements in the README, "Loading real-world data"). The database is part of the new generation: a
+    failed or killed load changes nothing (and a child dies with the load)."""
     total = tables.node_count + tables.rel_count
     staging = path.parent / "staging"
     staging.mkdir()
