@@ -474,9 +474,6 @@ def keys_revoke(
     out.print(f"revoked {info.id} ({info.role}) at {info.revoked}", highlight=False)
 
 
-if __name__ == "__main__":
-    main()
-
 
 @app.command()
 def viz(
@@ -492,14 +489,23 @@ def viz(
     from api.ui.views import exposure_drawing, standalone_html
 
     try:
+        if not output.parent.is_dir():  # checked before the work, not after it
+            raise InvalidParameter("--output", f"folder {output.parent} does not exist")
         day = _as_of(as_of)
         store = _store(db, neo4j)
         try:
             drawing = exposure_drawing(store, kind, item_id, day, depth)
         finally:
             store.close()
-        output.write_text(standalone_html(drawing), encoding="utf-8")
+        try:
+            output.write_text(standalone_html(drawing), encoding="utf-8")
+        except OSError as exc:
+            raise InvalidParameter("--output", f"cannot write {output}: {exc.strerror or exc}") from None
     except SupplygraphError as exc:
         err.print(visible_lines(f"error: {exc}"))
         raise SystemExit(exc.exit_code) from None
     err.print(f"{output}: {len(drawing.nodes)} nodes, {len(drawing.answers)} answers as of {day}", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -170,6 +170,9 @@ def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
 
 
 def rows_table(console: Console, columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    if not rows:  # a table with no rows would print as a blank line
+        console.print(data(f"{title}: no rows" if title else "no rows"))
+        return
     table = data_table(*columns, title=title)
     for row in rows:
         table.add_row(*(data(v) for v in row))

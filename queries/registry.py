@@ -23,6 +23,16 @@ PARAM_TYPES = ("string", "date", "int", "bool")
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
+def check_named_ids(store: Store, params: Mapping[str, Any]) -> None:
+    """NotFound for an affiliate or factory id that names no node: an unknown id is not an empty answer."""
+    if params.get("affiliate_id") is not None:
+        if not store.run(cypher.AFFILIATE, {"affiliate_id": params["affiliate_id"]}):
+            raise NotFound(f"no affiliate with id {params['affiliate_id']!r}")
+    if params.get("factory_id") is not None:
+        if not store.run(cypher.NODE_EXISTS["Factory"], {"id": params["factory_id"]}):
+            raise NotFound(f"no factory with id {params['factory_id']!r}")
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -88,6 +98,7 @@ class NamedQuery:
 
     def run(self, store: Store, raw: Mapping[str, Any]) -> dict[str, Any]:
         params = self.parse(raw)
+        check_named_ids(store, params)
         if self.answer is not None:
             return self.answer(store, **params).as_json()  # type: ignore[no-any-return]
         rows = store.run(self.text_for(store.dialect), params)

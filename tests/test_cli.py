@@ -214,3 +214,23 @@ def test_demo_hints_can_be_run_as_printed(tmp_path: Path) -> None:
     assert hint[0] == os.path.relpath(script, tmp_path)
     again = subprocess.run(hint, cwd=tmp_path, env=env, capture_output=True, text=True)  # as a person would
     assert again.returncode == 0 and "AF-LIN" in again.stdout, again.stderr
+
+
+def test_named_queries_refuse_unknown_ids_and_say_when_nothing_matched(demo_db: Path) -> None:
+    for args, text in (
+        (("agency_chains", "factory_id=FA-NOPE"), "error: no factory with id 'FA-NOPE'"),
+        (("contracts_of_affiliate", "affiliate_id=AF-NOPE"), "error: no affiliate with id 'AF-NOPE'"),
+    ):
+        result = cli("query", *args, db=demo_db)
+        assert result.returncode == 3 and result.stderr.strip() == text, (result.returncode, result.stderr)
+    empty = cli("query", "agency_chains", "factory_id=FA-TWP1", "as_of=1990-01-01", db=demo_db)
+    assert empty.returncode == 0 and empty.stdout.strip().endswith("no rows"), empty.stdout
+
+
+def test_viz_into_a_missing_folder_is_a_clear_error(demo_db: Path, tmp_path: Path) -> None:
+    target = tmp_path / "nonexistdir" / "x.html"
+    result = cli("viz", "affiliate", "AF-LIN", "-o", str(target), db=demo_db)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"error: --output: folder {target.parent} does not exist"
+    written = cli("viz", "affiliate", "AF-LIN", "-o", str(tmp_path / "x.html"), db=demo_db)
+    assert written.returncode == 0 and (tmp_path / "x.html").stat().st_size > 0, written.stderr

@@ -16,18 +16,15 @@ from api.deps import Caller, State
 from api.keys import Principal, Role
 from api.models import ExposedAffiliatesAnswer, Exposure, QueryList, Rows
 from api.problems import forbidden
-from api.routers.affiliates import check_own, not_found
+from api.routers.affiliates import check_own
 from api.routers.common import problems
 from api.tenancy import check_reachable
-from graph.errors import InvalidParameter, NotFound
-from graph.store import Store
-from queries import cypher
-from queries.registry import QUERIES, NamedQuery, get_query
+from graph.errors import InvalidParameter
+from queries.registry import QUERIES, NamedQuery, check_named_ids, get_query
 from queries.reverse import exposed_affiliates
 
 router = APIRouter(tags=["queries"])
 FOR_AFFILIATES = ("exposure", "exposed_affiliates", "contracts_of_affiliate")
-CHECKED_IDS = {"affiliate_id": "Affiliate", "factory_id": "Factory"}
 
 
 def _allowed(caller: Principal) -> list[NamedQuery]:
@@ -41,12 +38,6 @@ def list_queries(caller: Caller) -> dict[str, Any]:
     """The named queries this key may run, with their typed parameters."""
     items = [query.describe() for query in _allowed(caller)]
     return {"count": len(items), "items": items}
-
-
-def _exists(store: Store, label: str, node_id: str) -> bool:
-    if label == "Affiliate":
-        return bool(store.run(cypher.AFFILIATE, {"affiliate_id": node_id}))
-    return bool(store.run(cypher.NODE_EXISTS[label], {"id": node_id}))
 
 
 @router.post(
@@ -82,11 +73,7 @@ async def run_query(
 
     def compute() -> dict[str, Any]:
         with app_state.access.use() as store:
-            for param, label in CHECKED_IDS.items():
-                if param in parsed and not _exists(store, label, parsed[param]):
-                    if label == "Affiliate":
-                        raise not_found(parsed[param])
-                    raise NotFound(f"no factory with id {parsed[param]!r}")
+            check_named_ids(store, parsed)
             if name == "exposed_affiliates" and caller.role == Role.affiliate:
                 return exposed_affiliates(store, **parsed, only=caller.affiliate_id).as_json()
             return query.run(store, parsed)  # type: ignore[no-any-return]
