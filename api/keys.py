@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "sg_"
 UNREVOKED_BY = {  # a key's principal by its id or by its hash, if it is not revoked
-    column: f"SELECT id, role, affiliate_id, name FROM api_keys WHERE {column} = ? AND revoked IS NULL"
-    for column in ("id", "hash")
+    "id": "SELECT id, role, affiliate_id, name FROM api_keys WHERE id = ? AND revoked IS NULL",
+    "hash": "SELECT id, role, affiliate_id, name FROM api_keys WHERE hash = ? AND revoked IS NULL",
 }
 
 

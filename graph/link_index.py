@@ -67,15 +67,8 @@ class LinkTable:
         return list(zip(edges.tolist(), zip(*(c.to_pylist() for c in columns), strict=True), strict=True))
 
     def active(self, keys: Sequence[str], as_of: date) -> list[tuple[str, str, Any]]:
-        idx = np.array([self.index[k] for k in keys if k in self.index], dtype=np.int64)
-        edges, _ = gather(self.offsets, self.order, idx)
-        if not len(edges):
-            return []
-        day = (as_of - EPOCH).days
-        edges = edges[(self.valid_from[edges] <= day) & (self.valid_to[edges] >= day)]
-        take = pa.array(edges)
-        columns = (self.keys.take(take), self.others.take(take), self.sources.take(take))
-        return list(zip(*(c.to_pylist() for c in columns), strict=True))
+        """(key, other, sources) of each active link."""
+        return [link for _row, link in self.active_links(keys, as_of)]
 
 
 class SupplyWalk:
