@@ -10,7 +10,9 @@ DB ?= ./supplygraph-data
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# the editable install maps supplygraph.graph to graph/ (and so on) with an import hook; setuptools
+	@# warns about that hook on every install, which says nothing to someone who only wants the demo
+	PYTHONWARNINGS='ignore:Editable installation:UserWarning' $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -21,8 +23,11 @@ demo: $(STAMP)  ## build the demo graph in the embedded store and show the expos
 test: $(STAMP)  ## the whole suite (Neo4j tests run when NEO4J_URI is set or scripts/neo4j-server runs)
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, the import directions (import-linter) and mypy
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	@mkdir -p build/typecheck/supplygraph
+	@for d in graph loaders queries api; do ln -sfn ../../../$$d build/typecheck/supplygraph/$$d; done
 	$(BIN)/mypy
 
 serve: $(STAMP)

@@ -15,22 +15,20 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from api import problems
-from api.deps import AppState, ExposureCache, StoreAccess
-from api.docs_pages import NoSniff, install_docs
-from api.fairness import fairness_for
-from api.keys import KeyRing, keys_path
-from api.problems import MEDIA_TYPE
-from api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
-from api.sandbox import Sandbox, sandbox_config
-from api.ui.routes import router as ui_router
-from graph.errors import SupplygraphError
-from graph.ladybug_store import LadybugStore
-from graph.settings import Neo4jSettings, Settings
-from graph.store import Store
-from graph.stores import open_store
-from graph.temp_folders import remove_stale_temp_folders
+from supplygraph.api import problems
+from supplygraph.api.deps import AppState, ExposureCache, StoreAccess
+from supplygraph.api.docs_pages import NoSniff, install_docs
+from supplygraph.api.fairness import fairness_for
+from supplygraph.api.keys import KeyRing, keys_path
+from supplygraph.api.problems import MEDIA_TYPE
+from supplygraph.api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
+from supplygraph.api.sandbox import Sandbox
+from supplygraph.api.ui.routes import router as ui_router
+from supplygraph.graph.errors import SupplygraphError
+from supplygraph.graph.settings import Settings
+from supplygraph.graph.stores import open_store
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.graph.temp_folders import remove_stale_temp_folders
 
 GENERATION_POLL_S = 1.0
 
@@ -41,12 +39,6 @@ Send an API key as `Authorization: Bearer KEY` (`supplygraph keys create --role 
 **affiliate** (its own exposure only; anything about another affiliate answers 404),
 **investigator** (reads everything), **researcher** (investigator plus read-only Cypher),
 **admin** (researcher plus loads). Errors are problem details (`application/problem+json`)."""
-
-
-def default_store(settings: Settings) -> Store:
-    """NEO4J_URI when set, else the embedded store in settings.db."""
-    uri = Neo4jSettings().uri
-    return open_store(None, uri) if uri else open_store(settings.db, None)
 
 
 async def warm_new_generations(access: StoreAccess, every_s: float = GENERATION_POLL_S) -> None:
@@ -74,11 +66,11 @@ def create_app(
     """The app over `store` (default: from settings and NEO4J_URI). A store passed in is not closed by the app."""
     settings = settings or Settings()
     owns_store = store is None
-    store = store if store is not None else default_store(settings)
-    root = store.root if isinstance(store, LadybugStore) else None
+    store = store if store is not None else open_store(default_db=settings.db)
+    root = store.data_folder
     access = StoreAccess(store)
     sandbox = Sandbox(
-        sandbox_config(store),
+        store.worker_config(),
         workers=settings.cypher_workers,
         memory_bytes=settings.cypher_memory_mb * 2**20,
         buffer_pool_bytes=settings.cypher_buffer_pool_mb * 2**20,

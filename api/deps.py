@@ -13,7 +13,6 @@ Neo4j: one store for the app; the driver is thread-safe and every call opens its
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -25,20 +24,19 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
-
-from api.fairness import Fairness
-from api.keys import KeyRing, Principal, Role
-from api.problems import forbidden, unauthorized
-from api.sandbox import PinnedLadybugStore, Sandbox
-from graph.errors import EmptyGraph
-from graph.ladybug_store import LadybugStore
-from graph.settings import Settings
-from graph.store import Store
+from supplygraph.api.fairness import Fairness
+from supplygraph.api.keys import KeyRing, Principal, Role
+from supplygraph.api.problems import forbidden, unauthorized
+from supplygraph.api.sandbox import Sandbox
+from supplygraph.graph.errors import EmptyGraph
+from supplygraph.graph.settings import Settings
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries.steps import steps_for
 
 
 @dataclass
 class _Pinned:
-    store: PinnedLadybugStore
+    store: Store
     users: int = 0
     retired: bool = False
 
@@ -48,46 +46,32 @@ class StoreAccess:
     """Hands out the store for one request: `with access.use() as store: ...`."""
 
     store: Store
-    _generations: dict[str, _Pinned] = field(default_factory=dict)
+    _generations: dict[str | None, _Pinned] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _current: tuple[tuple[int, int, int], str | None] | None = None
 
     @property
     def root(self) -> Path | None:
-        return self.store.root if isinstance(self.store, LadybugStore) else None
+        return self.store.data_folder
 
     def current_generation(self) -> str | None:
-        """The generation CURRENT names (re-read only when the file was replaced: one stat() a call)."""
-        if not isinstance(self.store, LadybugStore):
-            return self.store.generation
-        try:
-            info = os.stat(self.store.root / "CURRENT")
-        except FileNotFoundError:
-            return None
-        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
-        seen = self._current
-        if seen is None or seen[0] != stamp:
-            seen = self._current = (stamp, self.store.generation)
-        return seen[1]
+        return self.store.generation
 
     async def generation_now(self) -> str | None:
-        """current_generation() for the event loop: a stat() here; Neo4j's query on a pool thread."""
-        if isinstance(self.store, LadybugStore):
+        """current_generation() for the event loop: the embedded store's stat() here, a server's query on a pool thread."""
+        if self.store.embedded:
             return self.current_generation()
         return await run_in_threadpool(self.current_generation)
 
     @contextmanager
     def use(self) -> Iterator[Store]:
-        if not isinstance(self.store, LadybugStore):
+        if not self.store.embedded:
             yield self.store
             return
         with self._lock:
             name = self.current_generation()  # always the latest complete load
-            if name is None:
-                raise EmptyGraph(f"no graph in {self.store.root}: load a bundle first (supplygraph load BUNDLE)")
             entry = self._generations.get(name)
             if entry is None:
-                entry = self._generations[name] = _Pinned(PinnedLadybugStore(self.store.root, name))
+                entry = self._generations[name] = _Pinned(self.store.pinned(name))
                 for other, old in self._generations.items():
                     if other != name:
                         old.retired = True
@@ -106,9 +90,7 @@ class StoreAccess:
         """Open the current generation and build its exposure index now rather than on the first request."""
         try:
             with self.use() as store:
-                steps = getattr(store, "exposure_steps", None)
-                if steps is not None:
-                    steps()
+                steps_for(store)
         except EmptyGraph:
             pass
 

@@ -14,7 +14,7 @@ loop without any thread, so neither waits behind expensive work:
 - `walkers` (`total` processes, api/walkers.py): exposure walks, out of the server's interpreter;
 - `threads` (`total` threads): reverse exposure, paths and named queries;
 - `sandbox` (one thread per sandbox worker): waiting for a researcher query's worker process
-  (api/sandbox.py), whose own slots are taken without waiting too.
+  (api/sandbox/), whose own slots are taken without waiting too.
 
 A refusal names only the caller's own bound, never what other keys are doing.
 """
@@ -28,10 +28,10 @@ from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from api import walkers
-from api.keys import Principal
-from graph.errors import StoreUnavailable, SupplygraphError
-from graph.settings import Settings
+from supplygraph.api import walkers
+from supplygraph.api.keys import Principal
+from supplygraph.graph.errors import StoreUnavailable, SupplygraphError
+from supplygraph.graph.settings import Settings
 
 T = TypeVar("T")
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from api.file_cache import FileCache
-from graph.errors import InvalidParameter, NotFound
-from graph.private_files import PRIVATE_FILE, make_private_file, make_private_folder, readable_by_others
-from graph.settings import Settings
+from supplygraph.api.file_cache import FileCache
+from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.private_files import PRIVATE_FILE, make_private_file, make_private_folder, readable_by_others
+from supplygraph.graph.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from graph.errors import BundleError, InvalidParameter, SupplygraphError
+from supplygraph.graph.errors import BundleError, InvalidParameter, SupplygraphError
 
 MEDIA_TYPE = "application/problem+json"
 NOT_VISIBLE = "not found, or not visible to this key"

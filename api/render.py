@@ -7,9 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-from api.terminal import data, visible
-from graph.errors import Problem
+from supplygraph.api.terminal import data, visible
+from supplygraph.graph.errors import Problem
 
 
 def path_text(path: list[str]) -> Text:

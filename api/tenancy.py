@@ -14,9 +14,9 @@ import json
 from datetime import date
 from typing import Any
 
-from api.deps import AppState
-from api.keys import Principal, Role
-from graph.errors import NotFound
+from supplygraph.api.deps import AppState
+from supplygraph.api.keys import Principal, Role
+from supplygraph.graph.errors import NotFound
 
 SECTIONS = {"factory": "factories", "agency": "agencies", "finding": "findings"}
 
@@ -24,7 +24,7 @@ SECTIONS = {"factory": "factories", "agency": "agencies", "finding": "findings"}
 async def own_answer(app_state: AppState, caller: Principal, day: date, depth: int) -> dict[str, Any]:
     """The key's own exposure answer, as GET /v1/affiliates/{id}/exposure gives it: from the cache, or
     computed under a slot of the key (api/fairness.py) and cached."""
-    from api.routers.affiliates import computed  # the router's cached, slot-bounded answer
+    from supplygraph.api.routers.affiliates import computed  # the router's cached, slot-bounded answer
 
     generation = await app_state.access.generation_now()
     key = (generation, caller.affiliate_id or "", day, depth, False)

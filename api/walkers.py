@@ -6,7 +6,7 @@ time, in stretches of tens of milliseconds (C calls that do not give it up), so 
 process it takes none of that from the server. Workers start on demand (spawned: no state is shared),
 run at a lower CPU priority than the server (`os.nice`), and each keeps the store of the last generation
 it was asked about open, with its exposure index (the embedded store builds it on first use; Neo4j's is
-read back from the files the server saved, graph/neo4j_store.py). A worker that dies breaks the pool:
+read back from the files the server saved, graph/stores/neo4j_store.py). A worker that dies breaks the pool:
 api/fairness.py makes a new one and the request is answered 503.
 """
 
@@ -21,12 +21,11 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from graph.errors import EmptyGraph
-from graph.store import Store
-from queries.registry import get_query
+from supplygraph.graph.stores import open_from_config
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries.registry import get_query
 
 WORKER_NICENESS = 10  # well below the server, which answers the cheap requests
 PARENT_POLL_S = 1.0
@@ -34,15 +33,8 @@ _open: dict[str, Store] = {}  # in a worker: the store of the last generation as
 
 
 def walker_config(store: Store, buffer_pool_bytes: int) -> dict[str, Any]:
-    """How a worker opens the same graph as `store` (api/sandbox.py's, plus Neo4j's index files)."""
-    from api.sandbox import sandbox_config
-
-    config = sandbox_config(store)
-    config["buffer_pool_bytes"] = buffer_pool_bytes
-    index_cache = getattr(store, "index_cache", None)
-    if index_cache is not None:
-        config["index_cache"] = str(index_cache)
-    return config
+    """How a worker opens the same graph as `store` (api/sandbox/'s, plus Neo4j's index files)."""
+    return {**store.worker_config(), "buffer_pool_bytes": buffer_pool_bytes}
 
 
 def start_worker() -> None:
@@ -73,17 +65,7 @@ def _store(config: Mapping[str, Any], generation: str | None) -> Store:
     for old in _open.values():
         old.close()
     _open.clear()
-    if config["dialect"] == "ladybug":
-        from api.sandbox import PinnedLadybugStore
-
-        if not generation:
-            raise EmptyGraph(f"no graph in {config['root']}: load a bundle first (supplygraph load BUNDLE)")
-        store = PinnedLadybugStore(Path(config["root"]), generation, buffer_pool_size=int(config["buffer_pool_bytes"]))
-    else:
-        from graph.neo4j_store import Neo4jStore
-
-        index_cache = Path(config["index_cache"]) if config.get("index_cache") else None
-        store = Neo4jStore(config["uri"], config["user"], config["password"], config["database"], index_cache=index_cache)
+    store = open_from_config(config, generation, buffer_pool_size=int(config["buffer_pool_bytes"]))
     _open[key] = store
     return store
 

@@ -28,9 +28,9 @@ TIMER = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from queries.exposure import exposure_for_affiliate
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.exposure import exposure_for_affiliate
 db, bundle, affiliates = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
 fresh = not (db / "CURRENT").exists()
 store = LadybugStore(db)

@@ -22,12 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries import cypher
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.reverse import exposed_affiliates
+
 from benchmarks.synthetic import generate
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from queries import cypher
-from queries.exposure import exposure_for_affiliate
-from queries.reverse import exposed_affiliates
 
 
 def percentile(values: list[float], q: float) -> float:

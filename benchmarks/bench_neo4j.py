@@ -30,15 +30,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from supplygraph.graph.settings import Neo4jSettings
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.graph.stores.neo4j_store import Neo4jStore
+from supplygraph.graph.tables import build_tables
+from supplygraph.loaders.bundle import read_bundle
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries import cypher
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.steps import steps_for
+
 from benchmarks.synthetic import generate
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from graph.neo4j_store import Neo4jStore
-from graph.records import build_tables
-from graph.settings import Neo4jSettings
-from loaders.bundle import read_bundle
-from queries import cypher
-from queries.exposure import exposure_for_affiliate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,11 +197,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as saved:
         store.index_cache = Path(saved)
         started = time.perf_counter()
-        store.exposure_steps()
+        steps_for(store)
         print(f"neo4j exposure index built over Bolt in {time.perf_counter() - started:.1f} s")
         again = Neo4jStore(args.uri, settings.user, settings.password, settings.database, index_cache=Path(saved))
         started = time.perf_counter()
-        again.exposure_steps()
+        steps_for(again)
         print(f"neo4j exposure index built again from its saved reads (a new process) in {time.perf_counter() - started:.1f} s")
         again.close()
         idle = wait_until_server_idle(args.state_dir)

@@ -6,7 +6,7 @@
 A labelled file has `description`, `brand` and `model` (the truth; both empty when the item names no
 catalogued product) and may have `cpv`. A catalogue has `brand`, `aliases` (`|`-separated) and `model`:
 brand and model names only, nothing attached to them. Each description goes through the matcher of
-graph/item_match.py exactly as a load would: an automatic link (score 1, one candidate) is right when
+loaders/item_match.py exactly as a load would: an automatic link (score 1, one candidate) is right when
 its brand and model are the label's; recall is the share of labelled products linked automatically and
 right; review counts the items sent to the queue. `--synthetic N` makes N descriptions from a made-up
 catalogue (invented names) with known truth: exact, reworded, ambiguous, misspelt and unbranded.
@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.item_match import Catalogue, Company, Product, words
+from supplygraph.loaders.item_match import Catalogue, Company, Product, words
 
 
 @dataclass

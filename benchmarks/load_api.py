@@ -74,7 +74,7 @@ def cpu_seconds(pid: int) -> float:
 
 def cli(*args: str, env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "supplygraph.api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
     if done.returncode != 0:
         raise SystemExit(f"supplygraph {args[0]} failed: {done.stderr.strip()}")
@@ -220,7 +220,7 @@ async def main_async(args: argparse.Namespace) -> None:
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(args.workers), *store_args],
+        [sys.executable, "-m", "supplygraph.api.cli", "serve", "--port", str(port), "--workers", str(args.workers), *store_args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -234,7 +234,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if not ids:
             raise SystemExit("no affiliates in the graph")
         if args.role == "affiliate":  # one key per client, each for its own affiliate
-            from api.keys import KeyRing
+            from supplygraph.api.keys import KeyRing
 
             ids = ids[: args.clients]
             keyed = {a: KeyRing(keys).create("affiliate", a, "load_api")[0] for a in ids}

@@ -129,7 +129,7 @@ def summary(name: str, phase: Phase) -> str:
 
 
 async def scenario(args: argparse.Namespace, base: str, keys: Path, ids: list[str], server_pid: int) -> None:
-    from api.keys import KeyRing
+    from supplygraph.api.keys import KeyRing
 
     if len(ids) < 2:
         raise SystemExit("the noisy-neighbour scenario needs at least two affiliates")

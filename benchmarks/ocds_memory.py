@@ -6,7 +6,7 @@
 
 Prints after each phase the peak RSS so far (VmHWM: everything resident, including pages of memory-mapped
 temporary files, which the kernel can drop) and the peak anonymous RSS (heap: what the load really needs), sampled
-every 20 ms. A large embedded load copies into LadybugDB from child processes (graph/ladybug_copy.py): then also
+every 20 ms. A large embedded load copies into LadybugDB from child processes (graph/stores/ladybug_copy.py): then also
 the largest peak RSS of one child (RUSAGE_CHILDREN), the largest anonymous RSS of one child and the peaks of the
 whole process tree (this process and its children summed at each sample).
 """
@@ -79,9 +79,9 @@ def main() -> None:
     args = parser.parse_args()
     sampler = Sampler()
     sampler.start()
-    from graph.records import build_tables
-    from graph.resolve import Decisions, resolve_entities
-    from loaders import read_source
+    from supplygraph.graph.tables import build_tables
+    from supplygraph.loaders import read_source
+    from supplygraph.loaders.resolve import Decisions, resolve_entities
 
     started = time.perf_counter()
 
@@ -113,8 +113,8 @@ def main() -> None:
     print(f"graph: {graph.node_count:,} nodes, {graph.rel_count:,} relationships")
     report("build")
     if args.load:
-        from graph.ladybug_store import LadybugStore
-        from graph.store import LoadedBundle
+        from supplygraph.graph.stores.ladybug_store import LadybugStore
+        from supplygraph.graph.stores.protocol import LoadedBundle
 
         del resolved
         shutil.rmtree(args.load, ignore_errors=True)

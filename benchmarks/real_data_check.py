@@ -113,7 +113,7 @@ def expected(release: dict) -> dict[str, dict]:
 
 def stored(path: Path, skip_invalid: bool, encoding: str | None) -> tuple[dict[str, dict], list[dict]]:
     """contract id -> what is stored (as `expected` says it), and the records set aside as invalid."""
-    from loaders import read_source
+    from supplygraph.loaders import read_source
 
     bundle = read_source(path, skip_invalid=skip_invalid, encoding=encoding)
     names = {}  # node id -> its identifier (scheme-id) where it has one, else its name

@@ -19,10 +19,10 @@ import random
 import time
 
 import pyarrow as pa
+from supplygraph.loaders.resolve import Decisions, name_key, resolve_entities
 
 from benchmarks.resolution_metrics import measure, wrong_merges
 from benchmarks.resolution_real import read_real, real_bundles
-from graph.resolve import Decisions, name_key, resolve_entities
 
 PLACES = ["Huaxin", "Dongrui", "Tianmei", "Jinlong", "Baoshan", "Xinyue", "Kaiyuan", "Minghai", "Ruifeng", "Yongtai",
           "Saigon Delta", "Binh Khanh", "Tan Phuoc", "Siam Crest", "Chao Phraya", "Lamchabang", "Penang Ridge",

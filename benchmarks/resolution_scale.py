@@ -18,8 +18,7 @@ import resource
 import time
 
 import pyarrow as pa
-
-from graph.resolve import Decisions, resolve_entities
+from supplygraph.loaders.resolve import Decisions, resolve_entities
 
 SYLLABLES = [a + b for a in "b ch d f g h j k l m n p q r s sh t w x y z zh".split() for b in
              "a ai an ang ao e ei en eng i ian iang in ing o ong ou u uan un".split()]  # fmt: skip

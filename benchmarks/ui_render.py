@@ -39,13 +39,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.app import create_app  # noqa: E402
-from api.keys import KeyRing  # noqa: E402
-from api.ui.views import exposure_drawing  # noqa: E402
-from graph.ladybug_store import LadybugStore  # noqa: E402
-from graph.loading import load_bundles  # noqa: E402
-from graph.settings import Settings  # noqa: E402
-from queries import cypher  # noqa: E402
+from supplygraph.api.app import create_app  # noqa: E402
+from supplygraph.api.keys import KeyRing  # noqa: E402
+from supplygraph.api.ui.views import exposure_drawing  # noqa: E402
+from supplygraph.graph.settings import Settings  # noqa: E402
+from supplygraph.graph.stores.ladybug_store import LadybugStore  # noqa: E402
+from supplygraph.loaders.pipeline import load_bundles  # noqa: E402
+from supplygraph.queries import cypher  # noqa: E402
+
 from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
 
 TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];

@@ -1,4 +1,4 @@
-"""supplygraph's core: the schema, the stores and the analytics over them."""
+"""The vocabulary of supplygraph: schema, errors, settings, graph tables, and the stores (graph/stores/)."""
 
 import warnings
 

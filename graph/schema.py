@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from graph.errors import ConfigError
+from supplygraph.graph.errors import ConfigError
 
 SCHEMA_FILE = Path(__file__).with_name("schema.toml")
 TYPES = {"string", "date", "float", "int", "country", "currency", "enum", "list", "enum_list"}
@@ -42,7 +42,7 @@ class NodeType:
     display: str
     properties: tuple[Property, ...]
     table: str = ""  # the canonical table it is built from (defaults to the file's stem)
-    derived: bool = False  # made from another file's rows (graph/items.py), not read from a file of its own
+    derived: bool = False  # made from another file's rows (loaders/contract_items.py), not read from a file of its own
 
     @property
     def stem(self) -> str:

@@ -12,10 +12,10 @@ import json
 import zipfile
 from pathlib import Path
 
-from graph.errors import BundleError, Problem
-from graph.store import Progress
-from loaders.bundle import Bundle, read_bundle
-from loaders.zip_limits import ZipLimits
+from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.stores.protocol import Progress
+from supplygraph.loaders.bundle import Bundle, read_bundle
+from supplygraph.loaders.zip_limits import ZipLimits
 
 FORMATS = ("bundle", "ocds", "oshub", "ftm", "xlsx")
 
@@ -23,7 +23,7 @@ FORMATS = ("bundle", "ocds", "oshub", "ftm", "xlsx")
 def _first_json(path: Path, encoding: str | None = None) -> dict | None:
     """The keys of the first JSON Lines record, of a JSON document, or of the first item of a JSON array
     (`_array` set), to tell formats apart by content; None when the start is not JSON."""
-    from loaders.jsonfile import open_utf8
+    from supplygraph.loaders.jsonfile import open_utf8
 
     with open_utf8(path, encoding) as fh:
         while raw := fh.readline(1 << 24):
@@ -60,7 +60,7 @@ def detect_format(path: Path, encoding: str | None = None) -> str:
     if suffix == ".csv":
         with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
             header = {h.strip().lower() for h in next(csv.reader(io.StringIO(fh.readline())), [])}
-        from loaders.oshub import looks_like_oshub
+        from supplygraph.loaders.oshub import looks_like_oshub
 
         if looks_like_oshub(header):
             return "oshub"
@@ -131,19 +131,19 @@ def read_source(
     if kind == "bundle":
         return read_bundle(path, name, skip_invalid, limits)
     if kind == "ocds":
-        from loaders.ocds import read_ocds
+        from supplygraph.loaders.ocds import read_ocds
 
         return read_ocds(path, name, progress, skip_invalid, encoding)
     if kind == "oshub":
-        from loaders.oshub import read_oshub
+        from supplygraph.loaders.oshub import read_oshub
 
         return read_oshub(path, name, progress, skip_invalid, encoding)
     if kind == "ftm":
-        from loaders.ftm import read_ftm
+        from supplygraph.loaders.ftm import read_ftm
 
         return read_ftm(path, name, progress, skip_invalid, encoding)
     if kind == "xlsx":
-        from loaders.xlsx import read_xlsx
+        from supplygraph.loaders.xlsx import read_xlsx
 
         return read_xlsx(path, name, progress, skip_invalid, limits)
     raise BundleError(

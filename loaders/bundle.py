@@ -2,7 +2,7 @@
 
 `read_bundle` yields nothing until every file is valid: it returns one `Bundle` of canonical
 record tables, or raises `BundleError` with every problem found (file, line, column, expectation).
-References between files are checked later, across every bundle in the graph (graph.records).
+References between files are checked later, across every bundle in the graph (graph.tables).
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.errors import BundleError, Problem
-from graph.records import arrow_type
-from graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
-from loaders.columns import convert, hidden_characters, is_id_column, out_of_range
-from loaders.csvfile import CsvTable, property_name, read_csv
-from loaders.quarantine import drop_references, reject
-from loaders.zip_limits import MemberReader, ZipLimits, check_declared
+from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
+from supplygraph.graph.tables import arrow_type
+from supplygraph.loaders.columns import convert, hidden_characters, is_id_column, out_of_range
+from supplygraph.loaders.csvfile import CsvTable, property_name, read_csv
+from supplygraph.loaders.quarantine import drop_references, reject
+from supplygraph.loaders.zip_limits import MemberReader, ZipLimits, check_declared
 
 PER_COLUMN_LIMIT = 20
 LINK_PROPS = (

@@ -19,15 +19,14 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-
-from graph.errors import BundleError, Problem
-from graph.schema import SCHEMA, NodeType
-from graph.store import Progress
-from graph.temp_folders import make_temp_folder
-from loaders.bundle import Bundle, FileChecker
-from loaders.csvfile import CsvTable
-from loaders.quarantine import drop_references, raw_records, reject
-from loaders.rows import merge_rows, strings
+from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.schema import SCHEMA, NodeType
+from supplygraph.graph.stores.protocol import Progress
+from supplygraph.graph.temp_folders import make_temp_folder
+from supplygraph.loaders.bundle import Bundle, FileChecker
+from supplygraph.loaders.csvfile import CsvTable
+from supplygraph.loaders.quarantine import drop_references, raw_records, reject
+from supplygraph.loaders.rows import merge_rows, strings
 
 CHUNK = 20_000
 COMPACT = 8  # chunks of a table merged into one when this many are kept in memory

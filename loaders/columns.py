@@ -14,8 +14,7 @@ import countrynames
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.schema import Property
+from supplygraph.graph.schema import Property
 
 Converted = tuple[pa.Array, pa.Array, Callable[[str], str]]
 

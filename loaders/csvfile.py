@@ -11,8 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-
-from graph.errors import Problem
+from supplygraph.graph.errors import Problem
 
 BOM = b"\xef\xbb\xbf"
 

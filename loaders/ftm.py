@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from graph.errors import BundleError
-from graph.store import Progress
-from loaders.bundle import Bundle
-from loaders.canonical import TableBuilder, Ticker, partitions_for
-from loaders.jsonfile import check_encoding, is_json_lines, json_document, json_lines
+from supplygraph.graph.errors import BundleError
+from supplygraph.graph.stores.protocol import Progress
+from supplygraph.loaders.bundle import Bundle
+from supplygraph.loaders.canonical import TableBuilder, Ticker, partitions_for
+from supplygraph.loaders.jsonfile import check_encoding, is_json_lines, json_document, json_lines
 
 COMPANY_SCHEMATA = {"Company", "Organization", "LegalEntity", "PublicBody"}
 KNOWN_SCHEMATA = COMPANY_SCHEMATA | set(

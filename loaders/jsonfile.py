@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import ijson
-
-from graph.errors import BundleError, Problem
+from supplygraph.graph.errors import BundleError, Problem
 
 UTF8 = ("utf-8", "utf8", "utf_8", "utf-8-sig")
 BOM = b"\xef\xbb\xbf"

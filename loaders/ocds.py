@@ -23,14 +23,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from graph.errors import BundleError
-from graph.store import Progress
-from loaders.bundle import Bundle
-from loaders.canonical import TableBuilder, Ticker, partitions_for
-from loaders.jsonfile import check_encoding
-from loaders.ocds_fields import Fields
-from loaders.ocds_process import WITHDRAWN, join_processes, link_frameworks
-from loaders.ocds_read import releases
+from supplygraph.graph.errors import BundleError
+from supplygraph.graph.stores.protocol import Progress
+from supplygraph.loaders.bundle import Bundle
+from supplygraph.loaders.canonical import TableBuilder, Ticker, partitions_for
+from supplygraph.loaders.jsonfile import check_encoding
+from supplygraph.loaders.ocds_fields import Fields
+from supplygraph.loaders.ocds_process import WITHDRAWN, join_processes, link_frameworks
+from supplygraph.loaders.ocds_read import releases
 
 CPV_CATEGORY = (  # CPV prefix -> product category
     ("30213100", "notebook"),
@@ -60,7 +60,7 @@ def slug(text: str) -> str:
 
 def name_slug(name: str) -> str:
     """An id part for a company known only by name: name variants ("Co., Ltd.", "Company Limited") agree."""
-    from graph.resolve import name_key
+    from supplygraph.loaders.resolve import name_key
 
     return slug(name_key(name)) or slug(name)
 

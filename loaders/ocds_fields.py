@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loaders.canonical import TableBuilder
+from supplygraph.loaders.canonical import TableBuilder
 
 
 class Fields:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from loaders.canonical import TableBuilder
+from supplygraph.loaders.canonical import TableBuilder
 
 INACTIVE_AWARDS = ("unsuccessful", "cancelled")
 WITHDRAWN = "\x00withdrawn"  # a field a release set to null: it wins the merge, then means unknown

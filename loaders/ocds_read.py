@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from loaders.canonical import TableBuilder, Ticker
-from loaders.jsonfile import is_json_lines, json_document, json_lines
+from supplygraph.loaders.canonical import TableBuilder, Ticker
+from supplygraph.loaders.jsonfile import is_json_lines, json_document, json_lines
 
 RECORD_PREFIXES = ("releases.item", "records.item", "item", "item.releases.item", "item.records.item")
 

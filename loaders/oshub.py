@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from graph.errors import BundleError
-from graph.store import Progress
-from loaders.bundle import Bundle
-from loaders.canonical import TableBuilder, Ticker, partitions_for
-from loaders.csvfile import normalise_header
-from loaders.jsonfile import check_encoding, open_utf8
-from loaders.ocds import name_slug, slug
-from loaders.quarantine import reject
+from supplygraph.graph.errors import BundleError
+from supplygraph.graph.stores.protocol import Progress
+from supplygraph.loaders.bundle import Bundle
+from supplygraph.loaders.canonical import TableBuilder, Ticker, partitions_for
+from supplygraph.loaders.csvfile import normalise_header
+from supplygraph.loaders.jsonfile import check_encoding, open_utf8
+from supplygraph.loaders.ocds import name_slug, slug
+from supplygraph.loaders.quarantine import reject
 
 OS_ID = re.compile(r"^[A-Z]{2}[0-9]{7}[A-Z0-9]{6}$")
 DOWNLOAD = {"os_id", "name", "address", "country_code"}

@@ -12,9 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.errors import Problem
-from graph.schema import SCHEMA
+from supplygraph.graph.errors import Problem
+from supplygraph.graph.schema import SCHEMA
 
 REJECTS = "rejects.jsonl"
 
@@ -130,8 +129,7 @@ def raw_records(rejects: list[dict[str, Any]], path: Path, by_line: bool, encodi
     """Give rejects made from merged rows (`canonical`) the raw input instead: the line (JSON decoded, or the
     text of a CSV line), or the value at the JSON pointer of a document. One pass over the file per array read."""
     import ijson
-
-    from loaders.jsonfile import open_utf8
+    from supplygraph.loaders.jsonfile import open_utf8
 
     wanted = [r for r in rejects if "canonical" in r]
     if not wanted:

@@ -14,15 +14,14 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
-
-from graph.errors import BundleError, Problem
-from graph.schema import SCHEMA
-from graph.store import Progress
-from loaders.bundle import Bundle, check_file
-from loaders.canonical import Ticker
-from loaders.csvfile import read_csv
-from loaders.quarantine import drop_references
-from loaders.zip_limits import ZipLimits, check_declared
+from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.protocol import Progress
+from supplygraph.loaders.bundle import Bundle, check_file
+from supplygraph.loaders.canonical import Ticker
+from supplygraph.loaders.csvfile import read_csv
+from supplygraph.loaders.quarantine import drop_references
+from supplygraph.loaders.zip_limits import ZipLimits, check_declared
 
 
 def _cell(value: object) -> str:

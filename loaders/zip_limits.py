@@ -16,8 +16,8 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 
-from graph.errors import BundleError, Problem
-from graph.settings import Settings
+from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.settings import Settings
 
 MB = 2**20
 RATIO_FLOOR = 1 * MB  # members unpacking to less than this are not held to the ratio (tiny files, no risk)

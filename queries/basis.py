@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from graph.errors import InvalidParameter
-from graph.store import Row
+from supplygraph.graph.errors import InvalidParameter
+from supplygraph.graph.stores.protocol import Row
 
 BASES = ("disclosed", "matched", "brand_list")
 RANK = {b: i for i, b in enumerate(BASES)}

@@ -27,7 +27,7 @@ def _active(template: str, var: str) -> str:
 AFFILIATE = "MATCH (a:Affiliate {id: $affiliate_id}) RETURN a.id AS id, a.name AS name, a.country AS country"
 
 # What an affiliate buys: every contract item (version 1.1: with or without a product), its basis (how it
-# came to its product), brand and category (graph/items.py).
+# came to its product), brand and category (loaders/contract_items.py).
 _ITEM = (
     " i.id AS item, i.product_id AS product, i.basis AS basis, i.brand_id AS brand, i.brand_from AS brand_from,"
     " i.category AS category, i.source_ids AS sources"
@@ -177,7 +177,7 @@ CONTRACTS_OF_AFFILIATE = (
     " c.value AS value, c.currency AS currency, c.framework_id AS framework ORDER BY contract"
 )
 
-# ---------------------------------------------------------------- bulk reads for graph/link_index.py
+# ---------------------------------------------------------------- bulk reads for queries/link_index.py
 
 ALL_PLACEMENTS = (
     "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory)"
@@ -237,7 +237,7 @@ AFFILIATES_BUYING_BRAND = (  # direct, then through a framework
     ),
 )
 
-# The rest of what the exposure walk reads, in bulk for the in-memory index (graph/link_index.py):
+# The rest of what the exposure walk reads, in bulk for the in-memory index (queries/link_index.py):
 # with these, an indexed exposure answer reads nothing from the database, so it is computed from
 # one generation even while a load writes the next one.
 ALL_AFFILIATES = "MATCH (a:Affiliate) RETURN a.id AS id, a.name AS name, a.country AS country"

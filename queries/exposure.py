@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from graph.errors import InvalidParameter, NotFound
-from graph.store import Row, Store
-from queries.basis import BASES, RANK, Purchase, SiteSeeds, at_least, check_basis, listed_by, site_seeds
-from queries.provenance import add_origins
-from queries.routes import Best, Route, nearer, source_list, walk_from
-from queries.steps import CypherSteps, steps_for
+from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.stores.protocol import Row, Store
+from supplygraph.queries.basis import BASES, RANK, Purchase, SiteSeeds, at_least, check_basis, listed_by, site_seeds
+from supplygraph.queries.provenance import add_origins
+from supplygraph.queries.routes import Best, Route, nearer, source_list, walk_from
+from supplygraph.queries.steps import CypherSteps, steps_for
 
 MAX_AGENCY_HOPS = 3
 NO_DETAILS: dict[str, Any] = {}

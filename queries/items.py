@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.store import Store
-from queries import cypher
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import cypher
 
 
 def item_and_product(store: Store, item_id: str, product_id: str) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,7 @@
 Every node stores its `origins` (one per input record it was built from, e.g.
 `acme/factories.csv:3 (bundle, loaded 2026-11-27)` or
 `tenders/contracts.csv:17 (ocds tenders.jsonl:17#/awards/0, loaded 2026-11-27)`, see
-graph/records.py) and every relationship its `origin` (for a relationship made from a reference
+graph/tables.py) and every relationship its `origin` (for a relationship made from a reference
 column, the origins of the record holding the column, joined by "|").
 
 `add_origins` gives each factory, agency and finding of an answer its node's `origins`, and adds
@@ -39,12 +39,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.link_index import EPOCH, NEVER_AFTER, NEVER_BEFORE, _csr, _days, gather
-from queries.steps import CypherSteps
+from supplygraph.queries.link_index import EPOCH, NEVER_AFTER, NEVER_BEFORE, _csr, _days, gather
+from supplygraph.queries.steps import CypherSteps
 
 if TYPE_CHECKING:
-    from queries.exposure import Exposure
+    from supplygraph.queries.exposure import Exposure
 
 # Each step of an exposure path, (label, next label), and the relationship behind it:
 # (type, its start label, its end label, whether it runs against the path).
@@ -156,7 +155,7 @@ _kept_lock = threading.Lock()
 def provenance_for(steps: CypherSteps) -> Provenance:
     """The origins kept beside the steps' exposure index (they go with it); fresh ones for plain
     Cypher steps, which read a graph that may change at any time."""
-    index = getattr(steps, "index", None)
+    index = steps.index
     if index is None:
         return Provenance()
     with _kept_lock:

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from graph.errors import InvalidParameter, NotFound
-from graph.store import Store
-from queries import cypher
-from queries.basis import BASES
-from queries.exposure import exposure_for_affiliate
-from queries.reverse import exposed_affiliates
+from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import cypher
+from supplygraph.queries.basis import BASES
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.reverse import exposed_affiliates
 
 PARAM_TYPES = ("string", "date", "int", "bool")
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")

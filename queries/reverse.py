@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from graph.errors import InvalidParameter, NotFound
-from graph.store import Store
-from queries import cypher
-from queries.basis import BASES, at_least, check_basis
-from queries.exposure import MAX_AGENCY_HOPS, check_depth, walk_exposure
-from queries.steps import CypherSteps, steps_for
+from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import cypher
+from supplygraph.queries.basis import BASES, at_least, check_basis
+from supplygraph.queries.exposure import MAX_AGENCY_HOPS, check_depth, walk_exposure
+from supplygraph.queries.steps import CypherSteps, steps_for
 
 KINDS = {"factory": ("Factory", "factories"), "agency": ("Agency", "agencies"), "finding": ("Finding", "findings")}
 
@@ -117,7 +117,7 @@ def candidate_affiliates(
     store: Store, kind: str, item_id: str, as_of: date, depth: int, *, steps: CypherSteps | None = None
 ) -> list[str]:
     """Every affiliate that may be exposed to the item (a superset of the answer), in id order."""
-    index = getattr(steps or steps_for(store), "index", None)
+    index = (steps or steps_for(store)).index
     if index is None:
         return [row["id"] for row in store.run(cypher.AFFILIATES_WITH_CONTRACTS)]
     params = {"as_of": as_of}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from queries.steps import CypherSteps
+from supplygraph.queries.steps import CypherSteps
 
 
 class Route:

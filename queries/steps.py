@@ -1,29 +1,32 @@
 """The steps the exposure walk takes, each one named Cypher query (queries/cypher.py).
 
-`CypherSteps` runs them on any store. A store whose graph changes only by whole loads (both
-stores, per generation) hands out `IndexedSteps`, which answers every step from an in-memory
-index of that generation (graph/link_index.py): the same answers, faster, and never a mix of two
-generations while a load writes the next one.
+`CypherSteps` runs them on any store. Both stores change their graph only by whole loads (a
+generation), so `steps_for` hands out `IndexedSteps`, which answers every step from an in-memory
+index of that generation (queries/link_index.py), built once per store object and generation: the
+same answers, faster, and never a mix of two generations while a load writes the next one.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import pyarrow as pa
-
-from graph.link_index import LinkIndex
-from graph.store import Row, Store
-from queries import cypher
+from supplygraph.graph.stores.protocol import ArrowReader, Row, Store
+from supplygraph.queries import cypher
+from supplygraph.queries.link_index import LinkIndex
 
 Link = tuple[str, str, "str | Sequence[str] | None"]  # (from id, to id, source ids)
 Reached = tuple[str, str, list[Any]]  # (supplier, buyer, source ids of each link between them)
 
 
 class CypherSteps:
+    index: LinkIndex | None = None  # IndexedSteps answer from one
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -117,18 +120,39 @@ class CypherSteps:
 
     def node_origins(self, label: str) -> pa.Table:
         """Every `label` node's id and origins, from the store as it is now (queries/provenance.py)."""
-        store: Any = self.store
-        return store.run_arrow(cypher.NODE_ORIGINS[label])  # type: ignore[no-any-return]
+        return self.store.run_arrow(cypher.NODE_ORIGINS[label])
 
     def link_origins(self, key: tuple[str, str, str]) -> pa.Table:
         """Every relationship of `key` (type, start label, end label): its ends, validity and origin."""
-        store: Any = self.store
-        return store.run_arrow(cypher.LINK_ORIGINS[key])  # type: ignore[no-any-return]
+        return self.store.run_arrow(cypher.LINK_ORIGINS[key])
+
+
+_indexes: weakref.WeakKeyDictionary[Store, tuple[str, LinkIndex]] = weakref.WeakKeyDictionary()
+_building: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
+_guard = threading.Lock()
+
+
+def indexed_generation(store: Store) -> str | None:
+    """The generation whose link index `store` holds, if any (the server warms new generations)."""
+    cached = _indexes.get(store)
+    return cached[0] if cached is not None else None
 
 
 def steps_for(store: Store) -> CypherSteps:
-    make = getattr(store, "exposure_steps", None)
-    return make() if make is not None else CypherSteps(store)
+    """The steps over the store's current generation: from its link index (built on first use), or
+    Cypher when nothing is loaded yet."""
+    generation = store.generation
+    if generation is None:
+        return CypherSteps(store)
+    with _guard:
+        lock = _building.setdefault(store, threading.Lock())
+    with lock:
+        cached = _indexes.get(store)
+        if cached is None or cached[0] != generation:
+            cached = _indexes[store] = (generation, build_link_index(store.link_reads()))
+            gc.collect()
+            gc.freeze()  # the index lives as long as the generation: keep it out of every later collection
+    return IndexedSteps(store, cached[1])
 
 
 class IndexedSteps(CypherSteps):
@@ -136,49 +160,49 @@ class IndexedSteps(CypherSteps):
 
     def __init__(self, store: Store, index: LinkIndex) -> None:
         super().__init__(store)
-        self.index = index
+        self.index = self.links = index
 
     def affiliate(self, affiliate_id: str) -> Row | None:
-        return self.index.affiliates.get(affiliate_id)
+        return self.links.affiliates.get(affiliate_id)
 
     def purchases(self, affiliate_id: str, as_of: date) -> tuple[list[Row], list[Row]]:
-        return self.index.purchases(affiliate_id, as_of)
+        return self.links.purchases(affiliate_id, as_of)
 
     def assembly(self, product_ids: Sequence[str], as_of: date) -> list[Row]:
-        links = self.index.assembly.active(product_ids, as_of)
+        links = self.links.assembly.active(product_ids, as_of)
         return [{"product": p, "factory": f, "sources": s} for p, f, s in links]
 
     def supplier_tiers(
         self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
     ) -> list[list[Reached]]:
-        return self.index.supply_walk.tiers(start, depth, as_of, stop)
+        return self.links.supply_walk.tiers(start, depth, as_of, stop)
 
     def products(self, ids: Sequence[str]) -> Mapping[str, Row]:
-        return self.index.products
+        return self.links.products
 
     def brand_sites(self, brand_ids: Sequence[str], as_of: date) -> list[Row]:
-        return self.index.brand_sites_of(brand_ids, as_of)
+        return self.links.brand_sites_of(brand_ids, as_of)
 
     def factories(self, ids: Sequence[str]) -> Mapping[str, Row]:
-        return self.index.factories  # every factory of the generation: answers are looked up by id
+        return self.links.factories  # every factory of the generation: answers are looked up by id
 
     def placements(self, factory_ids: Sequence[str], as_of: date) -> list[Link]:
-        return self.index.placements.active(factory_ids, as_of)
+        return self.links.placements.active(factory_ids, as_of)
 
     def open_findings(self, subject_type: str, ids: Sequence[str], as_of: date) -> list[Row]:
-        return self.index.open_findings(subject_type, ids, as_of)
+        return self.links.open_findings(subject_type, ids, as_of)
 
     def subagents(self, agency_ids: Sequence[str], as_of: date) -> list[Link]:
-        return self.index.subagents.active(agency_ids, as_of)
+        return self.links.subagents.active(agency_ids, as_of)
 
     def agencies(self, ids: Sequence[str]) -> dict[str, Row]:
-        known = self.index.agencies
+        known = self.links.agencies
         return {i: known[i] for i in ids if i in known}
 
 
-def build_link_index(store: Any) -> LinkIndex:
-    """Read the bulk tables with the store's run_arrow (the embedded store has one)."""
-    run_arrow = store.run_arrow
+def build_link_index(reads: ArrowReader) -> LinkIndex:
+    """The link index from the bulk tables `reads` gives (a store, or a store's saved reads)."""
+    run_arrow = reads.run_arrow
     index = LinkIndex(
         supply=run_arrow(cypher.ALL_SUPPLY_LINKS),
         placements=run_arrow(cypher.ALL_PLACEMENTS),

@@ -13,11 +13,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
-from graph.ladybug_store import LadybugStore
-from graph.neo4j_store import Neo4jStore
-from graph.settings import Neo4jSettings
-from graph.store import Store
+from supplygraph.graph.settings import Neo4jSettings
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.graph.stores.neo4j_store import Neo4jStore
+from supplygraph.graph.stores.protocol import Store
 
 DEFAULT_NEO4J = "bolt://127.0.0.1:7687"
 

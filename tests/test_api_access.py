@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from supplygraph.api.app import create_app
+from supplygraph.api.keys import KeyRing
+from supplygraph.graph.settings import Neo4jSettings, Settings
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.registry import get_query
 
-from api.app import create_app
-from api.keys import KeyRing
-from graph.loading import load_bundles
-from graph.settings import Neo4jSettings, Settings
-from graph.store import Store
-from queries.registry import get_query
 from tests.conftest import DEMO, require_neo4j
 
 AS_OF = "2026-06-01"
@@ -53,10 +53,10 @@ class Api:
 
 def open_test_store(kind: str, folder: Path) -> Store:
     if kind == "ladybug":
-        from graph.ladybug_store import LadybugStore
+        from supplygraph.graph.stores.ladybug_store import LadybugStore
 
         return LadybugStore(folder / "db")
-    from graph.neo4j_store import Neo4jStore
+    from supplygraph.graph.stores.neo4j_store import Neo4jStore
 
     settings = Neo4jSettings()
     store = Neo4jStore(require_neo4j(), settings.user, settings.password, settings.database)

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from supplygraph.api.sandbox import GRACE_S, Sandbox, check_query
+from supplygraph.graph.errors import QueryFailed, QueryRefused, QueryTimeout
 
-from api.sandbox import GRACE_S, Sandbox, check_query
-from graph.errors import QueryFailed, QueryRefused, QueryTimeout
 from tests.test_api_access import Api, serve_demo
 
 TIMEOUT_S = 2.0
@@ -87,7 +87,7 @@ def test_attacks_are_refused_before_running(name: str) -> None:
 
 
 def _bad_param() -> None:
-    from api.sandbox import check_params
+    from supplygraph.api.sandbox import check_params
 
     check_params({"x; CREATE": 1})
 

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
+from supplygraph.api.fairness import Fairness, ServerBusy, TooManyRequests
+from supplygraph.api.keys import Principal
 
-from api.fairness import Fairness, ServerBusy, TooManyRequests
-from api.keys import Principal
 from tests.test_api_access import AFFILIATES, Api, serve_demo
 
 TIMEOUT_S = 15.0  # the flood's queries run this long, then are killed (504): longer than the checks take

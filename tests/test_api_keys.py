@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.loaders.pipeline import load_bundles
 
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
 from tests.conftest import DEMO
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env.pop("NEO4J_URI", None)
     env.pop("SUPPLYGRAPH_KEYS", None)
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "supplygraph.api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
 
 
@@ -80,7 +80,7 @@ def test_serve_answers_with_a_key(db: Path, tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT), SUPPLYGRAPH_KEYS=str(keys))
     env.pop("NEO4J_URI", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--db", str(db)],
+        [sys.executable, "-m", "supplygraph.api.cli", "serve", "--port", str(port), "--db", str(db)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

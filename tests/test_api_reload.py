@@ -11,10 +11,11 @@ import time
 import zipfile
 from pathlib import Path
 
-from api.deps import StoreAccess
-from api.sandbox import PinnedLadybugStore
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
+from supplygraph.api.deps import StoreAccess
+from supplygraph.graph.stores.ladybug_store import LadybugStore, PinnedLadybugStore
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.steps import indexed_generation
+
 from tests.conftest import DEMO
 from tests.test_api_access import Api, make_api
 
@@ -78,7 +79,7 @@ def test_cli_load_while_serving_switches_to_the_new_generation(tmp_path: Path) -
         with Hammer(api) as hammer:
             time.sleep(0.3)
             load = subprocess.run(
-                [sys.executable, "-m", "api.cli", "load", str(extra), "--db", str(tmp_path / "db")],
+                [sys.executable, "-m", "supplygraph.api.cli", "load", str(extra), "--db", str(tmp_path / "db")],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -199,8 +200,7 @@ def test_a_new_generation_is_warmed_before_any_request(tmp_path: Path) -> None:
         def warmed() -> bool:
             name = access.current_generation()
             entry = access._generations.get(name)
-            index = getattr(entry.store, "_index", None) if entry is not None else None
-            return name != first and index is not None and index[0] == name
+            return name != first and entry is not None and indexed_generation(entry.store) == name
 
         deadline = time.monotonic() + 30
         while not warmed() and time.monotonic() < deadline:

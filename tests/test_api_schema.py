@@ -15,12 +15,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from supplygraph.api.app import create_app
+from supplygraph.api.keys import KeyRing
+from supplygraph.graph.settings import Settings
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.loaders.pipeline import load_bundles
 
-from api.app import create_app
-from api.keys import KeyRing
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from graph.settings import Settings
 from tests.conftest import DEMO
 
 EXAMPLES = 20

@@ -11,13 +11,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from supplygraph.graph.dump import dump_graph
+from supplygraph.graph.errors import BundleError
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.exposure import exposure_for_affiliate
 
 from benchmarks.synthetic import generate
-from graph.errors import BundleError
-from graph.export import dump_graph
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from queries.exposure import exposure_for_affiliate
 from tests.conftest import DEMO
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +57,7 @@ def test_sigkill_during_load_leaves_previous_graph(tmp_path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("NEO4J_URI", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "load", str(big), "--db", str(db)],
+        [sys.executable, "-m", "supplygraph.api.cli", "load", str(big), "--db", str(db)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

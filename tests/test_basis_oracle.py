@@ -8,11 +8,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.reverse import exposed_affiliates
+from supplygraph.queries.steps import CypherSteps
 
-from graph.loading import load_bundles
-from queries.exposure import exposure_for_affiliate
-from queries.reverse import exposed_affiliates
-from queries.steps import CypherSteps
 from tests import oracle
 from tests.strategies import bundles_11, query_dates, write_bundle
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from supplygraph.graph.dump import dump_graph
+from supplygraph.graph.errors import BundleError
+from supplygraph.loaders.pipeline import load_bundles
 
-from graph.errors import BundleError
-from graph.export import dump_graph
-from graph.loading import load_bundles
 from tests.conftest import DEMO
 
 

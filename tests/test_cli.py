@@ -21,7 +21,7 @@ def cli(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
     env.pop("NEO4J_URI", None)
     extra = ["--db", str(db)] if db is not None else []
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "supplygraph.api.cli", *args, *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 

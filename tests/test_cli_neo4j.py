@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200")
     env.pop("NEO4J_URI", None)
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "supplygraph.api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300)
 
 

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from supplygraph.graph.dump import dump_graph
+from supplygraph.graph.errors import QueryRefused, QueryTimeout
+from supplygraph.graph.settings import Neo4jSettings
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.graph.stores.neo4j_store import Neo4jStore
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.registry import QUERIES
 
-import graph.neo4j_store as neo4j_store_module
-from graph.errors import QueryRefused, QueryTimeout
-from graph.export import dump_graph
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from graph.neo4j_store import Neo4jStore
-from graph.settings import Neo4jSettings
-from queries.exposure import exposure_for_affiliate
-from queries.registry import QUERIES
+import graph.stores.neo4j_store as neo4j_store_module
 from tests.conftest import DEMO, require_neo4j
 from tests.strategies import bundles, write_bundle
 
@@ -131,8 +131,8 @@ def _rows(table: Any) -> list[str]:
 def test_neo4j_bulk_reads_and_their_saved_copies(neo4j_store, tmp_path) -> None:
     """run_arrow (one collected record, dates as day numbers) reads what the embedded store reads;
     a saved copy answers after the server's data are gone, and folders of older loads are dropped."""
-    from graph.neo4j_store import _SavedReads
-    from queries import cypher
+    from supplygraph.graph.stores.neo4j_store import _SavedReads
+    from supplygraph.queries import cypher
 
     embedded = LadybugStore(tmp_path / "db")
     load_bundles(embedded, [DEMO], fresh=True)
@@ -154,7 +154,7 @@ def test_neo4j_bulk_reads_and_their_saved_copies(neo4j_store, tmp_path) -> None:
 
 def test_provenance_reads_same_on_both_stores(neo4j_store, tmp_path) -> None:
     """The bulk reads of node and link origins (queries/provenance.py) give the same rows on both stores."""
-    from queries import cypher
+    from supplygraph.queries import cypher
 
     embedded = LadybugStore(tmp_path / "db")
     load_bundles(embedded, [DEMO], fresh=True)

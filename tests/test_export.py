@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 
 import networkx as nx
+from supplygraph.graph.dump import dump_graph
+from supplygraph.loaders.exporters import export_graphml, export_neo4j_import, graph_tables
+from supplygraph.loaders.pipeline import load_bundles
 
-from graph.export import dump_graph
-from graph.exporters import export_graphml, export_neo4j_import, graph_tables
-from graph.loading import load_bundles
 from tests.conftest import DEMO
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.reverse import exposed_affiliates
 
-from graph.loading import load_bundles
-from queries.exposure import exposure_for_affiliate
-from queries.reverse import exposed_affiliates
 from tests import oracle
 from tests.conftest import DEMO
 from tests.strategies import bundles, query_dates, write_bundle
@@ -104,7 +104,7 @@ def test_demo_equals_oracle(store, day) -> None:
 @pytest.mark.parametrize("day", ["2023-06-01", "2026-06-01"])
 def test_cypher_steps_equal_indexed_steps_on_demo(store, day) -> None:
     """The plain Cypher steps (used before a store has an index) give the same answers as the indexed ones."""
-    from queries.steps import CypherSteps
+    from supplygraph.queries.steps import CypherSteps
 
     load_bundles(store, [DEMO])
     rows = oracle.read_bundle(DEMO)
@@ -133,7 +133,7 @@ def _with_parallel_links(folder: Path, first: bool) -> Path:
 
 
 def test_parallel_links_carry_every_source_whatever_their_order(store_factory, tmp_path) -> None:
-    from queries.steps import CypherSteps
+    from supplygraph.queries.steps import CypherSteps
 
     answers = []
     for first in (True, False):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from supplygraph.graph.errors import BundleError
+from supplygraph.loaders.pipeline import load_bundles
 
-from graph.errors import BundleError
-from graph.loading import load_bundles
 from tests.conftest import DEMO
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sources"

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from graph.item_match import Catalogue, Company, Product, cpv_category, occurs, words
+from supplygraph.loaders.item_match import Catalogue, Company, Product, cpv_category, occurs, words
 
 
 def test_words_are_runs_transliterated_and_lower_cased() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from graph.loading import load_bundles
-from graph.resolve import Decisions, matches_file
-from queries.exposure import exposure_for_affiliate
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.resolve import Decisions, matches_file
+from supplygraph.queries.exposure import exposure_for_affiliate
+
 from tests.test_items_loading import write
 
 FILES = {

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from supplygraph.graph.errors import BundleError
+from supplygraph.loaders.pipeline import load_bundles
 
-from graph.errors import BundleError
-from graph.loading import load_bundles
 from tests.conftest import DEMO
 
 FILES = {

@@ -1,4 +1,4 @@
-"""A large embedded load runs its COPYs in child processes (graph/ladybug_copy.py), node tables in slices: the graph
+"""A large embedded load runs its COPYs in child processes (graph/stores/ladybug_copy.py), node tables in slices: the graph
 is the same as one copied in the loading process, a failing COPY is refused with the database's message and
 leaves the current graph, and a killed load leaves no child writing and the previous graph answering."""
 
@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from supplygraph.graph.dump import dump_graph
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.loaders.pipeline import load_bundles
 
-import graph.ladybug_store as ladybug_store
+import graph.stores.ladybug_store as ladybug_store
 from benchmarks.synthetic import generate
-from graph.export import dump_graph
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
 from tests.conftest import DEMO
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def _copy_children(pid: int) -> list[int]:
     found = []
     for child in _children_of(pid):
         try:
-            if b"graph.ladybug_copy" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if b"supplygraph.graph.stores.ladybug_copy" in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(child)
         except OSError:
             pass
@@ -91,8 +91,8 @@ def test_sigkill_during_a_load_in_child_processes_stops_them_and_leaves_the_grap
     big = tmp_path / "big"
     generate(big, factories=30_000)
     script = (
-        "import sys; import graph.ladybug_store as s; s.CHILD_BYTES = 0; s.SLICE_ROWS = 2_000\n"
-        "from graph.loading import load_bundles\n"
+        "import sys; import graph.stores.ladybug_store as s; s.CHILD_BYTES = 0; s.SLICE_ROWS = 2_000\n"
+        "from loaders.pipeline import load_bundles\n"
         f"load_bundles(s.LadybugStore({str(db)!r}), [{str(big)!r}])\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))

@@ -1,5 +1,5 @@
 """Two loads at once never lose one: a load includes every bundle loaded before it finished, or it fails with
-exit 75 / HTTP 409 and writes nothing. The first load is stopped at each stage (graph/load_lock.py) while the
+exit 75 / HTTP 409 and writes nothing. The first load is stopped at each stage (graph/stores/load_lock.py) while the
 second runs through the CLI or the API, on both stores."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from supplygraph.graph.errors import LoadLocked
+from supplygraph.graph.stores import load_lock
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.loaders.pipeline import load_bundles
 
-from graph import load_lock
-from graph.errors import LoadLocked
-from graph.loading import load_bundles
-from graph.store import Store
 from tests.conftest import DEMO, neo4j_uri
 from tests.test_api_access import make_api, open_test_store
 
@@ -128,7 +128,7 @@ def cli_load(bundle: Path, kind: str, db: Path) -> subprocess.CompletedProcess[s
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     where = ["--db", str(db)] if kind == "ladybug" else ["--neo4j", neo4j_uri()]
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "load", str(bundle), *where],
+        [sys.executable, "-m", "supplygraph.api.cli", "load", str(bundle), *where],
         cwd=ROOT,
         env=env,
         capture_output=True,

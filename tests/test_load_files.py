@@ -12,12 +12,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from supplygraph.api.keys import KeyRing
+from supplygraph.graph.errors import BundleError
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.graph.temp_folders import make_temp_folder, remove_stale_temp_folders
+from supplygraph.loaders.pipeline import load_bundles
 
-from api.keys import KeyRing
-from graph.errors import BundleError
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from graph.temp_folders import make_temp_folder, remove_stale_temp_folders
 from tests.conftest import DEMO
 from tests.test_api_access import make_api
 

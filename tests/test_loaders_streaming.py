@@ -13,17 +13,17 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
+from supplygraph.graph.dump import dump_graph
+from supplygraph.graph.errors import BundleError
+from supplygraph.graph.tables import build_tables
+from supplygraph.loaders import read_source
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
+from supplygraph.queries.exposure import exposure_for_affiliate
 
-import graph.records as records
+import graph.tables as records
 import loaders.canonical as canonical
 from benchmarks.ocds_generate import release
-from graph.errors import BundleError
-from graph.export import dump_graph
-from graph.loading import load_bundles
-from graph.records import build_tables
-from graph.resolve import Decisions, matches_file, resolve_entities
-from loaders import read_source
-from queries.exposure import exposure_for_affiliate
 from tests.conftest import DEMO
 
 SOURCES = Path(__file__).resolve().parent / "fixtures" / "sources"
@@ -227,7 +227,7 @@ def test_listed_entity_matching_a_factory_or_agency_is_a_risk_on_exposure(store,
 
 def test_embedded_store_copies_tables_with_empty_record_batches(tmp_path) -> None:
     """LadybugDB's COPY from Arrow stops at an empty batch; batch-built tables have them (filtered batches)."""
-    from graph.ladybug_store import LadybugStore
+    from supplygraph.graph.stores.ladybug_store import LadybugStore
 
     bundles = [("demo", read_source(DEMO).tables)]
     tables = build_tables(bundles)

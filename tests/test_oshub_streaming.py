@@ -9,10 +9,10 @@ import random
 from pathlib import Path
 
 import pytest
+from supplygraph.graph.errors import BundleError
+from supplygraph.loaders.oshub import read_oshub
 
 import loaders.canonical as canonical
-from graph.errors import BundleError
-from loaders.oshub import read_oshub
 
 HEADER = [
     "os_id", "contribution_date", "name", "address", "country_code", "country_name", "lat", "lng", "sector",

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.registry import get_query
+from supplygraph.queries.steps import CypherSteps
 
-from graph.loading import load_bundles
-from queries.exposure import exposure_for_affiliate
-from queries.registry import get_query
-from queries.steps import CypherSteps
 from tests import oracle
 from tests.conftest import DEMO
 

@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
+from supplygraph.graph.dump import dump_graph
+from supplygraph.graph.errors import BundleError
+from supplygraph.loaders import detect_format, read_source
+from supplygraph.loaders.oshub import slug
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.quarantine import write_rejects
 
 from benchmarks.real_data_check import compare
-from graph.errors import BundleError
-from graph.export import dump_graph
-from graph.loading import load_bundles
-from loaders import detect_format, read_source
-from loaders.oshub import slug
-from loaders.quarantine import write_rejects
 from tests.conftest import DEMO
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
+from supplygraph.loaders.resolve.nodes import node_members
 
 from benchmarks.resolution_metrics import measure
 from benchmarks.resolution_real import read_real, real_bundles
-from graph.loading import load_bundles
-from graph.resolve import Decisions, matches_file, resolve_entities
-from graph.resolve.nodes import node_members
 from tests.conftest import DEMO
 
 FACILITIES = Path(__file__).resolve().parent / "fixtures" / "sources" / "facilities.csv"
@@ -174,7 +174,7 @@ def test_a_moved_record_sticks_across_later_loads(store, tmp_path, monkeypatch) 
 
 
 def test_review_decisions_are_stored_and_reapplied(tmp_path) -> None:
-    from graph.ladybug_store import LadybugStore
+    from supplygraph.graph.stores.ladybug_store import LadybugStore
 
     near = tmp_path / "facilities.csv"  # Teakwood's name, no address, 20 km from Teakwood: a person decides
     near.write_text(
@@ -203,7 +203,7 @@ def test_review_decisions_are_stored_and_reapplied(tmp_path) -> None:
 
 
 def test_ocds_procuring_entity_is_kept_on_contracts_not_an_extra_affiliate(tmp_path) -> None:
-    from loaders import read_source
+    from supplygraph.loaders import read_source
 
     def release(ocid: str, parties: list[dict], buyer: str | None) -> dict:
         out = {"ocid": ocid, "id": f"{ocid}-1", "date": "2024-01-01T00:00:00Z", "tag": ["award"], "parties": parties,
@@ -242,7 +242,7 @@ def test_cli_split_and_move_stick_and_bad_records_are_refused(tmp_path) -> None:
     listed = cli("matches", "list", "--decided", "--json", db=db)
     (split,) = [d for d in json.loads(listed.stdout) if d["decision"] == "split"]
     assert split["records"] == ["CN2021088SHP2A7"] and split["rest"] == ["FA-SH2"]
-    from graph.ladybug_store import LadybugStore
+    from supplygraph.graph.stores.ladybug_store import LadybugStore
 
     store = LadybugStore(db)
     assert merged(store, "FA-SH2") == []

@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from supplygraph.loaders.pipeline import load_bundles
 
-from graph.loading import load_bundles
 from tests.conftest import DEMO
 from tests.test_api_access import make_api
 from tests.test_cli import cli
@@ -79,8 +79,7 @@ def test_api_load_takes_skip_invalid(tmp_path: Path, store, skip: bool) -> None:
 
 def test_workbook_rows_are_skipped_and_reported_by_sheet(tmp_path: Path) -> None:
     import openpyxl
-
-    from loaders import read_source
+    from supplygraph.loaders import read_source
 
     book = openpyxl.Workbook()
     sheet = book.active

@@ -10,11 +10,11 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
+from supplygraph.api.app import create_app
+from supplygraph.api.keys import KeyRing
+from supplygraph.graph.settings import Settings
+from supplygraph.loaders.pipeline import load_bundles
 
-from api.app import create_app
-from api.keys import KeyRing
-from graph.loading import load_bundles
-from graph.settings import Settings
 from tests.conftest import DEMO
 from tests.test_api_access import open_test_store
 from tests.test_ui_views import Ui

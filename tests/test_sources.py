@@ -11,13 +11,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from supplygraph.graph.dump import dump_graph
+from supplygraph.graph.errors import BundleError
+from supplygraph.loaders import detect_format, read_source
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.resolve import score
+from supplygraph.queries.exposure import exposure_for_affiliate
 
-from graph.errors import BundleError
-from graph.export import dump_graph
-from graph.loading import load_bundles
-from graph.resolve import score
-from loaders import detect_format, read_source
-from queries.exposure import exposure_for_affiliate
 from tests.conftest import DEMO
 
 SOURCES = Path(__file__).resolve().parent / "fixtures" / "sources"

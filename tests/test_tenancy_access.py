@@ -24,14 +24,14 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from fastapi.testclient import TestClient
+from supplygraph.api.app import create_app
+from supplygraph.api.keys import KeyRing
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.settings import Settings
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.entity_cypher import fill
 
-from api.app import create_app
-from api.keys import KeyRing
-from graph.loading import load_bundles
-from graph.schema import SCHEMA
-from graph.settings import Settings
-from graph.store import Store
-from queries.api_cypher import fill
 from tests.conftest import DEMO
 from tests.test_api_access import open_test_store
 

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from supplygraph.api.terminal import json_text, visible
+from supplygraph.loaders.pipeline import load_bundles
 
-from api.terminal import json_text, visible
-from graph.loading import load_bundles
 from tests.conftest import DEMO, neo4j_uri
 from tests.test_api_access import open_test_store
 
@@ -32,7 +32,7 @@ def evil_bundle(folder: Path) -> Path:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "supplygraph.api.cli", *args],
         cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="400"),
         capture_output=True,

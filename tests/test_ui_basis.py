@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from api.ui.views import BASIS_EDGES, exposure_drawing
-from graph.loading import load_bundles
+from supplygraph.api.ui.views import BASIS_EDGES, exposure_drawing
+from supplygraph.loaders.pipeline import load_bundles
+
 from tests.conftest import DEMO
 
 

@@ -20,11 +20,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from supplygraph.api.app import create_app
+from supplygraph.api.keys import KeyRing
+from supplygraph.graph.settings import Settings
+from supplygraph.loaders.pipeline import load_bundles
 
-from api.app import create_app
-from api.keys import KeyRing
-from graph.loading import load_bundles
-from graph.settings import Settings
 from tests.conftest import DEMO
 from tests.test_api_access import open_test_store
 
@@ -189,7 +189,7 @@ def test_login_search_entity_and_expand(page: Any, served: Served) -> None:
 def test_exposure_view_date_and_exports(
     page: Any, served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api.ui import routes
+    from supplygraph.api.ui import routes
 
     monkeypatch.setattr(routes, "ANSWER_PAGE", 4)  # the served app runs in this process
     login(page, served, "investigator")

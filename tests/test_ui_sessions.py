@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from supplygraph.api.keys import KeyRing
+from supplygraph.api.ui.pages import COOKIE
+from supplygraph.api.ui.sessions import SessionStore
 
-from api.keys import KeyRing
-from api.ui.pages import COOKIE
-from api.ui.sessions import SessionStore
 from tests.test_ui_views import Ui, serve_ui
 
 EXTERNAL = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?(?:https?:)?//""", re.I)
@@ -83,9 +83,8 @@ def test_revoking_the_key_ends_its_sessions(ui: Ui) -> None:
 
 
 def test_revoke_on_the_command_line_deletes_the_sessions(ui: Ui) -> None:
+    from supplygraph.api.cli import app as cli
     from typer.testing import CliRunner
-
-    from api.cli import app as cli
 
     key, key_id = new_key(ui)
     client = logged_in(ui, key)

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from supplygraph.api.app import create_app
+from supplygraph.api.keys import KeyRing
+from supplygraph.api.ui.views import MUTED, SEVERITY_COLOURS
+from supplygraph.graph.settings import Settings
+from supplygraph.loaders.pipeline import load_bundles
 
-from api.app import create_app
-from api.keys import KeyRing
-from api.ui.views import MUTED, SEVERITY_COLOURS
-from graph.loading import load_bundles
-from graph.settings import Settings
 from tests.conftest import DEMO
 from tests.test_api_access import open_test_store
 
@@ -200,7 +200,7 @@ def test_exposure_view_levels_and_colours(ui: Ui) -> None:
 def test_names_from_the_exposure_answer_draw_the_same_as_names_looked_up(
     ui: Ui, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api.ui import views
+    from supplygraph.api.ui import views
 
     day = date.fromisoformat(AS_OF)
     for affiliate in ("AF-LIN", "AF-DBH", "AF-UNB"):
@@ -222,7 +222,7 @@ def test_remediated_findings_are_muted(ui: Ui) -> None:
 
 
 def test_the_side_list_comes_a_page_at_a_time(ui: Ui, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.ui import routes
+    from supplygraph.api.ui import routes
 
     client = ui.client("investigator")
     every = client.get("/ui/exposure/affiliate/AF-DBH/export.json", params={"as_of": AS_OF}).json()["answers"]
@@ -256,8 +256,8 @@ def test_drawings_are_cached_per_generation_and_visibility(ui: Ui) -> None:
 
 
 def test_the_drawing_cache_drops_the_least_recently_used() -> None:
-    from api.ui.drawing_cache import DrawingCache
-    from api.ui.views import Drawing
+    from supplygraph.api.ui.drawing_cache import DrawingCache
+    from supplygraph.api.ui.views import Drawing
 
     drawings = [Drawing(title=f"d{i}", kind="exposure", nodes=[{"id": "x" * 400}]) for i in range(4)]
     size = 2 * len(drawings[0].script_data())
@@ -318,9 +318,8 @@ def test_static_assets_are_served_locally(ui: Ui) -> None:
 
 
 def test_viz_writes_a_standalone_offline_file(tmp_path: Path) -> None:
+    from supplygraph.api.cli import app as cli
     from typer.testing import CliRunner
-
-    from api.cli import app as cli
 
     db = tmp_path / "db"
     runner = CliRunner()

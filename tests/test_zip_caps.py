@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from supplygraph.graph.errors import BundleError
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.zip_limits import ZipLimits
 
-from graph.errors import BundleError
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from loaders.zip_limits import ZipLimits
 from tests.conftest import DEMO
 from tests.test_api_access import make_api
 
@@ -118,7 +118,7 @@ def test_an_xlsx_bomb_is_refused(tmp_path: Path) -> None:
 API = """
 import sys
 from pathlib import Path
-from graph.ladybug_store import LadybugStore
+from supplygraph.graph.stores.ladybug_store import LadybugStore
 from tests.test_api_access import make_api
 folder = Path(sys.argv[1])
 with make_api(LadybugStore(folder / "db"), folder) as api:

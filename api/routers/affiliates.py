@@ -22,15 +22,14 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-
-from api.deps import Caller, ExposureCache, State
-from api.keys import Principal, Role
-from api.models import Exposure
-from api.routers.common import SEVERITY_RANK, AsOf, Depth, FindingCategory, PathId, Severity, problems
-from api.walkers import exposure_answer, walker_config
-from graph.errors import NotFound
-from queries.basis import BASES, at_least
-from queries.exposure import check_depth
+from supplygraph.api.deps import Caller, ExposureCache, State
+from supplygraph.api.keys import Principal, Role
+from supplygraph.api.models import Exposure
+from supplygraph.api.routers.common import SEVERITY_RANK, AsOf, Depth, FindingCategory, PathId, Severity, problems
+from supplygraph.api.walkers import exposure_answer, walker_config
+from supplygraph.graph.errors import NotFound
+from supplygraph.queries.basis import BASES, at_least
+from supplygraph.queries.exposure import check_depth
 
 router = APIRouter(tags=["exposure"])
 Basis = StrEnum("Basis", {b: b for b in BASES})  # type: ignore[misc]

@@ -7,10 +7,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-
-from api import entity_ids  # noqa: F401 - registers {id:entity_id} for the routes
-from api.models import Problem
-from graph.schema import SCHEMA
+from supplygraph.api import entity_ids  # noqa: F401 - registers {id:entity_id} for the routes
+from supplygraph.api.models import Problem
+from supplygraph.graph.schema import SCHEMA
 
 MAX_LIMIT = 500
 

@@ -1,4 +1,4 @@
-"""POST /v1/cypher: read-only Cypher for researcher (and admin) keys, through the sandbox (api/sandbox.py).
+"""POST /v1/cypher: read-only Cypher for researcher (and admin) keys, through the sandbox (api/sandbox/).
 
 A query is expensive (api/fairness.py): it takes a slot of the caller's key (429 beyond) and a sandbox
 worker (503 when all are busy), both at once or not at all; no thread waits for either.
@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-
-from api.deps import Researcher, State
-from api.models import CypherIn, CypherOut
-from api.routers.common import problems
-from api.sandbox import check_query
+from supplygraph.api.deps import Researcher, State
+from supplygraph.api.models import CypherIn, CypherOut
+from supplygraph.api.routers.common import problems
+from supplygraph.api.sandbox import check_query
 
 router = APIRouter(tags=["cypher"])
 

@@ -12,18 +12,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-
-from api.deps import Caller, State
-from api.keys import Principal, Role
-from api.models import Entity, EntityList
-from api.routers.common import LABELS, TYPES, EntityType, Limit, Offset, problems
-from api.sandbox import jsonable
-from graph.errors import NotFound
-from graph.schema import SCHEMA
-from graph.store import Store
-from queries import api_cypher as q
-from queries.api_cypher import fill
-from queries.exposure import source_list
+from supplygraph.api.deps import Caller, State
+from supplygraph.api.keys import Principal, Role
+from supplygraph.api.models import Entity, EntityList
+from supplygraph.api.routers.common import LABELS, TYPES, EntityType, Limit, Offset, problems
+from supplygraph.api.sandbox import jsonable
+from supplygraph.graph.errors import NotFound
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import entity_cypher as q
+from supplygraph.queries.entity_cypher import fill
+from supplygraph.queries.exposure import source_list
 
 router = APIRouter(tags=["entities"])
 MAX_SOURCES = 200

@@ -7,9 +7,8 @@ never waits behind expensive requests (api/fairness.py); Neo4j's generation is o
 from __future__ import annotations
 
 from fastapi import APIRouter
-
-from api.deps import State
-from api.models import Health
+from supplygraph.api.deps import State
+from supplygraph.api.models import Health
 
 router = APIRouter(tags=["health"])
 

@@ -12,15 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-
-from api.deps import Admin, State
-from api.models import LoadOut
-from api.problems import ApiError
-from api.routers.common import problems
-from graph.ladybug_store import LadybugStore
-from graph.loading import load_bundles
-from graph.temp_folders import make_temp_folder
-from loaders.zip_limits import ZipLimits
+from supplygraph.api.deps import Admin, State
+from supplygraph.api.models import LoadOut
+from supplygraph.api.problems import ApiError
+from supplygraph.api.routers.common import problems
+from supplygraph.graph.stores.ladybug_store import LadybugStore
+from supplygraph.graph.temp_folders import make_temp_folder
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.zip_limits import ZipLimits
 
 router = APIRouter(tags=["loads"])
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"

@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-
-from api.deps import Investigator, State
-from api.models import Paths
-from api.routers.common import LABELS, TYPES, EntityType, problems
-from graph.errors import InvalidParameter, NotFound
-from graph.schema import SCHEMA
-from graph.store import Store
-from queries import api_cypher as q
-from queries.api_cypher import fill
+from supplygraph.api.deps import Investigator, State
+from supplygraph.api.models import Paths
+from supplygraph.api.routers.common import LABELS, TYPES, EntityType, problems
+from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import entity_cypher as q
+from supplygraph.queries.entity_cypher import fill
 
 router = APIRouter(tags=["entities"])
 MAX_PATHS = 100

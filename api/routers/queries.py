@@ -11,17 +11,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
-
-from api.deps import Caller, State
-from api.keys import Principal, Role
-from api.models import ExposedAffiliatesAnswer, Exposure, QueryList, Rows
-from api.problems import forbidden
-from api.routers.affiliates import check_own
-from api.routers.common import problems
-from api.tenancy import check_reachable
-from graph.errors import InvalidParameter
-from queries.registry import QUERIES, NamedQuery, check_named_ids, get_query
-from queries.reverse import exposed_affiliates
+from supplygraph.api.deps import Caller, State
+from supplygraph.api.keys import Principal, Role
+from supplygraph.api.models import ExposedAffiliatesAnswer, Exposure, QueryList, Rows
+from supplygraph.api.problems import forbidden
+from supplygraph.api.routers.affiliates import check_own
+from supplygraph.api.routers.common import problems
+from supplygraph.api.tenancy import check_reachable
+from supplygraph.graph.errors import InvalidParameter
+from supplygraph.queries.registry import QUERIES, NamedQuery, check_named_ids, get_query
+from supplygraph.queries.reverse import exposed_affiliates
 
 router = APIRouter(tags=["queries"])
 FOR_AFFILIATES = ("exposure", "exposed_affiliates", "contracts_of_affiliate")

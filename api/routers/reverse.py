@@ -12,15 +12,14 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-
-from api.deps import Caller, State
-from api.keys import Role
-from api.models import ExposedAffiliates
-from api.routers.affiliates import Basis
-from api.routers.common import AsOf, Depth, Limit, Offset, PathId, problems
-from api.tenancy import check_reachable
-from queries.exposure import check_depth
-from queries.reverse import exposed_affiliates
+from supplygraph.api.deps import Caller, State
+from supplygraph.api.keys import Role
+from supplygraph.api.models import ExposedAffiliates
+from supplygraph.api.routers.affiliates import Basis
+from supplygraph.api.routers.common import AsOf, Depth, Limit, Offset, PathId, problems
+from supplygraph.api.tenancy import check_reachable
+from supplygraph.queries.exposure import check_depth
+from supplygraph.queries.reverse import exposed_affiliates
 
 router = APIRouter(tags=["exposure"])
 

@@ -1,5 +1,5 @@
 """The Cypher the browser views run beyond the API's. Values are always $parameters; labels and property
-names come from graph.schema.SCHEMA through queries.api_cypher.fill (graph.store.ident)."""
+names come from graph.schema.SCHEMA through queries.entity_cypher.fill (graph.stores.protocol.ident)."""
 
 from __future__ import annotations
 

@@ -15,8 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.requests import ClientDisconnect
-
-from api.problems import problem
+from supplygraph.api.problems import problem
 
 from .pages import COOKIE, page, sessions
 

@@ -13,9 +13,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-
-from api.deps import AppState
-from api.keys import Principal
+from supplygraph.api.deps import AppState
+from supplygraph.api.keys import Principal
 
 from . import views
 from .sessions import SessionStore, sessions_for

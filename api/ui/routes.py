@@ -17,11 +17,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-
-from api.fairness import ServerBusy, TooManyRequests
-from api.keys import Principal, Role
-from graph.errors import EmptyGraph, InvalidParameter, NotFound
-from graph.schema import SCHEMA
+from supplygraph.api.fairness import ServerBusy, TooManyRequests
+from supplygraph.api.keys import Principal, Role
+from supplygraph.graph.errors import EmptyGraph, InvalidParameter, NotFound
+from supplygraph.graph.schema import SCHEMA
 
 from . import pages, tenancy, views
 from .drawing_cache import drawings

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from api.file_cache import FileCache
-from api.keys import KeyRing, Principal, digest
+from supplygraph.api.file_cache import FileCache
+from supplygraph.api.keys import KeyRing, Principal, digest
 
 SESSION_PREFIX = "sgs_"
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.schema import SCHEMA
-from graph.store import Store
-from queries import api_cypher as q
-from queries import cypher
-from queries.api_cypher import fill
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import cypher
+from supplygraph.queries import entity_cypher as q
+from supplygraph.queries.entity_cypher import fill
 
 from .views import ENTITY_NODE_BUDGET, NEIGHBOUR_CAP, Drawing, NetworkBuilder, network_options
 

@@ -23,16 +23,15 @@ from typing import Any
 
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-from api.entity_ids import urlencode_all
-from graph.errors import InvalidParameter, NotFound
-from graph.schema import SCHEMA
-from graph.store import Store
-from queries import api_cypher as q
-from queries import cypher
-from queries.api_cypher import fill
-from queries.exposure import exposure_for_affiliate, source_list
-from queries.reverse import exposed_affiliates
+from supplygraph.api.entity_ids import urlencode_all
+from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import cypher
+from supplygraph.queries import entity_cypher as q
+from supplygraph.queries.entity_cypher import fill
+from supplygraph.queries.exposure import exposure_for_affiliate, source_list
+from supplygraph.queries.reverse import exposed_affiliates
 
 from . import cypher as ui_cypher
 

@@ -14,14 +14,12 @@ A load writes a whole new generation beside the current one and only then replac
 from __future__ import annotations
 
 import fcntl
-import gc
 import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -31,14 +29,13 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
-from graph.ladybug_copy import FAILED
-from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
-from graph.private_files import make_private_folder
-from graph.records import BATCH, GraphTables, RelPart
-from graph.schema import SCHEMA
-from graph.store import LoadedBundle, Progress, Row, ident
+from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
+from supplygraph.graph.private_files import make_private_folder
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.ladybug_copy import FAILED
+from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
+from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
+from supplygraph.graph.tables import BATCH, GraphTables, RelPart
 
 
 def kuzu_type(arrow_type: pa.DataType) -> str:
@@ -61,15 +58,20 @@ class LadybugStore:
         self._open_name: str | None = None
         self._db: ladybug.Database | None = None
         self._conn: ladybug.Connection | None = None
-        self._index: tuple[str, Any] | None = None
-        self._index_lock = threading.Lock()
+        self._current: tuple[tuple[int, int, int], str | None] | None = None
         self._load_lock = LoadLock(self._take_load_lock)
 
     # ------------------------------------------------------------ reading
 
     def _current_name(self) -> str | None:
+        """The generation CURRENT names, re-read only when the file was replaced (one stat() a call)."""
         try:
-            return (self.root / "CURRENT").read_text().strip() or None
+            info = os.stat(self.root / "CURRENT")
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+            seen = self._current
+            if seen is None or seen[0] != stamp:
+                seen = self._current = (stamp, (self.root / "CURRENT").read_text().strip() or None)
+            return seen[1]
         except FileNotFoundError:
             return None
 
@@ -88,18 +90,27 @@ class LadybugStore:
             self._open_name = name
         return self._conn
 
-    def exposure_steps(self) -> Any:
-        """Exposure steps backed by an in-memory index of this generation (built on first use)."""
-        from queries.steps import IndexedSteps, build_link_index
+    embedded = True
 
-        with self._index_lock:
-            name = self._current_name()
-            if self._index is None or self._index[0] != name:
-                self._connection()
-                self._index = (name or "", build_link_index(self))
-                gc.collect()
-                gc.freeze()  # the index lives as long as the generation: keep it out of every later collection
-            return IndexedSteps(self, self._index[1])
+    def link_reads(self) -> ArrowReader:
+        self._connection()
+        return self
+
+    @property
+    def data_folder(self) -> Path | None:
+        return self.root
+
+    @property
+    def decisions_file(self) -> Path:
+        return self.root / "matches.json"
+
+    def pinned(self, generation: str | None) -> LadybugStore:
+        if generation is None:
+            raise EmptyGraph(f"no graph in {self.root}: load a bundle first (supplygraph load BUNDLE)")
+        return PinnedLadybugStore(self.root, generation)
+
+    def worker_config(self) -> dict[str, Any]:
+        return {"dialect": "ladybug", "root": str(Path(self.root).resolve())}
 
     def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         conn = self._connection()
@@ -166,7 +177,7 @@ class LadybugStore:
     # ------------------------------------------------------------ writing
 
     def load_lock(self) -> AbstractContextManager[None]:
-        """Held from reading the loaded bundles to swapping in the new generation (graph/load_lock.py)."""
+        """Held from reading the loaded bundles to swapping in the new generation (graph/stores/load_lock.py)."""
         return self._load_lock.held()
 
     def _take_load_lock(self) -> Callable[[], None]:
@@ -286,7 +297,7 @@ def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> 
 
 
 def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None) -> None:
-    """The same COPYs, run by fresh child processes (graph/ladybug_copy.py) from Arrow files staged beside the
+    """The same COPYs, run by fresh child processes (graph/stores/ladybug_copy.py) from Arrow files staged beside the
     database and removed once copied: node tables in slices of SLICE_ROWS rows, small tables and slices together
     up to SLICE_ROWS rows per child (relationships: REL_ROWS). What LadybugDB keeps after a COPY goes back with
     each child, so a load's peak does not grow with the number of nodes. A relationship table is copied whole by
@@ -333,9 +344,9 @@ def _build_in_children(path: Path, tables: GraphTables, progress: Progress | Non
 def _run_child(path: Path, steps: list[dict[str, Any]]) -> None:
     job = json.dumps({"database": str(path), "steps": steps})
     done = subprocess.run(
-        [sys.executable, "-m", "graph.ladybug_copy"],
+        [sys.executable, "-m", "supplygraph.graph.stores.ladybug_copy"],
         input=job.encode(),
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=path.parent,  # a folder of the load: nothing there shadows a module the child imports
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         check=False,
@@ -383,3 +394,29 @@ def _fsync_tree(folder: Path) -> None:
             with open(os.path.join(dirpath, f), "rb") as fh:
                 os.fsync(fh.fileno())
         _fsync_dir(Path(dirpath))
+
+
+class PinnedLadybugStore(LadybugStore):
+    """A LadybugStore that reads one generation, whatever CURRENT says later, optionally with DB limits.
+
+    The API shares one per generation between requests (api/deps.py); a worker process (sandbox,
+    exposure walks) opens one with a bounded buffer pool.
+    """
+
+    def __init__(self, root: Path, generation: str, **database_options: Any) -> None:
+        super().__init__(root)
+        self.pinned_generation = generation
+        self.database_options = database_options
+
+    def _current_name(self) -> str | None:
+        return self.pinned_generation
+
+    def _connection(self) -> ladybug.Connection:
+        if self._conn is None:
+            path = self.root / "generations" / self.pinned_generation / "graph.lbug"
+            if not path.exists():
+                raise EmptyGraph(f"generation {self.pinned_generation} of {self.root} is gone; load a bundle again")
+            self._db = ladybug.Database(str(path), read_only=True, **self.database_options)
+            self._conn = ladybug.Connection(self._db)
+            self._open_name = self.pinned_generation
+        return self._conn

@@ -15,8 +15,7 @@ import math
 from collections.abc import Callable
 
 from rapidfuzz import fuzz
-
-from graph.resolve.features import Features, TermStats
+from supplygraph.loaders.resolve.features import Features, TermStats
 
 PRIOR = -6.0  # bits: before any comparison a candidate pair is far more often two things than one
 REFUSE = 0.0  # a different country, a different identifier of one scheme, different unit numbers

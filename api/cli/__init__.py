@@ -18,18 +18,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+from supplygraph.api import render
+from supplygraph.api.cli.matches import matches_app
+from supplygraph.api.terminal import json_text, plain_console, visible, visible_lines
+from supplygraph.graph.errors import BundleError, InvalidParameter, SupplygraphError
+from supplygraph.graph.settings import Settings
+from supplygraph.graph.stores import open_store
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.registry import QUERIES, get_query
 
-from api import render
-from api.matches_cli import matches_app
-from api.terminal import json_text, plain_console, visible, visible_lines
-from graph.errors import BundleError, InvalidParameter, SupplygraphError
-from graph.loading import load_bundles
-from graph.settings import Settings
-from graph.store import Store
-from graph.stores import open_store
-from queries.registry import QUERIES, get_query
-
-DEMO_BUNDLE = Path(__file__).resolve().parent.parent / "demo" / "bundle"
+DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "demo" / "bundle"
 
 app = typer.Typer(
     help="supplygraph: which public buyers are exposed to which factories, recruitment agencies and findings.\n\n"
@@ -158,7 +157,7 @@ def load(
     for warning in report.warnings:
         err.print(visible_lines(f"warning: {warning}"))
     if report.rejects:
-        from loaders.quarantine import write_rejects
+        from supplygraph.loaders.quarantine import write_rejects
 
         files = ", ".join(str(p) for p in write_rejects(report.rejects, bundles))
         err.print(visible_lines(f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}"))
@@ -270,7 +269,7 @@ def cypher(
     OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY, SKIP, LIMIT, UNION; no writes, files,
     procedures or settings), and runs in a separate process with CPU, memory and time limits,
     in Neo4j's read access mode or on LadybugDB opened read-only. Parameters are strings."""
-    from api.sandbox import Sandbox, sandbox_config
+    from supplygraph.api.sandbox import Sandbox
 
     settings = Settings()
     params = {}
@@ -281,7 +280,7 @@ def cypher(
         params[key] = value
     store = _store(db, neo4j)
     sandbox = Sandbox(
-        sandbox_config(store),
+        store.worker_config(),
         workers=1,
         memory_bytes=settings.cypher_memory_mb * 2**20,
         buffer_pool_bytes=settings.cypher_buffer_pool_mb * 2**20,
@@ -326,7 +325,7 @@ def export(
     neo4j: Neo4jOption = None,
 ) -> None:
     """Export the whole graph: CSV files for `neo4j-admin database import`, or GraphML for Gephi and networkx."""
-    from graph.exporters import export_graphml, export_neo4j_import, graph_tables
+    from supplygraph.loaders.exporters import export_graphml, export_neo4j_import, graph_tables
 
     if format not in ("neo4j-import", "graphml"):
         raise InvalidParameter("--format", f"must be neo4j-import or graphml, got {format!r}")
@@ -348,7 +347,7 @@ def demo(
     as_of: AsOfOption = None,
 ) -> None:
     """Build the fictional demo graph in the embedded store and show who is exposed to what."""
-    from api.demo import run_demo
+    from supplygraph.api.cli.demo import run_demo
 
     run_demo(out, open_store(db, None), DEMO_BUNDLE, _as_of(as_of), db or Settings().db)
 
@@ -379,8 +378,7 @@ def serve(
     import os
 
     import uvicorn
-
-    from api.app import create_app
+    from supplygraph.api.app import create_app
 
     settings = Settings(db=db) if db is not None else Settings()
     err.print(f"supplygraph API on http://{host}:{port} (docs at /docs)", highlight=False)
@@ -391,13 +389,13 @@ def serve(
         finally:
             store.close()
         return
-    # Each worker process builds its own app from the environment (see api.app.default_store).
+    # Each worker process builds its own app from the environment (see create_app in api/app.py).
     if neo4j:
         os.environ["NEO4J_URI"] = neo4j
     elif db is not None:
         os.environ.pop("NEO4J_URI", None)
         os.environ["SUPPLYGRAPH_DB"] = str(db)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run("supplygraph.api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
@@ -408,7 +406,7 @@ KeysOption = Annotated[
 
 
 def _keyring(db: Path | None, keys: Path | None) -> Any:
-    from api.keys import KeyRing, keys_path
+    from supplygraph.api.keys import KeyRing, keys_path
 
     settings = Settings()
     return KeyRing(keys or keys_path(settings, db))
@@ -424,8 +422,8 @@ def keys_create(
     neo4j: Neo4jOption = None,
 ) -> None:
     """Create a key and print it once (only its hash is kept)."""
-    from api.keys import Role
-    from queries import cypher as named
+    from supplygraph.api.keys import Role
+    from supplygraph.queries import cypher as named
 
     if role not in Role.__members__:
         raise InvalidParameter("--role", f"must be one of {', '.join(Role.__members__)}, got {role!r}")
@@ -433,7 +431,7 @@ def keys_create(
         store = _store(db, neo4j)
         try:
             if not store.run(named.AFFILIATE, {"affiliate_id": affiliate}):
-                from graph.errors import NotFound
+                from supplygraph.graph.errors import NotFound
 
                 raise NotFound(f"no affiliate with id {affiliate!r} in the graph")
         finally:
@@ -466,7 +464,7 @@ def keys_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a key: it stops working at once."""
-    from api.ui.sessions import revoke_sessions
+    from supplygraph.api.ui.sessions import revoke_sessions
 
     ring = _keyring(db, keys)
     info = ring.revoke(key_id)
@@ -486,7 +484,7 @@ def viz(
     neo4j: Neo4jOption = None,
 ) -> None:
     """Write the exposure view of the browser (/ui) as one standalone HTML file that works offline."""
-    from api.ui.views import exposure_drawing, standalone_html
+    from supplygraph.api.ui.views import exposure_drawing, standalone_html
 
     try:
         if not output.parent.is_dir():  # checked before the work, not after it
@@ -507,5 +505,3 @@ def viz(
     err.print(f"{output}: {len(drawing.nodes)} nodes, {len(drawing.answers)} answers as of {day}", highlight=False)
 
 
-if __name__ == "__main__":
-    main()

@@ -1,9 +1,9 @@
 """Contract items (bundle version 1.1): ids, categories, brands and product matches, before the graph is built.
 
-Runs on the merged, resolved bundles at every load (graph/loading.py): each bundle's contract_items
+Runs on the merged, resolved bundles at every load (loaders/pipeline.py): each bundle's contract_items
 table gives an `items` table (the `Item` nodes: every row, with or without a product) and keeps as
 INCLUDES links only the rows that now have a product, named or matched. Review decisions of label
-`Item` (graph/resolve.py's Decisions, kept by item id) are re-applied every time: an accepted match
+`Item` (loaders/resolve.py's Decisions, kept by item id) are re-applied every time: an accepted match
 is `disclosed`, a rejected product is no candidate.
 """
 
@@ -13,10 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.item_match import TIE, Catalogue, Company, Match, Product, cpv_category, words
-from graph.records import LOADED
-from graph.resolve import Decisions
+from supplygraph.graph.tables import LOADED
+from supplygraph.loaders.item_match import TIE, Catalogue, Company, Match, Product, cpv_category, words
+from supplygraph.loaders.resolve import Decisions
 
 Bundles = list[tuple[str, dict[str, pa.Table]]]
 ITEM_COLUMNS = ("contract_id", "product_id", "description", "brand_name", "cpv", "category", "quantity", "value")

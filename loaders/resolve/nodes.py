@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.errors import InvalidParameter, NotFound
 
 MERGEABLE = ("Company", "Factory", "Agency", "Affiliate")
 

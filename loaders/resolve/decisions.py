@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from supplygraph.graph.stores.protocol import Store
+
 DECISIONS = ("accept", "reject", "split", "move")
 
 
@@ -116,11 +118,6 @@ class Decisions:
         return entry
 
 
-def matches_file(store: Any) -> Path:
-    """Where a store's decisions live: its data folder, or for a server store the local data folder."""
-    root = getattr(store, "root", None)
-    if root is not None:
-        return Path(root) / "matches.json"
-    from graph.settings import Settings
-
-    return Path(Settings().db) / f"matches-{getattr(store, 'database', 'neo4j')}.json"
+def matches_file(store: Store) -> Path:
+    """Where a store's review decisions live (its data folder, or for a server store the local data folder)."""
+    return store.decisions_file

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-
-from graph.errors import BundleError, Problem
-from graph.items import prepare_items
-from graph.load_lock import KEPT_READ, SOURCES_READ, reached
-from graph.records import LOADED, build_tables
-from graph.resolve import Decisions, matches_file, resolve_entities
-from graph.store import LoadedBundle, Progress, Store
-from graph.temp_folders import remove_stale_temp_folders
-from loaders import read_source
-from loaders.zip_limits import ZipLimits
+from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.stores.load_lock import KEPT_READ, SOURCES_READ, reached
+from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store
+from supplygraph.graph.tables import LOADED, build_tables
+from supplygraph.graph.temp_folders import remove_stale_temp_folders
+from supplygraph.loaders import read_source
+from supplygraph.loaders.contract_items import prepare_items
+from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
+from supplygraph.loaders.zip_limits import ZipLimits
 
 
 @dataclass
@@ -85,13 +84,13 @@ def load_bundles(
         raise BundleError(problems)
     reached(SOURCES_READ)
     # The bundles kept are read under the load lock, held until the new graph is swapped in: a load that
-    # ran meanwhile is either in what is read here, or this load fails with LoadLocked (graph/load_lock.py).
+    # ran meanwhile is either in what is read here, or this load fails with LoadLocked (graph/stores/load_lock.py).
     with nullcontext() if dry_run else store.load_lock():
         replaced = {b.name for b in new}
         kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
         merged = kept + new
         reached(KEPT_READ)
-        # Entity resolution (graph/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
+        # Entity resolution (loaders/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
         decisions = Decisions.load(matches_file(store))
         resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
         # Contract items (version 1.1): ids, categories, brands, matches to products; their review queue too.
@@ -118,7 +117,7 @@ def load_bundles(
 
 def _stamp(table: pa.Table, loaded_at: str) -> pa.Table:
     """The table with the time its bundle was read in every row (one byte a row: a dictionary column), kept with
-    the bundle's records so that later loads still know it; graph.records puts it into every origin."""
+    the bundle's records so that later loads still know it; graph.tables puts it into every origin."""
     if LOADED in table.column_names:
         return table
     day = pa.DictionaryArray.from_arrays(pa.array(np.zeros(table.num_rows, np.int8)), pa.array([loaded_at]))

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-
-from api import render
-from graph.loading import load_bundles
-from graph.store import Store
-from queries import cypher
-from queries.exposure import exposure_for_affiliate
-from queries.reverse import exposed_affiliates
+from supplygraph.api import render
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries import cypher
+from supplygraph.queries.exposure import exposure_for_affiliate
+from supplygraph.queries.reverse import exposed_affiliates
 
 STORIES = (
     ("finding", "FI-101", "Student labour at a notebook and server assembly plant in China"),

@@ -7,9 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.resolve.features import strong_keys
-from graph.schema import SCHEMA
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.loaders.resolve.features import strong_keys
 
 Bundles = list[tuple[str, dict[str, pa.Table]]]
 WANTED = ("name", "country", "address", "street_address", "city", "locality", "postal_code", "lat", "lng", "os_id",

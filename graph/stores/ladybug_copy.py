@@ -1,10 +1,10 @@
 """A child process of a large embedded load: COPY staged Arrow files into a LadybugDB database, checkpoint, exit.
 
-    python -m graph.ladybug_copy < job.json
+    python -m graph.stores.ladybug_copy < job.json
     job = {"database": "…/graph.lbug", "steps": [{"ddl": ["CREATE …"], "copy": "COPY `X` FROM rows", "file": "…"}]}
 
 LadybugDB keeps much of what one COPY allocated after it ends (the heap of a process that loaded a 1 GB file grew
-to 1.2 GB), so a large load (graph/ladybug_store.py) runs its COPYs in slices, each slice in a fresh process that
+to 1.2 GB), so a large load (graph/stores/ladybug_store.py) runs its COPYs in slices, each slice in a fresh process that
 gives all of it back when it exits. Only pyarrow and ladybug are imported here, so a child starts in half a second.
 A child dies with its parent (a killed load leaves nothing writing). Exit status 3 with the database's message on
 stderr when a statement fails.

@@ -13,17 +13,16 @@ import networkx as nx
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-
-from graph.items import prepare_items
-from graph.records import GraphTables, build_tables
-from graph.resolve import Decisions, matches_file
-from graph.store import Store
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.graph.tables import GraphTables, build_tables
+from supplygraph.loaders.contract_items import prepare_items
+from supplygraph.loaders.resolve import Decisions, matches_file
 
 ARRAY_DELIMITER = "|"
 
 
 def graph_tables(store: Store) -> GraphTables:
-    # contract items become Item nodes and matched INCLUDES links as in a load (graph/items.py)
+    # contract items become Item nodes and matched INCLUDES links as in a load (loaders/contract_items.py)
     bundles, _queue = prepare_items([(b.name, b.tables) for b in store.bundles()], Decisions.load(matches_file(store)))
     return build_tables(bundles)
 

@@ -1,5 +1,5 @@
 """`supplygraph matches list|show|accept|reject|split|move`: the review queue of entity resolution
-(graph/resolve/) and corrections of merged nodes.
+(loaders/resolve/) and corrections of merged nodes.
 
 Decisions are stored beside the data (matches.json) and the graph is rebuilt from its stored records at once,
 so an accepted entry is one node and a rejected one several from now on, on this and every later load; a split
@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from api import render
-from api.terminal import data, json_text, plain_console, visible
-from graph.errors import NotFound
-from graph.loading import load_bundles
-from graph.resolve import Decisions, matches_file
-from graph.resolve.nodes import check_split, node_members
-from graph.stores import open_store
-from queries.items import item_and_product
+from supplygraph.api import render
+from supplygraph.api.terminal import data, json_text, plain_console, visible
+from supplygraph.graph.errors import NotFound
+from supplygraph.graph.stores import open_store
+from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders.resolve import Decisions, matches_file
+from supplygraph.loaders.resolve.nodes import check_split, node_members
+from supplygraph.queries.items import item_and_product
 
 matches_app = typer.Typer(
     help="Work the entity-resolution review queue; split or move merged records.", no_args_is_help=True

@@ -1,5 +1,5 @@
 """One entity per real thing: find records of the same company, factory, agency, affiliate or product across
-sources, and rewrite their ids in the canonical tables before graph.records merges them.
+sources, and rewrite their ids in the canonical tables before graph.tables merges them.
 
 1. Strong identifiers join records outright: OS ID (factories), LEI, OCDS identifier scheme+id and registration
    numbers (companies, affiliates), licence number + country (agencies); products by brand and model. A
@@ -26,12 +26,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from graph.resolve.clustering import AUTO, REVIEW, find_matches
-from graph.resolve.decisions import Decisions, Links, entry_id, matches_file, pair_id
-from graph.resolve.features import TermStats, addr_key, features, name_key
-from graph.resolve.listings import listings
-from graph.resolve.scoring import Scorer
-from graph.resolve.tables import Bundles, canonical, records, rewrite
+from supplygraph.loaders.resolve.clustering import AUTO, REVIEW, find_matches
+from supplygraph.loaders.resolve.decisions import Decisions, Links, entry_id, matches_file, pair_id
+from supplygraph.loaders.resolve.features import TermStats, addr_key, features, name_key
+from supplygraph.loaders.resolve.listings import listings
+from supplygraph.loaders.resolve.scoring import Scorer
+from supplygraph.loaders.resolve.tables import Bundles, canonical, records, rewrite
 
 LABELS = ("Company", "Factory", "Agency", "Affiliate")
 __all__ = ["AUTO", "LABELS", "REVIEW", "Bundles", "Decisions", "Links", "addr_key", "entry_id", "matches_file",

@@ -1,7 +1,7 @@
 """A listed company (FollowTheMoney entity on a sanctions or forced-labour list) that is also a factory or an
 agency of the graph: its listing findings are repeated on that factory or agency (subject_type factory or
 agency), so that exposure answers show the risk wherever the listed entity sits in a supply chain. Matching as
-for entities of one type (graph/resolve/scoring.py, with the term frequencies of the factories and agencies):
+for entities of one type (loaders/resolve/scoring.py, with the term frequencies of the factories and agencies):
 the same registration/licence number, or name, country, address and town scored; an automatic match needs 0.8
 or more with one candidate; 0.5-0.8, or a name that nearly agrees, goes to the review queue (label `Listing`)."""
 
@@ -12,12 +12,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.resolve.clustering import AUTO
-from graph.resolve.decisions import Decisions, pair_id
-from graph.resolve.features import TermStats, features
-from graph.resolve.scoring import Scorer
-from graph.resolve.tables import Bundles, records
+from supplygraph.loaders.resolve.clustering import AUTO
+from supplygraph.loaders.resolve.decisions import Decisions, pair_id
+from supplygraph.loaders.resolve.features import TermStats, features
+from supplygraph.loaders.resolve.scoring import Scorer
+from supplygraph.loaders.resolve.tables import Bundles, records
 
 # A near match of a listed entity is shown to a person at a lower bar than a merge (missing it hides a risk):
 # from this score, or when the names nearly agree and nothing refuses the pair.

@@ -1,4 +1,4 @@
-"""The Neo4j store's load lock (graph/load_lock.py): a write lock on one (:SupplygraphLoadLock) node.
+"""The Neo4j store's load lock (graph/stores/load_lock.py): a write lock on one (:SupplygraphLoadLock) node.
 
 It is taken by a transaction that stays open while the load runs, so the server gives it back when the
 transaction ends, or when the connection of a killed load closes: no lock outlives its load. A first
@@ -14,8 +14,7 @@ from collections.abc import Callable
 
 import neo4j
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
-
-from graph.errors import LoadLocked, StoreUnavailable
+from supplygraph.graph.errors import LoadLocked, StoreUnavailable
 
 LOCK_LABEL = "SupplygraphLoadLock"
 LOCK_WAIT_S = 1.0  # how long a load waits for another load's lock before it fails with LoadLocked

@@ -1,4 +1,4 @@
-"""The small interface both stores implement, and how a store is chosen from settings."""
+"""The interface both stores implement completely: callers never need to ask which store they hold."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
-
-from graph.records import GraphTables
+from supplygraph.graph.tables import GraphTables
 
 Row = dict[str, Any]
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -33,8 +33,34 @@ class LoadedBundle:
     tables: dict[str, pa.Table]
 
 
+class ArrowReader(Protocol):
+    def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """A read query's rows as Arrow columns, for bulk reads."""
+
+
 class Store(Protocol):
     dialect: str  # "ladybug" or "neo4j": which text of a named query to run
+    embedded: bool  # the graph is in a local folder: `generation` is a cheap file read
+
+    def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """A read query's rows as Arrow columns, for bulk reads (a million links)."""
+
+    def link_reads(self) -> ArrowReader:
+        """Where the link index of the current generation reads its bulk tables from (queries/link_index.py)."""
+
+    def pinned(self, generation: str | None) -> Store:
+        """A store that keeps reading `generation` whatever is loaded later (EmptyGraph if None and it matters)."""
+
+    @property
+    def data_folder(self) -> Path | None:
+        """The folder the graph lives in (the embedded store), None for a server."""
+
+    @property
+    def decisions_file(self) -> Path:
+        """The file of this graph's review decisions (loaders/resolve/decisions.py)."""
+
+    def worker_config(self) -> dict[str, Any]:
+        """How another process opens the same graph: `open_from_config` of graph/stores/ takes it."""
 
     def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a read query and return its rows as dicts."""
@@ -49,7 +75,7 @@ class Store(Protocol):
 
     def load_lock(self) -> AbstractContextManager[None]:
         """The lock a load holds from reading `bundles()` to swapping its graph in (re-entrant in the thread
-        holding it); raises LoadLocked if another load holds it (graph/load_lock.py)."""
+        holding it); raises LoadLocked if another load holds it (graph/stores/load_lock.py)."""
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         """Make the graph exactly `tables` (built from `bundles`), all or nothing."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from graph.schema import SCHEMA
-from graph.store import Store, ident
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.protocol import Store, ident
 
 
 def _plain(value: Any) -> dict[str, Any]:

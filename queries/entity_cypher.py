@@ -1,14 +1,14 @@
 """The Cypher the HTTP API runs beyond the named queries: entity search and detail, shortest paths.
 
 Values are always $parameters. `{label}`, `{from_label}`, `{to_label}` and `{display}` are filled by
-fill() with graph.store.ident() of a label or property name from graph.schema.SCHEMA. Where the dialects differ a constant is a dict
+fill() with graph.stores.protocol.ident() of a label or property name from graph.schema.SCHEMA. Where the dialects differ a constant is a dict
 {dialect: text}.
 """
 
 from __future__ import annotations
 
-from graph.schema import SCHEMA
-from graph.store import ident
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.stores.protocol import ident
 
 # A node's display text, whatever its label: the display properties of every label, first non-null.
 DISPLAY_ANY = "coalesce({})".format(

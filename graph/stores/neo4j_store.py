@@ -38,14 +38,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
-
-from graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
-from graph.load_lock import WRITING, WRITTEN, LoadLock, reached
-from graph.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
-from graph.private_files import make_private_folder
-from graph.records import GraphTables, RelPart
-from graph.schema import SCHEMA
-from graph.store import LoadedBundle, Progress, Row, ident
+from supplygraph.graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
+from supplygraph.graph.private_files import make_private_folder
+from supplygraph.graph.schema import SCHEMA
+from supplygraph.graph.settings import Settings
+from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
+from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
+from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
+from supplygraph.graph.tables import GraphTables, RelPart
 
 BUNDLE_LABEL = "SupplygraphBundle"
 LOAD_LABEL = "SupplygraphLoad"
@@ -210,8 +210,7 @@ class Neo4jStore:
         self.batch_size = batch_size
         self.index_cache = index_cache  # folder of saved index reads; default <SUPPLYGRAPH_DB>/neo4j-index
         self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
-        self._index: tuple[str, Any] | None = None
-        self._index_lock = threading.Lock()
+        self._auth = (user, password)
         self._load_lock = LoadLock(lambda: take_neo4j_load_lock(self.driver, self.database, self.uri, self.ensure_constraints))
 
     @property
@@ -224,28 +223,35 @@ class Neo4jStore:
         rows = self.run(LATEST_LOAD)
         return rows[0]["id"] if rows else None
 
-    def exposure_steps(self) -> Any:
-        """Exposure steps from an in-memory index of the latest load (Cypher steps before any load).
+    embedded = False
 
-        The index's bulk reads are saved to disk per load id (`_SavedReads`), so that another
-        process, or this one after a restart, builds it without reading the links over Bolt again.
-        """
-        from queries.steps import CypherSteps, IndexedSteps, build_link_index
-
-        with self._index_lock:
-            name = self.generation
-            if name is None:
-                return CypherSteps(self)
-            if self._index is None or self._index[0] != name:
-                self._index = (name, build_link_index(_SavedReads(self, self._index_cache() / name)))
-            return IndexedSteps(self, self._index[1])
+    def link_reads(self) -> ArrowReader:
+        """The bulk reads of the link index, saved to disk per load id: another process, or this one after
+        a restart, builds the index without reading the links over Bolt again."""
+        name = self.generation
+        return self if name is None else _SavedReads(self, self._index_cache() / name)
 
     def _index_cache(self) -> Path:
         if self.index_cache is None:
-            from graph.settings import Settings
-
             self.index_cache = Settings().db / "neo4j-index"
         return self.index_cache
+
+    @property
+    def data_folder(self) -> Path | None:
+        return None
+
+    @property
+    def decisions_file(self) -> Path:
+        """Review decisions of a server store live in the local data folder, one file per database."""
+        return Path(Settings().db) / f"matches-{self.database}.json"
+
+    def pinned(self, generation: str | None) -> Neo4jStore:
+        return self  # answers are cached per load id; queries always read the server's current graph
+
+    def worker_config(self) -> dict[str, Any]:
+        user, password = self._auth
+        return {"dialect": "neo4j", "uri": self.uri, "user": user, "password": password,
+                "database": self.database, "index_cache": str(self._index_cache())}  # fmt: skip
 
     def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """A read query's rows as columns, for bulk reads (a million links).
@@ -299,6 +305,9 @@ class Neo4jStore:
     ) -> tuple[list[str], list[list[Any]], bool]:
         try:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                plan = session.run(neo4j.Query("EXPLAIN " + cypher), dict(params or {})).consume()
+                if plan.query_type != "r":
+                    raise QueryRefused(f"Neo4j plans this query as {plan.query_type!r}, not read-only ('r')")
                 result = session.run(neo4j.Query(cypher, timeout=timeout_s), dict(params or {}))
                 keys = list(result.keys())
                 rows: list[list[Any]] = []
@@ -337,7 +346,7 @@ class Neo4jStore:
     # ------------------------------------------------------------ writing
 
     def load_lock(self) -> AbstractContextManager[None]:
-        """Held from reading the loaded bundles to the end of the sweep (graph/load_lock.py)."""
+        """Held from reading the loaded bundles to the end of the sweep (graph/stores/load_lock.py)."""
         return self._load_lock.held()
 
     def ensure_constraints(self) -> None:

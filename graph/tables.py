@@ -22,10 +22,9 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from graph.errors import BundleError, Problem
-from graph.schema import SCHEMA, LinkType, NodeType, Property, Reference
-from graph.temp_folders import make_temp_folder
+from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.schema import SCHEMA, LinkType, NodeType, Property, Reference
+from supplygraph.graph.temp_folders import make_temp_folder
 
 STRING_LIST = pa.list_(pa.string())
 
@@ -374,7 +373,7 @@ def _link_rels(bundles: list[tuple[str, dict[str, pa.Table]]]) -> list[RelPart]:
 
 
 def _link_piece(spec: LinkType, table: pa.Table, bundle: str) -> pa.Table:
-    if not spec.target.required:  # a contract item without a product is an Item node, not a link (graph/items.py)
+    if not spec.target.required:  # a contract item without a product is an Item node, not a link (loaders/contract_items.py)
         table = table.filter(pc.is_valid(table.column("to_id")))
     n = table.num_rows
     columns: dict[str, pa.Array] = {

@@ -12,10 +12,9 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-
-from graph.resolve.decisions import Links
-from graph.resolve.features import Features, TermStats, features, strong_keys
-from graph.resolve.scoring import Scorer
+from supplygraph.loaders.resolve.decisions import Links
+from supplygraph.loaders.resolve.features import Features, TermStats, features, strong_keys
+from supplygraph.loaders.resolve.scoring import Scorer
 
 AUTO, REVIEW = 0.8, 0.5
 AGREE = 0.3  # members of two clusters about to merge must not score below this with each other
@@ -226,7 +225,7 @@ def review_entry(
 ) -> dict[str, Any]:
     """What a reviewer needs side by side: each record's name, address, town, country, identifiers and
     coordinates, and the score of the first record with each other one, with what drove it."""
-    from graph.resolve.decisions import entry_id
+    from supplygraph.loaders.resolve.decisions import entry_id
 
     a = members[0]
     pairs = []
