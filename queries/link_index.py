@@ -292,9 +292,9 @@ def _running(start: date | None, end: date | None, as_of: date) -> bool:
 
 def finding_open(row: dict[str, Any], as_of: date) -> bool:
     """The spec's 'open on day D' (the same predicate as cypher.FINDING_OPEN)."""
-    reported, closed = row["reported_on"], row["closed_on"]
+    reported, closed = row.get("reported_on"), row.get("closed_on")
     if reported is not None and reported > as_of:
         return False
     if closed is not None:
         return bool(closed > as_of)
-    return row["status"] != "remediated"
+    return row.get("status") != "remediated"
