@@ -18,8 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.errors import BundleError, Problem
-from supplygraph.graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property
-from supplygraph.graph.tables import arrow_type
+from supplygraph.graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property, arrow_type
 from supplygraph.loaders.columns import convert, hidden_characters, is_id_column, out_of_range
 from supplygraph.loaders.csvfile import CsvTable, property_name, read_csv
 from supplygraph.loaders.quarantine import drop_references, reject

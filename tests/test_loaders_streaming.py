@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
-import supplygraph.graph.tables as records
+import supplygraph.graph.arrow_files as records
 import supplygraph.loaders.canonical as canonical
 from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import BundleError

@@ -15,10 +15,11 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 from supplygraph.graph.arrow_files import write_arrow_file
+from supplygraph.graph.relationships import RelPart
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.ladybug_copy import FAILED
 from supplygraph.graph.stores.protocol import Progress, ident
-from supplygraph.graph.tables import GraphTables, RelPart
+from supplygraph.graph.tables import GraphTables
 
 
 def ladybug_type(arrow_type: pa.DataType) -> str:

@@ -140,7 +140,7 @@ class LadybugStore:
         out = []
         for entry in manifest["bundles"]:
             sub = folder / "bundles" / entry["folder"]
-            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}  # loads before 2026-11-27
+            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}  # generations stored their records as Parquet
             tables.update({p.stem: read_arrow_file(p) for p in sorted(sub.glob("*.arrow"))})
             out.append(LoadedBundle(entry["name"], tables))
         return out

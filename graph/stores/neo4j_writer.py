@@ -13,9 +13,10 @@ from typing import Any
 import neo4j
 import pyarrow as pa
 import pyarrow.compute as pc
+from supplygraph.graph.relationships import RelPart
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.protocol import Progress, ident
-from supplygraph.graph.tables import GraphTables, RelPart
+from supplygraph.graph.tables import GraphTables
 
 
 @dataclass
@@ -145,7 +146,7 @@ class GraphWriter:
     def _pipeline(self, batches: Iterator[_Batch], counter: Counter) -> None:
         """Write each batch in its own transaction on a second thread while this one prepares the next.
 
-        One session writes (a second one, measured, cost the server more CPU than it saved time).
+        One session writes: a second one costs the server more CPU than it saves time (docs/neo4j.md).
         At most one batch waits behind the one being written; on an error the waiting one is
         dropped, the one under way finishes, then the error is raised.
         """
