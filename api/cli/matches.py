@@ -18,6 +18,7 @@ from supplygraph.api.cli.base import DbOption, Neo4jOption, out
 from supplygraph.api.terminal import data, json_text, visible
 from supplygraph.graph.errors import NotFound
 from supplygraph.graph.stores import open_store
+from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.loaders.resolve import Decisions, matches_file
 from supplygraph.loaders.resolve.nodes import check_split, node_members
@@ -30,7 +31,7 @@ SIDE_BY_SIDE = ("name", "address", "city", "country", "lat", "lng", "os_id", "le
                 "identifier_id", "registration_numbers", "license_no", "source_format")  # fmt: skip
 
 
-def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, object]:
+def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, Store]:
     store = open_store(db, neo4j)
     return Decisions.load(matches_file(store)), store
 
@@ -90,7 +91,7 @@ def show(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     out.print(table)
 
 
-def _rebuild(store: object, message: str) -> None:
+def _rebuild(store: Store, message: str) -> None:
     report = load_bundles(store, [])  # type: ignore[arg-type]
     out.print(visible(f"{message}; graph rebuilt: {report.nodes:,} nodes"))
 
@@ -155,7 +156,7 @@ def move(
     _rebuild(store, f"moved {record} to {label} {to}")
 
 
-def _nodes_holding(store: object, label: str, record: str) -> list[str]:
+def _nodes_holding(store: Store, label: str, record: str) -> list[str]:
     rows = store.run(  # type: ignore[attr-defined]
         f"MATCH (n:{label}) WHERE n.id = $id OR n.merged_ids = $id OR n.merged_ids STARTS WITH $head "
         "OR n.merged_ids ENDS WITH $tail OR n.merged_ids CONTAINS $middle RETURN n.id AS id",

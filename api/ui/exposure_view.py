@@ -112,8 +112,8 @@ def basis_words(item: dict[str, Any], brands: dict[str, str]) -> str:
 
 
 def _company_names(store: Store, exposure: dict[str, Any]) -> dict[str, str]:
-    ids = sorted({(i.get("listed") or {}).get("brand") for k in ("factories", "agencies", "findings")
-                  for i in exposure[k]} - {None})
+    brands = {(i.get("listed") or {}).get("brand") for k in ("factories", "agencies", "findings") for i in exposure[k]}
+    ids = sorted(b for b in brands if b is not None)
     return {r["id"]: r["name"] for r in store.run(cypher.COMPANY_NAMES, {"ids": ids})} if ids else {}
 
 

@@ -58,8 +58,10 @@ class OwnGraph:
             return
         rel, forward = found
         start, end = (first, then) if forward else (then, first)
-        self.links.setdefault(start, set()).add((rel, *end.split(":", 1), end, True))
-        self.links.setdefault(end, set()).add((rel, *start.split(":", 1), start, False))
+        end_label, end_id = end.split(":", 1)
+        start_label, start_id = start.split(":", 1)
+        self.links.setdefault(start, set()).add((rel, end_label, end_id, end, True))
+        self.links.setdefault(end, set()).add((rel, start_label, start_id, start, False))
 
     def neighbours(self, key: str) -> list[tuple[str, str, str, str, bool]]:
         return sorted(self.links.get(key, ()))  # by type, label, id: as the store's neighbour query
