@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import supplygraph.graph.stores.neo4j_writer as neo4j_store_module
 from hypothesis import HealthCheck, given, settings
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import QueryRefused, QueryTimeout
 from supplygraph.graph.settings import Neo4jSettings
 from supplygraph.graph.stores.ladybug_store import LadybugStore
@@ -21,6 +20,7 @@ from supplygraph.queries.exposure import exposure_for_affiliate
 from supplygraph.queries.registry import QUERIES
 
 from tests.conftest import DEMO, require_neo4j
+from tests.graph_dump import dump_graph
 from tests.strategies import bundles, write_bundle
 
 

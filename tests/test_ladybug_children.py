@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import supplygraph.graph.stores.ladybug_build as ladybug_store
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.stores.ladybug_store import LadybugStore
 from supplygraph.loaders.pipeline import load_bundles
 
 from benchmarks.synthetic import generate
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,6 @@ import pyarrow as pa
 import pytest
 import supplygraph.graph.arrow_files as records
 import supplygraph.loaders.canonical as canonical
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import BundleError
 from supplygraph.graph.tables import build_tables
 from supplygraph.loaders import read_source
@@ -25,6 +24,7 @@ from supplygraph.queries.exposure import exposure_for_affiliate
 
 from benchmarks.ocds_generate import release
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 SOURCES = Path(__file__).resolve().parent / "fixtures" / "sources"
 TENDERS, FACILITIES, LISTED = SOURCES / "tenders.json", SOURCES / "facilities.csv", SOURCES / "listed.jsonl"
