@@ -89,6 +89,9 @@ class LadybugStore:
     def decisions_file(self) -> Path:
         return self.root / "matches.json"
 
+    def for_load(self) -> LadybugStore:
+        return LadybugStore(self.root)
+
     def pinned(self, generation: str | None) -> LadybugStore:
         if generation is None:
             raise EmptyGraph(f"no graph in {self.root}: load a bundle first (supplygraph load BUNDLE)")

@@ -127,6 +127,9 @@ class Neo4jStore:
         """Review decisions of a server store live in the local data folder, one file per database."""
         return Path(Settings().db) / f"matches-{self.database}.json"
 
+    def for_load(self) -> Neo4jStore:
+        return self  # the driver is thread-safe: a load opens its own sessions
+
     def pinned(self, generation: str | None) -> Neo4jStore:
         return self  # answers are cached per load id; queries always read the server's current graph
 
