@@ -192,7 +192,7 @@ class Neo4jStore:
             with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
                 plan = session.run(neo4j.Query("EXPLAIN " + cypher), dict(params or {})).consume()
                 if plan.query_type != "r":
-                    raise QueryRefused(f"Neo4j plans this query as {plan.query_type!r}, not read-only ('r')")
+                    raise QueryRefused(f"writes are refused: Neo4j plans this query as {plan.query_type!r}, not read-only ('r')")
                 result = session.run(neo4j.Query(cypher, timeout=timeout_s), dict(params or {}))
                 keys = list(result.keys())
                 rows: list[list[Any]] = []
