@@ -53,8 +53,16 @@ def cpv_code(f: Fields, cls: Any, where: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _first(values: list[Any]) -> str | None:
+    """The first value that is a non-empty text (or a number, as text)."""
+    for value in values:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+    return None
+
+
 def item_fields(f: Fields, item: dict, where: str, position: int) -> dict[str, Any]:
-    """The contract-item columns one OCDS item gives (plus `ocds_item_id`, `_brand`, `_model`)."""
+    """The contract-item columns one OCDS item gives, with `ocds_item_id` and `_model` (for a product)."""
     cls = f.object(item, "classification", where)
     codes = [cpv_code(f, cls, f"{where}/classification")] if cls else []
     brands: list[str] = []
@@ -71,12 +79,8 @@ def item_fields(f: Fields, item: dict, where: str, position: int) -> dict[str, A
             attrs[attr["name"].strip().lower()] = attr.get("value")
         else:
             f.problem(f"{where}/attributes/{i}", "expected an object with a name")
-    given = item.get("brand")
-    brand = next(
-        (str(v).strip() for v in [given, *(attrs.get(a) for a in BRAND_ATTRIBUTES), *brands] if v and str(v).strip()),
-        None,
-    )
-    model = next((str(v).strip() for v in [item.get("model"), *(attrs.get(a) for a in MODEL_ATTRIBUTES)] if v), None)
+    brand = _first([item.get("brand"), *(attrs.get(a) for a in BRAND_ATTRIBUTES), *brands])
+    model = _first([item.get("model"), *(attrs.get(a) for a in MODEL_ATTRIBUTES)])
     unit = f.object(item, "unit", where)
     price = f.object(unit, "value", f"{where}/unit")
     description = f.text(item, "description", where) or (
