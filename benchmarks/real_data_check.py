@@ -7,8 +7,8 @@ resolution) and expected, and every disagreement (the target is none). Expected,
 contract per OCDS contract (`<ocid>/<contract id>`, its own value or none), and one per award that no contract
 refers to and that is not unsuccessful or cancelled (`<ocid>/award:<award id>`, the award's value); suppliers are
 those of the contract's award; none of a process without a buyer is stored. A contract's items are its own, else
-its award's, else (when the process has one contract) the tender's, each item with a description (else its
-classification's) compared by id, description, quantity, unit and unit price. The files are read here on their own
+its award's, else the tender's items of the award's lots, else (one contract, no lots) all the tender's, each
+item with a description (else its classification's) compared by id, description, quantity, unit and unit price. The files are read here on their own
 (json, not the loader's reader), so the comparison does not trust the code it checks. Needs `ocdsmerge` (dev
 extras); the release schema defaults to OCDS 1.1.2 from tests/fixtures/real.
 """
@@ -124,17 +124,26 @@ def expected(release: dict) -> dict[str, dict]:
         }
 
     referred = set()
+    award_of: dict[str, dict] = {}  # contract id -> its award
     for contract in release.get("contracts") or []:
         aid = str(contract["awardID"]) if contract.get("awardID") is not None else None
         referred.add(aid)
         cid = contract.get("id", contract.get("awardID"))
         out[f"{ocid}/{cid}"] = entry(contract, awards.get(aid or "", {}))
+        award_of[f"{ocid}/{cid}"] = awards.get(aid or "", {})
     for aid, award in awards.items():
         if aid not in referred and str(award.get("status") or "").lower() not in INACTIVE:
             out[f"{ocid}/award:{aid}"] = entry(award, award)
-    if len(out) == 1:  # one contract: what the tender lists is what it buys, unless the award or contract says
-        (only,) = out.values()
-        only["items"] = only["items"] or item_entries((release.get("tender") or {}).get("items") or [])
+            award_of[f"{ocid}/award:{aid}"] = award
+    tender_items = [i for i in (release.get("tender") or {}).get("items") or [] if isinstance(i, dict)]
+    for cid, award in award_of.items():  # no items of its own or its award's: the tender's of the award's lots
+        if not out[cid]["items"] and award.get("relatedLots"):
+            lots = {str(lot) for lot in award["relatedLots"]}
+            out[cid]["items"] = item_entries([i for i in tender_items if str(i.get("relatedLot")) in lots])
+    if len(out) == 1:  # one contract for no lot: what the tender lists is what it buys
+        ((cid, only),) = out.items()
+        if not only["items"] and not award_of.get(cid, {}).get("relatedLots"):
+            only["items"] = item_entries(tender_items)
     return out
 
 

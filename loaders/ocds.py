@@ -135,6 +135,7 @@ class _Release:
                 **common,
                 "ocds_kind": "contract",
                 "award_id": award_ref,
+                "award_lots": self.lots(award, where) if award else None,
                 "award_in_release": "true" if award else None,
                 "award_status": f.text(award, "status", where) if award else None,
                 "supplier_id": suppliers or None,
@@ -144,10 +145,16 @@ class _Release:
             if aid in referred:
                 continue
             row = {**common, "ocds_kind": "award", "award_id": aid, "supplier_id": suppliers or None}
+            row["award_lots"] = self.lots(award, where)
             row["award_status"] = f.text(award, "status", where)
             self.contract(f"{self.ocid}/award:{aid}", award, where, title, row, award_codes[aid])
         if not awards and "contracts" not in self.r and buyer is not None:
             self.add("contracts", {**common, "contract_id": f"{self.ocid}#process", "ocds_kind": "process"}, p)
+
+    def lots(self, award: dict, where: str) -> list[str] | None:
+        """The lots an award is for (`relatedLots`, OCDS 1.1 lots extension): which tender items it covers."""
+        found = [str(lot) for lot in self.f.array(award, "relatedLots", where) if isinstance(lot, (str, int))]
+        return found or None
 
     def organisation(self, ref: Any, where: str, table: str) -> str | None:
         """The node of an organisation reference: its party, else (OCDS 1.0, or a reference without a party) the

@@ -3,8 +3,10 @@
 Which items a contract has. OCDS lists what was tendered (`tender/items`), what was awarded (`awards/items`) and
 what was contracted (`contracts/items`); a contract that repeats nothing of its award leaves its items out. So a
 contract's items are its own `contracts/items`; else the items of the award it names (`awardID`), and for an award
-without a contract the award's own items; else, only when the process has a single contract, the tender's items
-(with several contracts nothing says which tender items each one got, so none gets any). Releases of one process
+without a contract the award's own items; else the tender's items of the lots the award is for (`relatedLots` of
+the award, `relatedLot` of the item); else, when the award names no lot and the process has a single contract,
+all the tender's items (with several contracts and no lots nothing says which tender items each one got, so none
+gets any). Releases of one process
 are merged first, items by id as OCDS merges arrays of objects with ids: a later release wins field by field, so
 a quantity amended by a later release is the later one.
 
@@ -34,7 +36,7 @@ CPV_FORM = re.compile(r"^(\d{8})(-\d)?$")
 BRAND_ATTRIBUTES = ("brand", "manufacturer", "marca", "marque", "marke")
 BRAND_SCHEMES = ("BRAND", "MANUFACTURER")
 MODEL_ATTRIBUTES = ("model", "modelo", "modele", "modell")
-HELPERS = ("ocid", "award_id", "ocds_item_id")  # columns only the assignment needs
+HELPERS = ("ocid", "award_id", "ocds_item_id", "related_lot")  # columns only the assignment needs
 
 
 def cpv_code(f: Fields, cls: Any, where: str) -> str | None:
@@ -96,6 +98,7 @@ def item_fields(f: Fields, item: dict, where: str, position: int) -> dict[str, A
         "unit_price": f.number(price, "amount", f"{where}/unit/value"),
         "currency": f.text(price, "currency", f"{where}/unit/value"),
         "brand_name": brand,
+        "related_lot": _first([item.get("relatedLot")]),
         "_model": model,
     }
 
@@ -111,15 +114,24 @@ def _contracts(out: TableBuilder) -> pl.DataFrame:
     frames = []
     for part in out.merged("contracts"):
         frame = _frame(part)
-        for column in ("award_id", "ocds_kind", "ocid", "award_status"):
+        for column in ("award_id", "ocds_kind", "ocid", "award_status", "award_lots"):
             if column not in frame.columns:
                 frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-        frames.append(frame.select("contract_id", "ocid", "award_id", "ocds_kind", "award_status"))
+        frames.append(frame.select("contract_id", "ocid", "award_id", "ocds_kind", "award_status", "award_lots"))
     if not frames:
         return pl.DataFrame(
-            schema={"contract_id": pl.String, "ocid": pl.String, "award_key": pl.String, "n": pl.UInt32}
+            schema={
+                "contract_id": pl.String,
+                "ocid": pl.String,
+                "award_key": pl.String,
+                "lots": pl.String,
+                "n": pl.UInt32,
+            }
         )
     every = pl.concat(frames).filter(pl.col("ocds_kind").is_in(["contract", "award"]))
+    lots = (  # an award in another release than its contract: its lots from its own row
+        every.filter(pl.col("ocds_kind") == "award").select("ocid", "award_id", pl.col("award_lots").alias("lots"))
+    )
     contracts = every.filter(pl.col("ocds_kind") == "contract")
     referred = contracts.select("ocid", "award_id").drop_nulls().unique()
     inactive = pl.col("award_status").str.to_lowercase().is_in(list(INACTIVE_AWARDS)).fill_null(False)
@@ -131,7 +143,11 @@ def _contracts(out: TableBuilder) -> pl.DataFrame:
         .otherwise(pl.col("contract_id"))
     )
     counts = every.group_by("ocid").agg(pl.len().alias("n"))
-    return every.select("contract_id", "ocid", key.alias("award_key")).join(counts, on="ocid", how="left")
+    return (
+        every.join(lots, on=["ocid", "award_id"], how="left")
+        .select("contract_id", "ocid", key.alias("award_key"), pl.coalesce("award_lots", "lots").alias("lots"))
+        .join(counts, on="ocid", how="left")
+    )
 
 
 def _assigned(items: pl.DataFrame, contracts: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -147,10 +163,18 @@ def _assigned(items: pl.DataFrame, contracts: pl.DataFrame) -> tuple[pl.DataFram
         .join(rest.select("contract_id", "award_key"), left_on="award_id", right_on="award_key", how="inner")
     )
     rest = rest.join(from_award.select("contract_id").unique(), on="contract_id", how="anti")
-    single = rest.filter(pl.col("n") == 1).select("contract_id", "ocid")
-    from_tender = items.filter(level == "tender").drop("contract_id").join(single, on="ocid", how="inner")
+    tender = items.filter(level == "tender").drop("contract_id")
+    by_lot = (
+        rest.filter(pl.col("lots").is_not_null())
+        .with_columns(pl.col("lots").str.split("|").alias("lot"))
+        .explode("lot")
+        .select("contract_id", "ocid", "lot")
+    )
+    for_lots = tender.join(by_lot, left_on=["ocid", "related_lot"], right_on=["ocid", "lot"], how="inner")
+    single = rest.filter(pl.col("lots").is_null() & (pl.col("n") == 1)).select("contract_id", "ocid")
+    for_single = tender.join(single, on="ocid", how="inner")
     merged = pl.concat(
-        [own, from_award.select(own.columns), from_tender.select(own.columns)], how="vertical_relaxed"
+        [own, *(part.select(own.columns) for part in (from_award, for_lots, for_single))], how="vertical_relaxed"
     ).with_columns((pl.col("contract_id") + "/item:" + pl.col("ocds_item_id")).alias("item_id"))
     empty = merged["description"].is_null() & merged["product_id"].is_null()
     return merged.filter(~empty), int(empty.sum())
@@ -176,7 +200,7 @@ def assign_items(out: TableBuilder) -> None:
     parts, empty = [], 0
     for part in out.merged("contract_items"):
         frame = _frame(part)
-        for column in ("award_id", "product_id", "description", "quantity", "unit_price"):
+        for column in ("award_id", "product_id", "description", "quantity", "unit_price", "related_lot"):
             if column not in frame.columns:
                 frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
         assigned, none = _assigned(frame, contracts)

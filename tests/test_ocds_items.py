@@ -23,7 +23,7 @@ from tests.conftest import DEMO
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ITEMS = FIXTURES / "sources" / "ocds-items.jsonl"
 REAL_WITH_ITEMS = ["mexico-city-1.0.json", "two-packages.json", "fictional-1.1-releases.json"]
-A, B, C = "ocds-f1ct11-ITEMS-A", "ocds-f1ct11-ITEMS-B", "ocds-f1ct11-ITEMS-C"
+A, B, C, D = (f"ocds-f1ct11-ITEMS-{p}" for p in "ABCD")
 
 
 def items_of(store, prefix: str) -> dict[str, dict]:
@@ -57,6 +57,9 @@ def test_each_contract_gets_its_own_else_its_awards_else_the_single_tenders_item
         f"{C}/award:cx1/item:A",  # an award without a contract: the award's items
         f"{C}/award:cx1/item:B",
         f"{C}/award:cx1/item:D",  # item C has no description, classification or product: left out
+        f"{D}/dc1/item:t1",  # the tender's items of lot L1, the lot of award d1
+        f"{D}/dc1/item:t3",
+        f"{D}/dc2/item:t2",  # lot L2's
     }
     notebook = items[f"{A}/c1/item:1"]
     assert (notebook["description"], notebook["quantity"], notebook["unit"], notebook["currency"]) == (
@@ -88,6 +91,8 @@ def test_each_contract_gets_its_own_else_its_awards_else_the_single_tenders_item
         "disclosed",
         "Arvenna",
     )
+    server = items[f"{D}/dc2/item:t2"]
+    assert (server["description"], server["category"], server["items_from"]) == ("Rack server, 2U", "server", "tender")
     assert any("1 items with neither a description nor a product left out" in str(w) for w in report.warnings)
 
 
