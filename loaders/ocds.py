@@ -21,7 +21,6 @@ holds one partition, not the file.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +28,12 @@ from supplygraph.graph.errors import BundleError
 from supplygraph.graph.stores.protocol import Progress
 from supplygraph.loaders.bundle import Bundle
 from supplygraph.loaders.canonical import TableBuilder, Ticker, partitions_for
-from supplygraph.loaders.item_match import cpv_category
 from supplygraph.loaders.jsonfile import check_encoding
+from supplygraph.loaders.name_ids import name_slug
 from supplygraph.loaders.ocds_fields import Fields
-from supplygraph.loaders.ocds_items import assign_items, item_fields
+from supplygraph.loaders.ocds_items import assign_items, item_rows
 from supplygraph.loaders.ocds_process import WITHDRAWN, join_processes, link_frameworks
 from supplygraph.loaders.ocds_read import releases
-
-SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slug(text: str) -> str:
-    return SLUG.sub("-", text.lower()).strip("-")
-
-
-def name_slug(name: str) -> str:
-    """An id part for a company known only by name: name variants ("Co., Ltd.", "Company Limited") agree."""
-    from supplygraph.loaders.resolve import name_key
-
-    return slug(name_key(name)) or slug(name)
 
 
 def _withdrawn(inner: dict, key: str) -> str | None:
@@ -254,45 +240,17 @@ class _Release:
         cpvs: list[str] | None = None,
         categories: list[str] | None = None,
     ) -> None:
-        """One OCDS item -> a contract-item row of `owner` (a contract, an award `<ocid>/award:<id>` or the tender
-        `<ocid>#tender`; loaders.ocds_items gives award and tender items to their contracts), and a product when
-        the item names its brand and model."""
-        f = self.f
+        """One OCDS item's rows (loaders.ocds_items); its CPV code and category noted for its contract."""
         if not isinstance(item, dict):
-            f.problem(where, "expected an object")
+            self.f.problem(where, "expected an object")
             return
-        row = item_fields(f, item, where, position)
-        model, brand = row.pop("_model"), row["brand_name"]
-        first = (row["cpv"] or "").split("|")[0] or None
-        category = cpv_category(first) or ("other" if first else None)  # the spec's CPV table
+        rows, first, category = item_rows(self.f, self.ocid, owner, level, item, where, position)
+        for table, row in rows:
+            self.add(table, row, where)
         if cpvs is not None and first:
             cpvs.append(first)
-        product_id = None
-        if model and brand:
-            brand_id = f"brand:{name_slug(brand)}"
-            product_id = f"product:{name_slug(brand)}:{slug(model)}"
-            self.add("companies", {"company_id": brand_id, "name": brand, "roles": "brand"}, where)
-            self.add(
-                "products",
-                {"product_id": product_id, "brand_id": brand_id, "model": model, "category": category},
-                where,
-            )
-        elif category and categories is not None:
+        if categories is not None and category:
             categories.append(category)
-        award = owner if level == "award" else None
-        self.add(
-            "contract_items",
-            {
-                "contract_id": owner,
-                "item_id": f"{owner}/item:{row['ocds_item_id']}",
-                "product_id": product_id,
-                "ocds_items_from": level,
-                "ocid": self.ocid,
-                "award_id": award,
-                **row,
-            },
-            where,
-        )
 
 
 def read_ocds(

@@ -29,6 +29,8 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 from supplygraph.loaders.canonical import TableBuilder
+from supplygraph.loaders.item_match import cpv_category
+from supplygraph.loaders.name_ids import name_slug, slug
 from supplygraph.loaders.ocds_fields import Fields
 from supplygraph.loaders.ocds_process import INACTIVE_AWARDS
 
@@ -101,6 +103,43 @@ def item_fields(f: Fields, item: dict, where: str, position: int) -> dict[str, A
         "related_lot": _first([item.get("relatedLot")]),
         "_model": model,
     }
+
+
+def item_rows(
+    f: Fields, ocid: str | None, owner: str, level: str, item: dict, where: str, position: int
+) -> tuple[list[tuple[str, dict[str, Any]]], str | None, str | None]:
+    """The rows one OCDS item gives: a contract-item row of `owner` (a contract, an award `<ocid>/award:<id>` or
+    the tender `<ocid>#tender`; `assign_items` gives award and tender items to their contracts), and a brand and a
+    product when the item names both. Also its first CPV code, and its category when it made no product (what
+    the contract's `item_categories` list)."""
+    row = item_fields(f, item, where, position)
+    model, brand = row.pop("_model"), row["brand_name"]
+    first = (row["cpv"] or "").split("|")[0] or None
+    category = cpv_category(first) or ("other" if first else None)  # the spec's CPV table
+    rows: list[tuple[str, dict[str, Any]]] = []
+    product_id = None
+    if model and brand:
+        brand_id = f"brand:{name_slug(brand)}"
+        product_id = f"product:{name_slug(brand)}:{slug(model)}"
+        rows.append(("companies", {"company_id": brand_id, "name": brand, "roles": "brand"}))
+        rows.append(
+            ("products", {"product_id": product_id, "brand_id": brand_id, "model": model, "category": category})
+        )
+    rows.append(
+        (
+            "contract_items",
+            {
+                "contract_id": owner,
+                "item_id": f"{owner}/item:{row['ocds_item_id']}",
+                "product_id": product_id,
+                "ocds_items_from": level,
+                "ocid": ocid,
+                "award_id": owner if level == "award" else None,
+                **row,
+            },
+        )
+    )
+    return rows, first, None if product_id else category
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:
