@@ -13,6 +13,8 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
+import supplygraph.graph.tables as records
+import supplygraph.loaders.canonical as canonical
 from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import BundleError
 from supplygraph.graph.tables import build_tables
@@ -21,8 +23,6 @@ from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
 from supplygraph.queries.exposure import exposure_for_affiliate
 
-import graph.tables as records
-import loaders.canonical as canonical
 from benchmarks.ocds_generate import release
 from tests.conftest import DEMO
 
