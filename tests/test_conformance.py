@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import supplygraph.graph.stores.neo4j_store as neo4j_store_module
 from hypothesis import HealthCheck, given, settings
 from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import QueryRefused, QueryTimeout
@@ -19,7 +20,6 @@ from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.exposure import exposure_for_affiliate
 from supplygraph.queries.registry import QUERIES
 
-import graph.stores.neo4j_store as neo4j_store_module
 from tests.conftest import DEMO, require_neo4j
 from tests.strategies import bundles, write_bundle
 

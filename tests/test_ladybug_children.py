@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+import supplygraph.graph.stores.ladybug_store as ladybug_store
 from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.stores.ladybug_store import LadybugStore
 from supplygraph.loaders.pipeline import load_bundles
 
-import graph.stores.ladybug_store as ladybug_store
 from benchmarks.synthetic import generate
 from tests.conftest import DEMO
 
