@@ -28,9 +28,14 @@ TIMER = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from supplygraph.graph.stores.ladybug_store import LadybugStore
-from supplygraph.loaders.pipeline import load_bundles
-from supplygraph.queries.exposure import exposure_for_affiliate
+if Path("graph/stores").is_dir():  # the code run here (cwd) has the one installed name, supplygraph
+    from supplygraph.graph.stores.ladybug_store import LadybugStore
+    from supplygraph.loaders.pipeline import load_bundles
+    from supplygraph.queries.exposure import exposure_for_affiliate
+else:  # a commit from before it: its own top-level packages, found on PYTHONPATH
+    from graph.ladybug_store import LadybugStore
+    from graph.loading import load_bundles
+    from queries.exposure import exposure_for_affiliate
 db, bundle, affiliates = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
 fresh = not (db / "CURRENT").exists()
 store = LadybugStore(db)

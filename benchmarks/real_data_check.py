@@ -6,7 +6,9 @@ Per file: the contracts, values, suppliers and buyers stored (what `supplygraph 
 resolution) and expected, and every disagreement (the target is none). Expected, per compiled release: one
 contract per OCDS contract (`<ocid>/<contract id>`, its own value or none), and one per award that no contract
 refers to and that is not unsuccessful or cancelled (`<ocid>/award:<award id>`, the award's value); suppliers are
-those of the contract's award; none of a process without a buyer is stored. The files are read here on their own
+those of the contract's award; none of a process without a buyer is stored. A contract's items are its own, else
+its award's, else the tender's items of the award's lots, else (one contract, no lots) all the tender's, each
+item with a description (else its classification's) compared by id, description, quantity, unit and unit price. The files are read here on their own
 (json, not the loader's reader), so the comparison does not trust the code it checks. Needs `ocdsmerge` (dev
 extras); the release schema defaults to OCDS 1.1.2 from tests/fixtures/real.
 """
@@ -65,6 +67,27 @@ def processes(
     return releases, compiled
 
 
+def item_entries(items: list) -> list[tuple]:
+    """(id, description, quantity, unit, unit price) of each item that describes something, by id."""
+    out = []
+    for n, item in enumerate(items, 1):
+        description = item.get("description") or (item.get("classification") or {}).get("description")
+        if description:
+            unit = item.get("unit") or {}
+            price = (unit.get("value") or {}).get("amount")
+            quantity = item.get("quantity")
+            out.append(
+                (
+                    str(item.get("id", n)),
+                    description,
+                    None if quantity is None else float(quantity),
+                    unit.get("name"),
+                    None if price is None else float(price),
+                )
+            )
+    return sorted(out)
+
+
 def expected(release: dict) -> dict[str, dict]:
     """contract id -> value, currency, suppliers, buyer (identifier, else name), as the compiled release says."""
     ocid = release["ocid"]
@@ -97,17 +120,30 @@ def expected(release: dict) -> dict[str, dict]:
             "currency": value.get("currency"),
             "suppliers": suppliers,
             "buyer": buyer_name,
+            "items": item_entries(obj.get("items") or award.get("items") or []),
         }
 
     referred = set()
+    award_of: dict[str, dict] = {}  # contract id -> its award
     for contract in release.get("contracts") or []:
         aid = str(contract["awardID"]) if contract.get("awardID") is not None else None
         referred.add(aid)
         cid = contract.get("id", contract.get("awardID"))
         out[f"{ocid}/{cid}"] = entry(contract, awards.get(aid or "", {}))
+        award_of[f"{ocid}/{cid}"] = awards.get(aid or "", {})
     for aid, award in awards.items():
         if aid not in referred and str(award.get("status") or "").lower() not in INACTIVE:
             out[f"{ocid}/award:{aid}"] = entry(award, award)
+            award_of[f"{ocid}/award:{aid}"] = award
+    tender_items = [i for i in (release.get("tender") or {}).get("items") or [] if isinstance(i, dict)]
+    for cid, award in award_of.items():  # no items of its own or its award's: the tender's of the award's lots
+        if not out[cid]["items"] and award.get("relatedLots"):
+            lots = {str(lot) for lot in award["relatedLots"]}
+            out[cid]["items"] = item_entries([i for i in tender_items if str(i.get("relatedLot")) in lots])
+    if len(out) == 1:  # one contract for no lot: what the tender lists is what it buys
+        ((cid, only),) = out.items()
+        if not only["items"] and not award_of.get(cid, {}).get("relatedLots"):
+            only["items"] = item_entries(tender_items)
     return out
 
 
@@ -125,12 +161,26 @@ def stored(path: Path, skip_invalid: bool, encoding: str | None) -> tuple[dict[s
     out: dict[str, dict] = {}
     if "contracts" not in bundle.tables:
         return out, bundle.rejects
+    items: dict[str, list[tuple]] = defaultdict(list)
+    for r in bundle.tables["contract_items"].to_pylist() if "contract_items" in bundle.tables else []:
+        quantity = r["quantity"] if r["quantity"] is not None else r.get("ocds_quantity")
+        price = r.get("unit_price")
+        items[r["from_id"]].append(
+            (
+                r["item_id"].rpartition("/item:")[2],
+                r["description"],
+                None if quantity is None else float(quantity),
+                r.get("unit"),
+                None if price is None else float(price),
+            )
+        )
     for row in bundle.tables["contracts"].to_pylist():
         out[row["id"]] = {
             "value": row["value"],
             "currency": row["currency"],
             "suppliers": sorted({names.get(s, s) for s in row["supplier_id"] or []}),
             "buyer": names.get(row["affiliate_id"], row["affiliate_id"]),
+            "items": sorted(items.get(row["id"], [])),
         }
     return out, bundle.rejects
 
@@ -158,7 +208,7 @@ def compare(path: Path, schema: Path = SCHEMA, skip_invalid: bool = False, encod
         elif cid not in want:
             disagreements.append(f"{cid}: stored, not expected")
         else:
-            for field in ("value", "currency", "suppliers", "buyer"):
+            for field in ("value", "currency", "suppliers", "buyer", "items"):
                 if want[cid][field] != have[cid][field]:
                     disagreements.append(f"{cid}: {field} {have[cid][field]!r} stored, {want[cid][field]!r} expected")
 
@@ -168,6 +218,7 @@ def compare(path: Path, schema: Path = SCHEMA, skip_invalid: bool = False, encod
             "value": round(sum(c["value"] or 0 for c in side.values()), 2),
             "suppliers": len({s for c in side.values() for s in c["suppliers"]}),
             "buyers": len({c["buyer"] for c in side.values()}),
+            "items": sum(len(c["items"]) for c in side.values()),
         }
 
     return {
@@ -191,7 +242,7 @@ def main() -> None:
         report = compare(path, args.schema, args.skip_invalid, args.encoding)
         s, e = report["stored"], report["expected"]
         print(f"{path}")
-        for key in ("contracts", "value", "suppliers", "buyers"):
+        for key in ("contracts", "value", "suppliers", "buyers", "items"):
             print(f"  {key:<10} stored {s[key]:>16,}  ocdsmerge {e[key]:>16,}")
         if report["rejected"]:
             print(f"  set aside as invalid (--skip-invalid): {report['rejected']} problems, left out of both sides")

@@ -80,6 +80,7 @@ class TableBuilder:
     encoding: str | None = None
     partition_by: dict[str, str] = field(default_factory=dict)  # table -> column hashed to partition (default: key)
     unions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> list columns merged as unions
+    keys: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table -> columns rows merge by (default: key)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
@@ -163,7 +164,7 @@ class TableBuilder:
         names = list(dict.fromkeys(k for r in rows for k in r))
         chunk = merge_rows(
             pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names}),
-            key_columns(table),
+            self.keys.get(table) or key_columns(table),
             self.unions.get(table, ()),
         )
         del rows
@@ -174,7 +175,7 @@ class TableBuilder:
                 parts[0][:] = [
                     merge_rows(
                         pa.concat_tables(parts[0], promote_options="default"),
-                        key_columns(table),
+                        self.keys.get(table) or key_columns(table),
                         self.unions.get(table, ()),
                     )
                 ]
@@ -216,7 +217,7 @@ class TableBuilder:
                         self.keep(
                             merge_rows(
                                 pa.concat_tables(tables, promote_options="default"),
-                                key_columns(table),
+                                self.keys.get(table) or key_columns(table),
                                 self.unions.get(table, ()),
                             )
                         )

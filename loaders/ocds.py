@@ -7,9 +7,11 @@ buyer is named; otherwise it is kept on the contracts as `procuring_entity` and 
 else `<ocid>/<party id>`). Every OCDS contract -> one contract `<ocid>/<contracts/id>`, awarded to every supplier
 of its award (consortia keep all members); an award no contract refers to -> a contract `<ocid>/award:<id>`,
 unless it is unsuccessful or cancelled (a contract of such an award keeps `award_status`). Values are never
-borrowed: a contract without a value has none. Items with a named model (`model`/`brand` fields or item
-`attributes` of those names) -> products and contract items; other items give the contract its CPV code and
-`item_categories`; `relatedProcesses` with relationship `framework` -> the call-off's framework_id.
+borrowed: a contract without a value has none. Every item -> a contract item of bundle version 1.1 with its
+description, CPV codes, quantity, unit, value and brand (which items a contract has, and how: loaders.ocds_items);
+an item with a named model (`model`/`brand` fields or item `attributes` of those names) also -> a product of that
+brand; items give the contract its CPV code and `item_categories`; `relatedProcesses` with relationship
+`framework` -> the call-off's framework_id.
 
 Releases of one ocid are merged as OCDS merges them: in date order, field by field, later wins, arrays of
 contracts and awards by id; a contract-only release takes its buyer and supplier from earlier releases of the same
@@ -19,7 +21,6 @@ holds one partition, not the file.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,41 +29,11 @@ from supplygraph.graph.stores.protocol import Progress
 from supplygraph.loaders.bundle import Bundle
 from supplygraph.loaders.canonical import TableBuilder, Ticker, partitions_for
 from supplygraph.loaders.jsonfile import check_encoding
+from supplygraph.loaders.name_ids import name_slug
 from supplygraph.loaders.ocds_fields import Fields
+from supplygraph.loaders.ocds_items import assign_items, item_rows
 from supplygraph.loaders.ocds_process import WITHDRAWN, join_processes, link_frameworks
 from supplygraph.loaders.ocds_read import releases
-
-CPV_CATEGORY = (  # CPV prefix -> product category
-    ("30213100", "notebook"),
-    ("30213200", "tablet"),
-    ("30213300", "desktop"),
-    ("30213000", "desktop"),
-    ("30214000", "workstation"),
-    ("48820000", "server"),
-    ("30231", "monitor"),
-    ("30232", "mfd"),
-    ("301211", "mfd"),
-    ("30120", "mfd"),
-    ("32250", "phone"),
-)
-SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def cpv_category(code: str | None) -> str | None:
-    if not code:
-        return None
-    return next((cat for prefix, cat in CPV_CATEGORY if code.startswith(prefix)), "other")
-
-
-def slug(text: str) -> str:
-    return SLUG.sub("-", text.lower()).strip("-")
-
-
-def name_slug(name: str) -> str:
-    """An id part for a company known only by name: name variants ("Co., Ltd.", "Company Limited") agree."""
-    from supplygraph.loaders.resolve import name_key
-
-    return slug(name_key(name)) or slug(name)
 
 
 def _withdrawn(inner: dict, key: str) -> str | None:
@@ -105,6 +76,8 @@ class _Release:
             buyer = row["affiliate_id"]
         tender = f.object(self.r, "tender", p)
         title = f.text(tender, "title", f"{p}/tender")
+        for i, item in enumerate(f.array(tender, "items", f"{p}/tender")):
+            self.item(f"{self.ocid}#tender", "tender", item, f"{p}/tender/items/{i}", i + 1)
         framework = None
         for i, rel in enumerate(f.array(self.r, "relatedProcesses", p)):
             if isinstance(rel, dict) and "framework" in (rel.get("relationship") or []):
@@ -117,6 +90,7 @@ class _Release:
             "procuring_entity_id": "|".join(row["affiliate_id"] for row, _ in self.procuring) or None,
         }
         awards: dict[str, tuple[dict, str, list[str]]] = {}
+        award_codes: dict[str, tuple[list[str], list[str]]] = {}  # award id -> its items' CPV codes and categories
         for i, award in enumerate(f.array(self.r, "awards", p)):
             where = f"{p}/awards/{i}"
             if not isinstance(award, dict):
@@ -129,6 +103,10 @@ class _Release:
                 if node is not None and node not in suppliers:
                     suppliers.append(node)
             awards[aid] = (award, where, suppliers)
+            codes: tuple[list[str], list[str]] = ([], [])
+            for j, item in enumerate(f.array(award, "items", where)):
+                self.item(f"{self.ocid}/award:{aid}", "award", item, f"{where}/items/{j}", j + 1, *codes)
+            award_codes[aid] = codes
         referred: set[str | None] = set()
         for i, contract in enumerate(f.array(self.r, "contracts", p)):
             where = f"{p}/contracts/{i}"
@@ -143,6 +121,7 @@ class _Release:
                 **common,
                 "ocds_kind": "contract",
                 "award_id": award_ref,
+                "award_lots": self.lots(award, where) if award else None,
                 "award_in_release": "true" if award else None,
                 "award_status": f.text(award, "status", where) if award else None,
                 "supplier_id": suppliers or None,
@@ -152,10 +131,16 @@ class _Release:
             if aid in referred:
                 continue
             row = {**common, "ocds_kind": "award", "award_id": aid, "supplier_id": suppliers or None}
+            row["award_lots"] = self.lots(award, where)
             row["award_status"] = f.text(award, "status", where)
-            self.contract(f"{self.ocid}/award:{aid}", award, where, title, row)
+            self.contract(f"{self.ocid}/award:{aid}", award, where, title, row, award_codes[aid])
         if not awards and "contracts" not in self.r and buyer is not None:
             self.add("contracts", {**common, "contract_id": f"{self.ocid}#process", "ocds_kind": "process"}, p)
+
+    def lots(self, award: dict, where: str) -> list[str] | None:
+        """The lots an award is for (`relatedLots`, OCDS 1.1 lots extension): which tender items it covers."""
+        found = [str(lot) for lot in self.f.array(award, "relatedLots", where) if isinstance(lot, (str, int))]
+        return found or None
 
     def organisation(self, ref: Any, where: str, table: str) -> str | None:
         """The node of an organisation reference: its party, else (OCDS 1.0, or a reference without a party) the
@@ -214,14 +199,24 @@ class _Release:
             self.parties.setdefault(pid, node)
         return node
 
-    def contract(self, cid: str, obj: dict, where: str, title: str | None, row: dict) -> None:
+    def contract(
+        self,
+        cid: str,
+        obj: dict,
+        where: str,
+        title: str | None,
+        row: dict,
+        codes: tuple[list[str], list[str]] | None = None,
+    ) -> None:
+        """A contract row; `codes` (CPV codes, categories) of an award-contract come from its award's items, which
+        the award itself gave as item rows."""
         f = self.f
         period = f.object(obj, "period" if "period" in obj else "contractPeriod", where)
         value = f.object(obj, "value", where)
-        cpvs: list[str] = []
-        categories: list[str] = []
-        for i, item in enumerate(f.array(obj, "items", where)):
-            self.item(cid, item, f"{where}/items/{i}", cpvs, categories)
+        cpvs, categories = codes if codes is not None else ([], [])
+        if codes is None:
+            for i, item in enumerate(f.array(obj, "items", where)):
+                self.item(cid, "contract", item, f"{where}/items/{i}", i + 1, cpvs, categories)
         row.update(
             contract_id=cid,
             title=f.text(obj, "title", where) or title,
@@ -235,44 +230,27 @@ class _Release:
         )
         self.add("contracts", row, where)
 
-    def item(self, cid: str, item: Any, where: str, cpvs: list[str], categories: list[str]) -> None:
-        f = self.f
+    def item(
+        self,
+        owner: str,
+        level: str,
+        item: Any,
+        where: str,
+        position: int,
+        cpvs: list[str] | None = None,
+        categories: list[str] | None = None,
+    ) -> None:
+        """One OCDS item's rows (loaders.ocds_items); its CPV code and category noted for its contract."""
         if not isinstance(item, dict):
-            f.problem(where, "expected an object")
+            self.f.problem(where, "expected an object")
             return
-        cls = f.object(item, "classification", where)
-        code = f.text(cls, "id", f"{where}/classification")
-        if code and (f.text(cls, "scheme", f"{where}/classification") or "CPV").upper() == "CPV":
-            cpvs.append(code.split("-")[0])
-        attrs = {}
-        for i, attr in enumerate(f.array(item, "attributes", where)):
-            if isinstance(attr, dict) and isinstance(attr.get("name"), str):
-                attrs[attr["name"].lower()] = attr.get("value")
-            else:
-                f.problem(f"{where}/attributes/{i}", "expected an object with a name")
-        model = item.get("model") or attrs.get("model")
-        brand = item.get("brand") or attrs.get("brand") or attrs.get("manufacturer")
-        category = cpv_category(code.split("-")[0] if code else None)
-        if not (model and brand):
-            if category:
-                categories.append(category)
-            return
-        brand_id = f"brand:{name_slug(str(brand))}"
-        product_id = f"product:{name_slug(str(brand))}:{slug(str(model))}"
-        self.add("companies", {"company_id": brand_id, "name": str(brand), "roles": "brand"}, where)
-        self.add(
-            "products",
-            {"product_id": product_id, "brand_id": brand_id, "model": str(model), "category": category},
-            where,
-        )
-        unit = f.object(f.object(item, "unit", where), "value", f"{where}/unit")
-        quantity = f.number(item, "quantity", where)
-        price = f.number(unit, "amount", f"{where}/unit/value")
-        total = quantity * price if quantity is not None and price is not None else None
-        qty = str(int(quantity)) if quantity is not None and quantity == int(quantity) else quantity
-        self.add(
-            "contract_items", {"contract_id": cid, "product_id": product_id, "quantity": qty, "value": total}, where
-        )
+        rows, first, category = item_rows(self.f, self.ocid, owner, level, item, where, position)
+        for table, row in rows:
+            self.add(table, row, where)
+        if cpvs is not None and first:
+            cpvs.append(first)
+        if categories is not None and category:
+            categories.append(category)
 
 
 def read_ocds(
@@ -290,6 +268,8 @@ def read_ocds(
     )
     out.partition_by["contracts"] = "ocid"  # a process's contracts, awards and buyer are joined in one partition
     out.unions["contracts"] = ("supplier_id",)  # OCDS merges an award's suppliers by id: later releases add
+    out.keys["contract_items"] = ("contract_id", "item_id")  # items merge by id, as OCDS merges them
+    out.partition_by["contract_items"] = "ocid"  # a process's tender, award and contract items in one partition
     tick = Ticker(progress, f"reading {path.name} (bytes)", size)
     for release, line, pointer in releases(path, out, tick, encoding):
         out.begin(line, pointer, release)
@@ -301,6 +281,7 @@ def read_ocds(
     tick(size, final=True)
     if out.problems:
         raise BundleError(out.problems)
+    assign_items(out)
     join_processes(out)
     link_frameworks(out)
     return out.build(name or path.stem)

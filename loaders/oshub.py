@@ -23,7 +23,7 @@ from supplygraph.loaders.bundle import Bundle
 from supplygraph.loaders.canonical import TableBuilder, Ticker, partitions_for
 from supplygraph.loaders.csvfile import normalise_header
 from supplygraph.loaders.jsonfile import check_encoding, open_utf8
-from supplygraph.loaders.ocds import name_slug, slug
+from supplygraph.loaders.name_ids import name_slug, slug
 from supplygraph.loaders.quarantine import reject
 
 OS_ID = re.compile(r"^[A-Z]{2}[0-9]{7}[A-Z0-9]{6}$")
