@@ -1,1 +1,1 @@
-"""The supplygraph CLI and HTTP API: thin shells over graph/ and queries/."""
+"""The edges of supplygraph: the HTTP API (routers), the CLI, the Cypher sandbox and the browser views."""
