@@ -27,10 +27,12 @@ def probability(bits: float) -> float:
     return 1.0 / (1.0 + 2.0 ** (-bits))
 
 
-def soft_similarity(a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[str], float]) -> float:
+def soft_similarity(
+    a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[str], float], forms: bool = False
+) -> float:
     """Weighted Dice similarity of two token lists: equal tokens count fully, a misspelt token of 4+ letters
-    (ratio >= 80), a word written as two ("Zhong Shan" / "Zhongshan") or in another form ("Knitting" /
-    "Knitwear") almost fully, as rare as the commoner spelling (a misspelling is rare because it is
+    (ratio >= 80), a word written as two ("Zhong Shan" / "Zhongshan") or, with `forms`, in another form
+    ("Knitting" / "Knitwear") almost fully, as rare as the commoner spelling (a misspelling is rare because it is
     misspelt); each token weighs as rare as it is."""
     if not a or not b:
         return 0.0
@@ -52,7 +54,7 @@ def soft_similarity(a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[st
                 credit([t], list(joined[t]), 0.95)
                 left.discard(t)
                 right.difference_update(joined[t])
-    if rest_a and rest_b:  # one word in two forms: "Garment" / "Garments", "Knitting" / "Knitwear"
+    if forms and rest_a and rest_b:  # one word in two forms: "Garment" / "Garments", "Knitting" / "Knitwear"
         stems = {stem(u): u for u in sorted(rest_b, reverse=True)}
         for t in sorted(rest_a):
             same = stems.pop(stem(t), None)
@@ -161,7 +163,7 @@ class Scorer:
         for one in (expanded(a.name, a.elided, b.name), *a.alternatives):
             for other in (expanded(b.name, b.elided, a.name), *b.alternatives):
                 left, right = qualified(one, other, places), qualified(other, one, places)
-                similarity = soft_similarity(left, right, self.stats.name_weight)
+                similarity = soft_similarity(left, right, self.stats.name_weight, forms=True)
                 if similarity > best[0]:
                     best = (similarity, left, right, one, other)
         similarity, left, right, one, other = best
@@ -211,6 +213,8 @@ class Scorer:
     def coarse_within(self, a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
         """How much of a coarse address (a few words, at most half as many as the other: a regency and a
         province) the other address names, by weight, when it names the coarse one's rarest word; else None."""
+        if min(len(a), len(b)) > 8:  # nothing coarse here (quick way out: most pairs)
+            return None
         coarse, full = sorted((set(a), set(b)), key=len)
         if len(coarse) > 4 or 2 * len(coarse) > len(full):
             return None
