@@ -26,6 +26,7 @@ from . import pages, tenancy, views
 from .drawing_cache import drawings
 from .login import router as login_router
 from .pages import LoginNeeded, templates
+from .review import router as review_router
 
 STATIC_FILES = {
     "vis-network.min.js": (views.VIS_JS, "text/javascript"),
@@ -38,6 +39,7 @@ EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "ht
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 router.include_router(login_router)
+router.include_router(review_router)  # /ui/review: review queues, split and move (api/ui/review.py)
 
 
 def _hidden(caller: Principal) -> list[str]:
