@@ -6,7 +6,8 @@ change nothing. Expected values come from the decision file and the graph, not f
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -25,25 +26,33 @@ from tests.test_items_loading import write
 from tests.test_resolution import FACILITIES, merged
 
 ORIGIN = "https://testserver"
+App = tuple[object, dict[str, str]]
 
 
 @pytest.fixture
-def app(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, dict[str, str]]]:
-    """The app over the parametrised store, with an investigator, an admin and an affiliate key."""
+def serve(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., App]]:
+    """Loads inputs into the parametrised store, then serves the app over it (the data first, as a server
+    starts on a loaded graph) with an investigator, an admin and an affiliate key."""
     monkeypatch.setenv("SUPPLYGRAPH_DB", str(tmp_path / "data"))  # the server store's decision file
-    keyring = KeyRing(tmp_path / "keys.sqlite")
-    keys = {
-        "investigator": keyring.create("investigator", name="inv")[0],
-        "admin": keyring.create("admin", name="adm")[0],
-        "affiliate": keyring.create("affiliate", "AF-LIN", "lin")[0],
-    }
-    db = getattr(store, "root", None) or tmp_path / "db"
-    application = create_app(Settings(db=db), store, keyring=keyring)
-    with TestClient(application):
-        yield application, keys
+    with ExitStack() as stack:
+
+        def start(*inputs: Path) -> App:
+            load_bundles(store, list(inputs))
+            keyring = KeyRing(tmp_path / "keys.sqlite")
+            keys = {
+                "investigator": keyring.create("investigator", name="inv")[0],
+                "admin": keyring.create("admin", name="adm")[0],
+                "affiliate": keyring.create("affiliate", "AF-LIN", "lin")[0],
+            }
+            db = getattr(store, "root", None) or tmp_path / "db"
+            application = create_app(Settings(db=db), store, keyring=keyring)
+            stack.enter_context(TestClient(application))  # runs the lifespan once; shut down before the store
+            return application, keys
+
+        yield start
 
 
-def client(app: tuple[object, dict[str, str]], who: str, origin: str | None = ORIGIN) -> TestClient:
+def client(app: App, who: str, origin: str | None = ORIGIN) -> TestClient:
     application, keys = app
     headers = {"Origin": origin} if origin else {}
     out = TestClient(application, base_url=ORIGIN, follow_redirects=False, headers=headers)  # type: ignore[arg-type]
@@ -67,9 +76,9 @@ def queue(store) -> dict[str, dict]:
     return {m["id"]: m for m in Decisions.load(matches_file(store)).queue}
 
 
-def test_entity_queue_side_by_side_and_accept_is_kept(app, store, tmp_path: Path) -> None:
+def test_entity_queue_side_by_side_and_accept_is_kept(serve, store, tmp_path: Path) -> None:
     near = near_teakwood(tmp_path)
-    load_bundles(store, [DEMO, FACILITIES, near])
+    app = serve(DEMO, FACILITIES, near)
     waiting = queue(store)
     (entry,) = [m for m in waiting.values() if set(m["members"]) == {"FA-TWP1", "TH2021077TWP9Z1"}]
     inv = client(app, "investigator")
@@ -93,8 +102,8 @@ def test_entity_queue_side_by_side_and_accept_is_kept(app, store, tmp_path: Path
     assert inv.post("/ui/review/entry/nope/accept").status_code == 404
 
 
-def test_split_and_move_from_the_node_page_stick(app, store) -> None:
-    load_bundles(store, [DEMO, FACILITIES])
+def test_split_and_move_from_the_node_page_stick(serve, store) -> None:
+    app = serve(DEMO, FACILITIES)
     assert merged(store, "FA-SH2") == ["CN2021088SHP2A7", "FA-SH2"]  # an automatic merge
     admin = client(app, "admin")
     page = admin.get("/ui/review/node/FA-SH2")
@@ -116,10 +125,12 @@ def test_split_and_move_from_the_node_page_stick(app, store) -> None:
     decided = Decisions.load(matches_file(store)).decided.values()
     assert sorted(d["decision"] for d in decided) == ["move", "split"]  # the CLI's decision file
     assert admin.get("/ui/review/node/FA-NOPE").status_code == 404
+    slashed = admin.get("/ui/review/node/ocds-x%2FFA-NOPE")  # an id with '/' reaches the page, as on /ui/entity
+    assert slashed.status_code == 404 and "ocds-x/FA-NOPE" in slashed.text
 
 
-def test_item_queue_accept_and_reject(app, store, tmp_path: Path) -> None:
-    load_bundles(store, [write(tmp_path / "b", FILES)])
+def test_item_queue_accept_and_reject(serve, store, tmp_path: Path) -> None:
+    app = serve(write(tmp_path / "b", FILES))
     items = {i: m for i, m in queue(store).items() if m["label"] == "Item"}
     assert set(items) == {"IT-1~PR-1", "IT-1~PR-2", "IT-2~PR-3"}
     inv = client(app, "investigator")
@@ -134,8 +145,8 @@ def test_item_queue_accept_and_reject(app, store, tmp_path: Path) -> None:
     assert not [m for m in queue(store).values() if m["label"] == "Item"]
 
 
-def test_affiliate_keys_get_404_and_change_nothing(app, store) -> None:
-    load_bundles(store, [DEMO, FACILITIES])
+def test_affiliate_keys_get_404_and_change_nothing(serve, store) -> None:
+    app = serve(DEMO, FACILITIES)
     before = Decisions.load(matches_file(store))
     some = next(iter(before.queue), {"id": "none"})["id"]
     aff = client(app, "affiliate")

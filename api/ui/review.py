@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from supplygraph.api.entity_ids import id_in_path  # and the entity_id path convertor, for ids with '/'
 from supplygraph.api.keys import Principal, Role
 from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
 from supplygraph.graph.stores.ladybug_store import LadybugStore
@@ -97,7 +98,7 @@ def listing(request: Request, caller: Principal, items: bool, done: str, page: i
                       done=done[:300])  # fmt: skip
 
 
-@router.get("/entry/{match_id}")
+@router.get("/entry/{match_id:entity_id}")
 def entry_page(request: Request, match_id: str) -> Response:
     def work(caller: Principal) -> Response:
         with pages.app_state(request).access.use() as store:
@@ -139,7 +140,7 @@ def done_at(path: str, message: str) -> str:
     return f"{path}?done={quote(message)}"
 
 
-@router.post("/entry/{match_id}/{decision}")
+@router.post("/entry/{match_id:entity_id}/{decision}")
 async def decide(request: Request, match_id: str, decision: str) -> Response:
     """Accept or reject a queued entry as a whole; the graph is rebuilt with the decision applied."""
 
@@ -154,7 +155,7 @@ async def decide(request: Request, match_id: str, decision: str) -> Response:
     return await posted(request, act)
 
 
-@router.get("/node/{node_id}")
+@router.get("/node/{node_id:entity_id}")
 def node_page(request: Request, node_id: str, done: str = "") -> Response:
     """A node's records side by side, to split some of them out of it or move one into another node."""
 
@@ -169,7 +170,7 @@ def node_page(request: Request, node_id: str, done: str = "") -> Response:
     return guarded(request, work)
 
 
-@router.post("/node/{node_id}/split")
+@router.post("/node/{node_id:entity_id}/split")
 async def split(request: Request, node_id: str) -> Response:
     def act(fields: dict[str, list[str]], store: Store) -> str:
         records = fields.get("record") or []
@@ -177,12 +178,12 @@ async def split(request: Request, node_id: str) -> Response:
             raise InvalidParameter("record", "tick the records to take out of this node")
         label, report = review.split(store, node_id, records)
         message = f"split {', '.join(records)} out of {label} {node_id}; graph rebuilt: {report.nodes:,} nodes"
-        return done_at(f"/ui/review/node/{quote(node_id, safe='')}", message)
+        return done_at(f"/ui/review/node/{id_in_path(node_id)}", message)
 
     return await posted(request, act)
 
 
-@router.post("/node/{node_id}/move")
+@router.post("/node/{node_id:entity_id}/move")
 async def move(request: Request, node_id: str) -> Response:
     def act(fields: dict[str, list[str]], store: Store) -> str:
         record = (fields.get("record") or [""])[0].strip()
@@ -191,6 +192,6 @@ async def move(request: Request, node_id: str) -> Response:
             raise InvalidParameter("to", "name the record to move and the id of the node it belongs to")
         label, report = review.move(store, record, to)
         message = f"moved {record} to {label} {to}; graph rebuilt: {report.nodes:,} nodes"
-        return done_at(f"/ui/review/node/{quote(to, safe='')}", message)
+        return done_at(f"/ui/review/node/{id_in_path(to)}", message)
 
     return await posted(request, act)
