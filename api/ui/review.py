@@ -81,20 +81,21 @@ def queue_of(request: Request, items: bool) -> list[dict[str, Any]]:
 
 
 @router.get("")
-def entity_queue(request: Request, done: str = "", page: int = 0) -> Response:
+def entity_queue(request: Request, done: str = "", page: str = "0") -> Response:
     return guarded(request, lambda caller: listing(request, caller, False, done, page))
 
 
 @router.get("/items")
-def item_queue(request: Request, done: str = "", page: int = 0) -> Response:
+def item_queue(request: Request, done: str = "", page: str = "0") -> Response:
     return guarded(request, lambda caller: listing(request, caller, True, done, page))
 
 
-def listing(request: Request, caller: Principal, items: bool, done: str, page: int) -> Response:
+def listing(request: Request, caller: Principal, items: bool, done: str, page: str) -> Response:
     entries = queue_of(request, items)
-    start = max(0, page) * QUEUE_PAGE
+    number = int(page) if page.isdigit() and len(page) < 7 else 0  # anything else: the first page
+    start = number * QUEUE_PAGE
     return pages.page(request, "review_queue.html", caller, entries=entries[start : start + QUEUE_PAGE],
-                      total=len(entries), page=max(0, page), per_page=QUEUE_PAGE, items=items,
+                      total=len(entries), page=number, per_page=QUEUE_PAGE, items=items,
                       done=done[:300])  # fmt: skip
 
 
