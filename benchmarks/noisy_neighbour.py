@@ -30,7 +30,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.load_api import Connection, cpu_seconds, percentile
+from benchmarks.http_client import Connection
+from benchmarks.load_api import cpu_seconds, percentile
 
 # Runs until its timeout kills it, on CPU alone (tests/test_api_cypher.py)
 FLOOD_QUERY = "UNWIND range(1, 40000) AS x UNWIND range(1, 40000) AS y WITH x, y WHERE (x * y) % 7 = 3 RETURN count(*)"

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from supplygraph.api.app import create_app  # noqa: E402
 from supplygraph.api.keys import KeyRing  # noqa: E402
-from supplygraph.api.ui.views import exposure_drawing  # noqa: E402
+from supplygraph.api.ui.exposure_view import exposure_drawing  # noqa: E402
 from supplygraph.graph.settings import Settings  # noqa: E402
 from supplygraph.graph.stores.ladybug_store import LadybugStore  # noqa: E402
 from supplygraph.loaders.pipeline import load_bundles  # noqa: E402

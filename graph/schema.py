@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import pyarrow as pa
 from supplygraph.graph.errors import ConfigError
 
 SCHEMA_FILE = Path(__file__).with_name("schema.toml")
@@ -15,7 +16,7 @@ LIST_TYPES = {"list", "enum_list"}
 # The columns every link file may carry, and the properties every relationship has.
 LINK_COLUMNS = ("valid_from", "valid_to", "source_id")
 # On relationships source_ids is one string of ids joined by "|" (as in the bundle's cell): LadybugDB's
-# COPY of a list column costs ~7 s per million relationships, more than the rest of the row together.
+# COPY of a list column costs more than the rest of the row together (docs/benchmarks.md).
 REL_BASE = {"valid_from": "date", "valid_to": "date", "source_ids": "string"}
 
 
@@ -202,3 +203,10 @@ def load_schema(path: Path = SCHEMA_FILE) -> Schema:
 
 
 SCHEMA = load_schema()
+
+
+def arrow_type(prop: Property) -> pa.DataType:
+    """The Arrow type of a property's column."""
+    if prop.is_list:
+        return pa.list_(pa.string())
+    return {"date": pa.date32(), "float": pa.float64(), "int": pa.int64()}.get(prop.type, pa.string())

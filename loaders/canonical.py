@@ -23,8 +23,9 @@ from supplygraph.graph.errors import BundleError, Problem
 from supplygraph.graph.schema import SCHEMA, NodeType
 from supplygraph.graph.stores.protocol import Progress
 from supplygraph.graph.temp_folders import make_temp_folder
-from supplygraph.loaders.bundle import Bundle, FileChecker
+from supplygraph.loaders.bundle import Bundle
 from supplygraph.loaders.csvfile import CsvTable
+from supplygraph.loaders.file_checks import FileChecker
 from supplygraph.loaders.quarantine import drop_references, raw_records, reject
 from supplygraph.loaders.rows import merge_rows, strings
 

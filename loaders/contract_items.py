@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from supplygraph.graph.tables import LOADED
+from supplygraph.graph.origins import LOADED
 from supplygraph.loaders.item_match import TIE, Catalogue, Company, Match, Product, cpv_category, words
 from supplygraph.loaders.resolve import Decisions
 

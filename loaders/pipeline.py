@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.origins import LOADED
 from supplygraph.graph.stores.load_lock import KEPT_READ, SOURCES_READ, reached
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store
-from supplygraph.graph.tables import LOADED, build_tables
+from supplygraph.graph.tables import build_tables
 from supplygraph.graph.temp_folders import remove_stale_temp_folders
 from supplygraph.loaders import read_source
 from supplygraph.loaders.contract_items import prepare_items

@@ -17,9 +17,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from supplygraph.graph.errors import BundleError, Problem
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.protocol import Progress
-from supplygraph.loaders.bundle import Bundle, check_file
+from supplygraph.loaders.bundle import Bundle
 from supplygraph.loaders.canonical import Ticker
 from supplygraph.loaders.csvfile import read_csv
+from supplygraph.loaders.file_checks import check_file
 from supplygraph.loaders.quarantine import drop_references
 from supplygraph.loaders.zip_limits import ZipLimits, check_declared
 

@@ -1,9 +1,9 @@
 """Exposure of an affiliate on a day, exactly as ../shared/spec/bundle-format.md defines it.
 
-The walk runs in Python over the rows of small named Cypher queries (queries/cypher.py), one
-step per tier, so that the smallest tier is exact, cycles end nowhere, and the same engine
-answers on every store. A store may offer a faster `supplier_links` (the embedded store keeps
-an in-memory index of the supply links of its immutable generation, see graph/supply_index.py).
+The walk runs in Python, one step per tier (queries/steps.py), so that the smallest tier is exact,
+cycles end nowhere, and the same engine answers on every store: each step is a small named Cypher
+query (queries/cypher.py), or is answered from the link index of the store's current generation
+(queries/link_index.py), which gives the same rows.
 
 Among several paths to an item with the same smallest tier, the one kept is the shortest, then
 the first in id order, so answers are deterministic.

@@ -21,7 +21,7 @@ NEVER_BEFORE = np.iinfo(np.int32).min
 NEVER_AFTER = np.iinfo(np.int32).max
 
 
-def _days(column: pa.ChunkedArray | pa.Array, missing: int) -> np.ndarray:
+def day_numbers(column: pa.ChunkedArray | pa.Array, missing: int) -> np.ndarray:
     if pa.types.is_null(column.type) or pa.types.is_string(column.type):  # no dates at all
         return np.full(len(column), missing, dtype=np.int32)
     as_int = pc.cast(column, pa.int32()) if pa.types.is_date(column.type) else column
@@ -51,8 +51,8 @@ class LinkTable:
         self.keys = table.column(key).combine_chunks()
         self.others = table.column(other).combine_chunks()
         self.sources = table.column("sources").combine_chunks()
-        self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
-        self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
+        self.valid_from = day_numbers(table.column("valid_from"), NEVER_BEFORE)
+        self.valid_to = day_numbers(table.column("valid_to"), NEVER_AFTER)
 
     def active_links(self, keys: Sequence[str], as_of: date) -> list[tuple[int, tuple[str, str, Any]]]:
         """(row number, (key, other, sources)) of each active link."""
@@ -89,11 +89,11 @@ class SupplyWalk:
             pc.index_in(suppliers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64
         )
         self.buyer = buyer_codes
-        self.order, self.offsets = _csr(buyer_codes, len(self.ids))
-        self.up_order, self.up_offsets = _csr(self.supplier, len(self.ids))  # the same links by supplier
+        self.order, self.offsets = grouped_order(buyer_codes, len(self.ids))
+        self.up_order, self.up_offsets = grouped_order(self.supplier, len(self.ids))  # the same links by supplier
         self.sources = table.column("sources").combine_chunks()
-        self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
-        self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
+        self.valid_from = day_numbers(table.column("valid_from"), NEVER_BEFORE)
+        self.valid_to = day_numbers(table.column("valid_to"), NEVER_AFTER)
 
     def tiers(
         self, start: Sequence[str], depth: int, as_of: date, stop: dict[str, int] | None = None
@@ -180,7 +180,9 @@ class SupplyWalk:
         return reached
 
 
-def _csr(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def grouped_order(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions sorted by code, and where each code's run starts (compressed sparse rows): the rows of
+    code c are order[offsets[c]:offsets[c + 1]]."""
     return np.argsort(codes, kind="stable"), np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=size))])
 
 
@@ -292,9 +294,9 @@ def _running(start: date | None, end: date | None, as_of: date) -> bool:
 
 def finding_open(row: dict[str, Any], as_of: date) -> bool:
     """The spec's 'open on day D' (the same predicate as cypher.FINDING_OPEN)."""
-    reported, closed = row["reported_on"], row["closed_on"]
+    reported, closed = row.get("reported_on"), row.get("closed_on")
     if reported is not None and reported > as_of:
         return False
     if closed is not None:
         return bool(closed > as_of)
-    return row["status"] != "remediated"
+    return row.get("status") != "remediated"

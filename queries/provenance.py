@@ -16,8 +16,7 @@ answer's day count, as in the walk. Every list of link origins is sorted, so bot
 the same JSON.
 
 Answers have them only when asked (exposure_for_affiliate(provenance=True), API `provenance=true`,
-CLI `--provenance`): on the 100k-factory synthetic graph the items' origins alone add 8-16% to the
-p95 of an answer, the links make it 2-3 times as long (README, "Where an answer's facts came from").
+CLI `--provenance`), because they make an answer much larger (docs/benchmarks.md).
 
 The origins are read in bulk (named Cypher, queries/cypher.py) once per exposure index, i.e. once
 per generation or Neo4j load, and answered from memory: node origins on the first answer that asks,
@@ -39,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from supplygraph.queries.link_index import EPOCH, NEVER_AFTER, NEVER_BEFORE, _csr, _days, gather
+from supplygraph.queries.link_index import EPOCH, NEVER_AFTER, NEVER_BEFORE, day_numbers, gather, grouped_order
 from supplygraph.queries.steps import CypherSteps
 
 if TYPE_CHECKING:
@@ -99,9 +98,9 @@ class LinkOrigins:
             for c in ("from_id", "to_id")
         ]
         self.to = codes[1]
-        self.order, self.offsets = _csr(codes[0], len(self.code))
-        self.valid_from = _days(table.column("valid_from"), NEVER_BEFORE)
-        self.valid_to = _days(table.column("valid_to"), NEVER_AFTER)
+        self.order, self.offsets = grouped_order(codes[0], len(self.code))
+        self.valid_from = day_numbers(table.column("valid_from"), NEVER_BEFORE)
+        self.valid_to = day_numbers(table.column("valid_to"), NEVER_AFTER)
         self.origin = table.column("origin").combine_chunks()
 
     def of(self, pairs: Sequence[tuple[str, str]], as_of: date | None) -> list[list[str]]:

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import BundleError
 from supplygraph.graph.stores.ladybug_store import LadybugStore
 from supplygraph.loaders.pipeline import load_bundles
@@ -19,6 +18,7 @@ from supplygraph.queries.exposure import exposure_for_affiliate
 
 from benchmarks.synthetic import generate
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import BundleError
 from supplygraph.loaders.pipeline import load_bundles
 
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 
 def edit(name: str, fn: Callable[[str], str]) -> Callable[[Path], None]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import supplygraph.graph.stores.neo4j_writer as neo4j_store_module
 from hypothesis import HealthCheck, given, settings
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import QueryRefused, QueryTimeout
 from supplygraph.graph.settings import Neo4jSettings
 from supplygraph.graph.stores.ladybug_store import LadybugStore
@@ -19,8 +19,8 @@ from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.exposure import exposure_for_affiliate
 from supplygraph.queries.registry import QUERIES
 
-import graph.stores.neo4j_store as neo4j_store_module
 from tests.conftest import DEMO, require_neo4j
+from tests.graph_dump import dump_graph
 from tests.strategies import bundles, write_bundle
 
 
@@ -131,7 +131,7 @@ def _rows(table: Any) -> list[str]:
 def test_neo4j_bulk_reads_and_their_saved_copies(neo4j_store, tmp_path) -> None:
     """run_arrow (one collected record, dates as day numbers) reads what the embedded store reads;
     a saved copy answers after the server's data are gone, and folders of older loads are dropped."""
-    from supplygraph.graph.stores.neo4j_store import _SavedReads
+    from supplygraph.graph.stores.saved_reads import SavedReads
     from supplygraph.queries import cypher
 
     embedded = LadybugStore(tmp_path / "db")
@@ -144,7 +144,7 @@ def test_neo4j_bulk_reads_and_their_saved_copies(neo4j_store, tmp_path) -> None:
     assert str(dated.schema.field("day").type) == "date32[day]" and dated.num_rows > 0
     for old in range(5):
         (tmp_path / "saved" / f"old-{old}").mkdir(parents=True)
-    saved = _SavedReads(neo4j_store, tmp_path / "saved" / "this-load")
+    saved = SavedReads(neo4j_store, tmp_path / "saved" / "this-load")
     first = {name: saved.run_arrow(getattr(cypher, name)) for name in BULK_READS}
     assert len(list((tmp_path / "saved").iterdir())) == 4  # this load and the three newest others
     neo4j_store.wipe()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 
 import networkx as nx
-from supplygraph.graph.dump import dump_graph
 from supplygraph.loaders.exporters import export_graphml, export_neo4j_import, graph_tables
 from supplygraph.loaders.pipeline import load_bundles
 
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 
 def test_graphml_holds_every_node_and_relationship(store, tmp_path) -> None:

@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from supplygraph.graph.dump import dump_graph
+import supplygraph.graph.stores.ladybug_build as ladybug_store
 from supplygraph.graph.stores.ladybug_store import LadybugStore
 from supplygraph.loaders.pipeline import load_bundles
 
-import graph.stores.ladybug_store as ladybug_store
 from benchmarks.synthetic import generate
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,9 +91,10 @@ def test_sigkill_during_a_load_in_child_processes_stops_them_and_leaves_the_grap
     big = tmp_path / "big"
     generate(big, factories=30_000)
     script = (
-        "import sys; import graph.stores.ladybug_store as s; s.CHILD_BYTES = 0; s.SLICE_ROWS = 2_000\n"
-        "from loaders.pipeline import load_bundles\n"
-        f"load_bundles(s.LadybugStore({str(db)!r}), [{str(big)!r}])\n"
+        "import sys; import supplygraph.graph.stores.ladybug_build as s; s.CHILD_BYTES = 0; s.SLICE_ROWS = 2_000\n"
+        "from supplygraph.graph.stores.ladybug_store import LadybugStore\n"
+        "from supplygraph.loaders.pipeline import load_bundles\n"
+        f"load_bundles(LadybugStore({str(db)!r}), [{str(big)!r}])\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     try:

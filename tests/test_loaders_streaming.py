@@ -13,7 +13,8 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
-from supplygraph.graph.dump import dump_graph
+import supplygraph.graph.arrow_files as records
+import supplygraph.loaders.canonical as canonical
 from supplygraph.graph.errors import BundleError
 from supplygraph.graph.tables import build_tables
 from supplygraph.loaders import read_source
@@ -21,10 +22,9 @@ from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
 from supplygraph.queries.exposure import exposure_for_affiliate
 
-import graph.tables as records
-import loaders.canonical as canonical
 from benchmarks.ocds_generate import release
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 SOURCES = Path(__file__).resolve().parent / "fixtures" / "sources"
 TENDERS, FACILITIES, LISTED = SOURCES / "tenders.json", SOURCES / "facilities.csv", SOURCES / "listed.jsonl"

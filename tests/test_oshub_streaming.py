@@ -9,10 +9,9 @@ import random
 from pathlib import Path
 
 import pytest
+import supplygraph.loaders.canonical as canonical
 from supplygraph.graph.errors import BundleError
 from supplygraph.loaders.oshub import read_oshub
-
-import loaders.canonical as canonical
 
 HEADER = [
     "os_id", "contribution_date", "name", "address", "country_code", "country_name", "lat", "lng", "sector",

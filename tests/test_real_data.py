@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import BundleError
 from supplygraph.loaders import detect_format, read_source
 from supplygraph.loaders.oshub import slug
@@ -20,6 +19,7 @@ from supplygraph.loaders.quarantine import write_rejects
 
 from benchmarks.real_data_check import compare
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 CASES = Path(__file__).resolve().parent / "fixtures" / "sources" / "ocds-cases.jsonl"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from supplygraph.graph.dump import dump_graph
 from supplygraph.graph.errors import BundleError
 from supplygraph.loaders import detect_format, read_source
 from supplygraph.loaders.pipeline import load_bundles
@@ -19,6 +18,7 @@ from supplygraph.loaders.resolve import score
 from supplygraph.queries.exposure import exposure_for_affiliate
 
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 SOURCES = Path(__file__).resolve().parent / "fixtures" / "sources"
 TENDERS, FACILITIES, LISTED = SOURCES / "tenders.json", SOURCES / "facilities.csv", SOURCES / "listed.jsonl"

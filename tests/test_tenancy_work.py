@@ -92,7 +92,7 @@ def test_reverse_questions_walk_only_the_keys_own_exposure(ui: Ui, walks: list[s
 def test_an_affiliate_network_too_large_at_the_default_depth_is_drawn_at_a_smaller_one(
     ui: Ui, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from supplygraph.api.ui import views
+    from supplygraph.api.ui import exposure_view as views
 
     client = ui.client("AF-LIN")
     sizes = {d: len(client.get("/ui/exposure/affiliate/AF-LIN/export.json", params={"depth": d}).json()["nodes"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from supplygraph.api.ui.views import BASIS_EDGES, exposure_drawing
+from supplygraph.api.ui.exposure_view import exposure_drawing
+from supplygraph.api.ui.network import BASIS_EDGES
 from supplygraph.loaders.pipeline import load_bundles
 
 from tests.conftest import DEMO

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from supplygraph.api.app import create_app
 from supplygraph.api.keys import KeyRing
-from supplygraph.api.ui.views import MUTED, SEVERITY_COLOURS
+from supplygraph.api.ui.network import MUTED, SEVERITY_COLOURS
 from supplygraph.graph.settings import Settings
 from supplygraph.loaders.pipeline import load_bundles
 
@@ -200,7 +200,7 @@ def test_exposure_view_levels_and_colours(ui: Ui) -> None:
 def test_names_from_the_exposure_answer_draw_the_same_as_names_looked_up(
     ui: Ui, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from supplygraph.api.ui import views
+    from supplygraph.api.ui import exposure_view as views
 
     day = date.fromisoformat(AS_OF)
     for affiliate in ("AF-LIN", "AF-DBH", "AF-UNB"):
@@ -257,7 +257,7 @@ def test_drawings_are_cached_per_generation_and_visibility(ui: Ui) -> None:
 
 def test_the_drawing_cache_drops_the_least_recently_used() -> None:
     from supplygraph.api.ui.drawing_cache import DrawingCache
-    from supplygraph.api.ui.views import Drawing
+    from supplygraph.api.ui.network import Drawing
 
     drawings = [Drawing(title=f"d{i}", kind="exposure", nodes=[{"id": "x" * 400}]) for i in range(4)]
     size = 2 * len(drawings[0].script_data())

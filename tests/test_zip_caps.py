@@ -66,7 +66,7 @@ def run_measured(code: str, *args: str, env: dict[str, str] | None = None) -> tu
     return done, peak_kb // 1024
 
 
-CLI = "from api.cli import main; import sys; sys.argv = ['supplygraph', *sys.argv[1:]]; main()"
+CLI = "from supplygraph.api.cli import main; import sys; sys.argv = ['supplygraph', *sys.argv[1:]]; main()"
 
 
 @pytest.mark.parametrize("kind", ["rows", "zeros"])

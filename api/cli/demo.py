@@ -12,12 +12,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from supplygraph.api import render
+from supplygraph.api.cli.base import AsOfOption, DbOption, app, out, parse_as_of
+from supplygraph.graph.settings import Settings
+from supplygraph.graph.stores import open_store
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries import cypher
 from supplygraph.queries.exposure import exposure_for_affiliate
 from supplygraph.queries.reverse import exposed_affiliates
 
+DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "demo" / "bundle"
 STORIES = (
     ("finding", "FI-101", "Student labour at a notebook and server assembly plant in China"),
     ("agency", "AG-MM2", "Recruitment fees charged by sub-agents in Myanmar, after the Thai agency was remediated"),
@@ -83,3 +87,12 @@ def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path
         "\n".join(f"  {command:<{width}}# {why}" if why else f"  {command}" for command, why in hints),
         highlight=False,
     )
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Build the fictional demo graph in the embedded store and show who is exposed to what."""
+    run_demo(out, open_store(db, None), DEMO_BUNDLE, parse_as_of(as_of), db or Settings().db)

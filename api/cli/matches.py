@@ -14,9 +14,11 @@ from typing import Annotated
 
 import typer
 from supplygraph.api import render
-from supplygraph.api.terminal import data, json_text, plain_console, visible
+from supplygraph.api.cli.base import DbOption, Neo4jOption, out
+from supplygraph.api.terminal import data, json_text, visible
 from supplygraph.graph.errors import NotFound
 from supplygraph.graph.stores import open_store
+from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders import review
 from supplygraph.loaders.pipeline import LoadReport
 from supplygraph.loaders.resolve import Decisions, matches_file
@@ -25,21 +27,18 @@ from supplygraph.queries.items import item_and_product
 matches_app = typer.Typer(
     help="Work the entity-resolution review queue; split or move merged records.", no_args_is_help=True
 )
-out = plain_console()
-Db = Annotated[Path | None, typer.Option("--db", help="Data folder of the embedded store")]
-Neo = Annotated[str | None, typer.Option("--neo4j", help="Neo4j URI [env NEO4J_URI]")]
 SIDE_BY_SIDE = review.SIDE_BY_SIDE
 
 
-def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, object]:
+def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, Store]:
     store = open_store(db, neo4j)
     return Decisions.load(matches_file(store)), store
 
 
 @matches_app.command("list")
 def list_matches(
-    db: Db = None,
-    neo4j: Neo = None,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
     decided: Annotated[bool, typer.Option("--decided", help="Decisions taken instead of the queue")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
 ) -> None:
@@ -64,7 +63,7 @@ def list_matches(
 
 
 @matches_app.command("show")
-def show(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
+def show(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """One entry: its records side by side (name, address, city, country, ids, coordinates), the score of the
     first record with each other one and what drove it (each comparison's evidence in bits)."""
     decisions, store = _decisions(db, neo4j)
@@ -101,13 +100,13 @@ def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) ->
 
 
 @matches_app.command("accept")
-def accept(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
+def accept(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """The entry's records are one thing: merge them all, now and on every later load."""
     _decide(match_id, "accept", db, neo4j)
 
 
 @matches_app.command("reject")
-def reject(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
+def reject(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """The entry's first record is none of the others: never merge it with them."""
     _decide(match_id, "reject", db, neo4j)
 
@@ -116,8 +115,8 @@ def reject(match_id: str, db: Db = None, neo4j: Neo = None) -> None:
 def split(
     node: Annotated[str, typer.Argument(help="Id of a merged node (its merged_ids list its records)")],
     records: Annotated[list[str], typer.Argument(help="Original ids to take out of it")],
-    db: Db = None,
-    neo4j: Neo = None,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
 ) -> None:
     """Take records out of a merged node, an automatic merge included: they never join its other records
     again, on this and every later load (each may still merge with something else)."""
@@ -129,8 +128,8 @@ def split(
 def move(
     record: Annotated[str, typer.Argument(help="Original id of a record (a node's id or one of its merged_ids)")],
     to: Annotated[str, typer.Option("--to", help="Id of the node the record belongs to")],
-    db: Db = None,
-    neo4j: Neo = None,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
 ) -> None:
     """Move a record into another node: out of the node it is merged into (if any), into node --to, on this
     and every later load."""

@@ -16,7 +16,6 @@ from supplygraph.api.deps import Admin, State
 from supplygraph.api.models import LoadOut
 from supplygraph.api.problems import ApiError
 from supplygraph.api.routers.common import problems
-from supplygraph.graph.stores.ladybug_store import LadybugStore
 from supplygraph.graph.temp_folders import make_temp_folder
 from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.loaders.zip_limits import ZipLimits
@@ -62,8 +61,8 @@ async def load(
                 if size > limit:
                     raise _too_large(settings.max_upload_mb)
                 fh.write(chunk)
-        root = app_state.access.root
-        store = LadybugStore(root) if root is not None else app_state.access.store
+        shared = app_state.access.store
+        store = shared.for_load()
         limits = ZipLimits.from_settings(settings)
         try:
             report = await run_in_threadpool(
@@ -77,7 +76,7 @@ async def load(
                 limits=limits,
             )
         finally:
-            if root is not None:
+            if store is not shared:
                 store.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)

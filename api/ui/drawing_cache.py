@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
-from . import views
+from . import network
 from .pages import app_state
 
 
@@ -23,11 +23,11 @@ class DrawingCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[Any, ...], tuple[views.Drawing, int]] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], tuple[network.Drawing, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> views.Drawing | None:
+    def get(self, key: tuple[Any, ...]) -> network.Drawing | None:
         with self._lock:
             found = self._items.get(key)
             if found is None:
@@ -35,7 +35,7 @@ class DrawingCache:
             self._items.move_to_end(key)
             return found[0]
 
-    def put(self, key: tuple[Any, ...], drawing: views.Drawing) -> None:
+    def put(self, key: tuple[Any, ...], drawing: network.Drawing) -> None:
         size = 2 * len(drawing.script_data()) + 2048 * len(drawing.answers)
         if size > self.max_bytes // 4:
             return

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from supplygraph.api.deps import AppState
 from supplygraph.api.keys import Principal
 
-from . import views
+from . import exports
 from .sessions import SessionStore, sessions_for
 
 COOKIE = "sg_ui_session"
@@ -25,7 +25,7 @@ CSP = (
     "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
-templates = Jinja2Templates(env=views.templates_env())
+templates = Jinja2Templates(env=exports.templates_env())
 _sessions_lock = threading.Lock()
 
 

@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 from supplygraph.api.entity_ids import id_in_path  # and the entity_id path convertor, for ids with '/'
 from supplygraph.api.keys import Principal, Role
 from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
-from supplygraph.graph.stores.ladybug_store import LadybugStore
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders import review
 from supplygraph.loaders.resolve import Decisions, matches_file
@@ -63,14 +62,13 @@ def form_fields(form: dict[str, list[str]] | None) -> dict[str, list[str]]:
 
 @contextmanager
 def writable(request: Request) -> Iterator[Store]:
-    """The store a decision rebuilds: the embedded store's folder opened for writing, or the server store."""
-    access = pages.app_state(request).access
-    root = access.root
-    store = LadybugStore(root) if root is not None else access.store
+    """The store a decision rebuilds with: a handle of its own, as a load's (Store.for_load)."""
+    shared = pages.app_state(request).access.store
+    store = shared.for_load()
     try:
         yield store
     finally:
-        if root is not None:
+        if store is not shared:
             store.close()
 
 

@@ -21,18 +21,20 @@ from supplygraph.api.fairness import ServerBusy, TooManyRequests
 from supplygraph.api.keys import Principal, Role
 from supplygraph.graph.errors import EmptyGraph, InvalidParameter, NotFound
 from supplygraph.graph.schema import SCHEMA
+from supplygraph.queries import entity_cypher as q
+from supplygraph.queries.entity_cypher import fill
 
-from . import pages, tenancy, views
+from . import entity_view, exports, exposure_view, network, pages, tenancy
 from .drawing_cache import drawings
 from .login import router as login_router
 from .pages import LoginNeeded, templates
 from .review import router as review_router
 
 STATIC_FILES = {
-    "vis-network.min.js": (views.VIS_JS, "text/javascript"),
-    "vis-network.css": (views.VIS_CSS, "text/css"),
-    "ui.js": (views.STATIC / "ui.js", "text/javascript"),
-    "ui.css": (views.STATIC / "ui.css", "text/css"),
+    "vis-network.min.js": (network.VIS_JS, "text/javascript"),
+    "vis-network.css": (network.VIS_CSS, "text/css"),
+    "ui.js": (network.STATIC / "ui.js", "text/javascript"),
+    "ui.css": (network.STATIC / "ui.css", "text/css"),
 }
 ANSWER_PAGE = 100  # answers listed beside an exposure drawing at first; the rest come on request
 EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "html": "text/html"}
@@ -119,7 +121,7 @@ def search_page(request: Request, q: str = "") -> Response:
                 if caller.role == Role.affiliate:  # its own node only: nothing else is searched
                     groups = tenancy.own_search(store, caller.affiliate_id or "", needle)
                 else:
-                    groups = views.search(store, needle)
+                    groups = entity_view.search(store, needle)
         total = sum(g["count"] for g in groups)
         return pages.page(request, "search.html", caller, q=q, groups=groups, total=total)
 
@@ -134,12 +136,12 @@ def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: in
             raise InvalidParameter("depth", f"must be between 1 and 3, got {depth}")
         graph = _own_graph(request, caller)
         with pages.app_state(request).access.use() as store:
-            detail = views.entity_detail(store, type_, id_, _hidden(caller), {"parent_id"})
+            detail = entity_view.entity_detail(store, type_, id_, _hidden(caller), {"parent_id"})
         title = f"Affiliate {detail['name']} ({id_})"
         return detail, tenancy.own_neighbourhood(graph, title, depth)
     with pages.app_state(request).access.use() as store:
-        detail = views.entity_detail(store, type_, id_, [], set())
-        drawing = views.neighbourhood_drawing(store, detail, depth, [])
+        detail = entity_view.entity_detail(store, type_, id_, [], set())
+        drawing = entity_view.neighbourhood_drawing(store, detail, depth, [])
     return detail, drawing
 
 
@@ -154,7 +156,7 @@ def _own_graph(request: Request, caller: Principal) -> tenancy.OwnGraph:
             if depth == "1":
                 raise
     with pages.app_state(request).access.use() as store:
-        rows = store.run(views.fill(views.q.NODE, label="Affiliate"), {"id": own})
+        rows = store.run(fill(q.NODE, label="Affiliate"), {"id": own})
         if not rows:
             raise NotFound("no such affiliate")
         name = str(rows[0]["node"].get("name") or own)
@@ -167,7 +169,7 @@ def entity_page(request: Request, type_: str, id_: str, depth: str | None = None
         d = _int(depth, 1, "depth", 1, 3)
         detail, drawing = _entity(request, caller, type_, id_, d)
         return pages.page(request, "entity.html", caller, entity=detail, drawing=drawing, depth=d,
-                     exposure_kinds=views.EXPOSURE_KINDS, **_legend())
+                     exposure_kinds=network.EXPOSURE_KINDS, **_legend())
 
     return _guard(request, work)
 
@@ -186,11 +188,11 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
     """A page of a node's neighbours for the entity network, with an "and N more" node when more remain."""
 
     def work(caller: Principal) -> Response:
-        label = views.LABELS.get(type_)
+        label = entity_view.LABELS.get(type_)
         if label is None:
             raise NotFound("not visible")
         start = _int(offset, 0, "offset", 0, 1_000_000)
-        builder = views.NetworkBuilder()
+        builder = network.NetworkBuilder()
         if caller.role == Role.affiliate:  # pages of its own graph only
             graph = _own_graph(request, caller)
             if f"{label}:{id_}" not in graph.nodes:
@@ -198,9 +200,9 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
             tenancy.expand_own(graph, builder, f"{label}:{id_}", start)
             return JSONResponse({"nodes": builder.nodes, "edges": builder.edges})
         with pages.app_state(request).access.use() as store:
-            if not store.run(views.fill(views.q.NODE, label=label), {"id": id_}):
+            if not store.run(fill(q.NODE, label=label), {"id": id_}):
                 raise NotFound("no such node")
-            views.expand(store, builder, label, id_, _hidden(caller), start)
+            entity_view.expand(store, builder, label, id_, _hidden(caller), start)
         return JSONResponse({"nodes": builder.nodes, "edges": builder.edges})
 
     return _guard(request, work, api=True)
@@ -211,9 +213,9 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
 
 def _exposure(
     request: Request, caller: Principal, kind: str, id_: str, as_of: str | None, depth: str | None
-) -> views.Drawing:
+) -> network.Drawing:
     """The drawing of an exposure view, from the cache when this generation drew it already."""
-    if kind not in views.EXPOSURE_KINDS:
+    if kind not in network.EXPOSURE_KINDS:
         raise NotFound("no such view")
     own = caller.affiliate_id if caller.role == Role.affiliate else None
     if own is not None and kind == "affiliate" and id_ != own:
@@ -240,7 +242,7 @@ def _exposure(
         # (429, or 503 when the server is busy), so no thread waits here behind another tenant's walks.
         app_state.fairness.take(caller.key_id, "threads")
         try:
-            drawing = views.exposure_drawing(store, kind, id_, day, d, only=own, findings_allowed=findings_allowed)
+            drawing = exposure_view.exposure_drawing(store, kind, id_, day, d, only=own, findings_allowed=findings_allowed)
         finally:
             app_state.fairness.give_back(caller.key_id, "threads")
     if generation:
@@ -253,7 +255,7 @@ def _query(as_of: str | None, depth: str | None, **more: Any) -> str:
         f"&{k}={v}" for k, v in more.items())
 
 
-def _more_answers(kind: str, id_: str, drawing: views.Drawing, depth: str | None, offset: int) -> dict[str, Any] | None:
+def _more_answers(kind: str, id_: str, drawing: network.Drawing, depth: str | None, offset: int) -> dict[str, Any] | None:
     left = len(drawing.answers) - offset
     if left <= 0:
         return None
@@ -284,7 +286,7 @@ def exposure_answers(
         start = _int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
         end = start + 5 * ANSWER_PAGE
         html = templates.env.get_template("_answer_items.html").render(
-            answers=drawing.answers[start:end], severity_colours=views.SEVERITY_COLOURS)
+            answers=drawing.answers[start:end], severity_colours=network.SEVERITY_COLOURS)
         return JSONResponse({"html": html, "next": _more_answers(kind, id_, drawing, depth, end)},
                             headers={"Cache-Control": "no-store"})
 
@@ -292,8 +294,8 @@ def exposure_answers(
 
 
 def _legend() -> dict[str, Any]:
-    return {"severities": list(SCHEMA.enums["severity"]), "severity_colours": views.SEVERITY_COLOURS,
-            "styles": views.STYLE, "type_names": views.TYPE_NAMES}
+    return {"severities": list(SCHEMA.enums["severity"]), "severity_colours": network.SEVERITY_COLOURS,
+            "styles": network.STYLE, "type_names": network.TYPE_NAMES}
 
 
 @router.get("/exposure/{kind}/{id_:entity_id}/export.{fmt}")
@@ -307,15 +309,15 @@ def exposure_export(
     return _guard(request, work)
 
 
-def _export(drawing: views.Drawing, fmt: str, stem: str) -> Response:
+def _export(drawing: network.Drawing, fmt: str, stem: str) -> Response:
     if fmt not in EXPORTS:
         raise NotFound("no such export format")
     if fmt == "graphml":
-        body = views.to_graphml(drawing)
+        body = exports.to_graphml(drawing)
     elif fmt == "json":
-        body = views.to_json(drawing)
+        body = exports.to_json(drawing)
     else:
-        body = views.standalone_html(drawing).encode()
+        body = exports.standalone_html(drawing).encode()
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
     headers = {"Content-Disposition": f'attachment; filename="{safe}.{fmt}"', "Cache-Control": "no-store"}
     return Response(body, media_type=EXPORTS[fmt], headers=headers)

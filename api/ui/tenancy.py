@@ -1,6 +1,6 @@
 """What the /ui pages show an affiliate key: only its own exposure answer and its own contracts.
 
-An investigator's entity network walks the graph from a node (api/ui/views.py, `expand`); an affiliate's
+An investigator's entity network walks the graph from a node (api/ui/entity_view.py, `expand`); an affiliate's
 may not, since products, factories and suppliers are shared and lead to other affiliates' contracts. Its
 network is drawn instead from an `OwnGraph`: the nodes and links of its own exposure drawing (today, the
 default depth; the drawing keeps only the findings of its answer) plus the contracts it holds. Every
@@ -20,7 +20,7 @@ from supplygraph.queries import cypher
 from supplygraph.queries import entity_cypher as q
 from supplygraph.queries.entity_cypher import fill
 
-from .views import ENTITY_NODE_BUDGET, NEIGHBOUR_CAP, Drawing, NetworkBuilder, network_options
+from .network import ENTITY_NODE_BUDGET, NEIGHBOUR_CAP, Drawing, NetworkBuilder, network_options
 
 # Links between two nodes of one label along an exposure path (first -> next): the relationship and
 # whether it runs the same way. Links between different labels are found in the schema.
@@ -58,8 +58,10 @@ class OwnGraph:
             return
         rel, forward = found
         start, end = (first, then) if forward else (then, first)
-        self.links.setdefault(start, set()).add((rel, *end.split(":", 1), end, True))
-        self.links.setdefault(end, set()).add((rel, *start.split(":", 1), start, False))
+        end_label, end_id = end.split(":", 1)
+        start_label, start_id = start.split(":", 1)
+        self.links.setdefault(start, set()).add((rel, end_label, end_id, end, True))
+        self.links.setdefault(end, set()).add((rel, start_label, start_id, start, False))
 
     def neighbours(self, key: str) -> list[tuple[str, str, str, str, bool]]:
         return sorted(self.links.get(key, ()))  # by type, label, id: as the store's neighbour query

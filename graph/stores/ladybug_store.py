@@ -14,14 +14,11 @@ A load writes a whole new generation beside the current one and only then replac
 from __future__ import annotations
 
 import fcntl
-import itertools
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -29,25 +26,13 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
+from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
-from supplygraph.graph.schema import SCHEMA
-from supplygraph.graph.stores.ladybug_copy import FAILED
+from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
-from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
-from supplygraph.graph.tables import BATCH, GraphTables, RelPart
-
-
-def kuzu_type(arrow_type: pa.DataType) -> str:
-    if pa.types.is_list(arrow_type):
-        return "STRING[]"
-    if pa.types.is_date(arrow_type):
-        return "DATE"
-    if pa.types.is_floating(arrow_type):
-        return "DOUBLE"
-    if pa.types.is_integer(arrow_type):
-        return "INT64"
-    return "STRING"
+from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row
+from supplygraph.graph.tables import GraphTables
 
 
 class LadybugStore:
@@ -104,6 +89,9 @@ class LadybugStore:
     def decisions_file(self) -> Path:
         return self.root / "matches.json"
 
+    def for_load(self) -> LadybugStore:
+        return LadybugStore(self.root)
+
     def pinned(self, generation: str | None) -> LadybugStore:
         if generation is None:
             raise EmptyGraph(f"no graph in {self.root}: load a bundle first (supplygraph load BUNDLE)")
@@ -155,8 +143,8 @@ class LadybugStore:
         out = []
         for entry in manifest["bundles"]:
             sub = folder / "bundles" / entry["folder"]
-            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}  # loads before 2026-11-27
-            tables.update({p.stem: _mapped(p) for p in sorted(sub.glob("*.arrow"))})
+            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}  # generations stored their records as Parquet
+            tables.update({p.stem: read_arrow_file(p) for p in sorted(sub.glob("*.arrow"))})
             out.append(LoadedBundle(entry["name"], tables))
         return out
 
@@ -197,7 +185,7 @@ class LadybugStore:
             folder.mkdir(parents=True)
             _write_bundles(folder, bundles)
             reached(WRITING)
-            _build_graph(folder / "graph.lbug", tables, progress)
+            build_graph(folder / "graph.lbug", tables, progress)
             _fsync_tree(folder)
             pointer = self.root / "CURRENT.tmp"
             pointer.write_text(name + "\n")
@@ -222,162 +210,9 @@ def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
         sub = f"{i:02d}-{bundle.name}"
         (folder / "bundles" / sub).mkdir(parents=True)
         for table_name, table in bundle.tables.items():
-            _write_arrow(str(folder / "bundles" / sub / f"{table_name}.arrow"), table)
+            write_arrow_file(str(folder / "bundles" / sub / f"{table_name}.arrow"), table)
         entries.append({"name": bundle.name, "folder": sub, "rows": {k: t.num_rows for k, t in bundle.tables.items()}})
     (folder / "manifest.json").write_text(json.dumps({"bundles": entries}, indent=2))
-
-
-def _mapped(path: Path) -> pa.Table:
-    """A stored table memory-mapped (Arrow IPC, uncompressed): later loads read it without copying it to the heap."""
-    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-
-
-def _node_ddl(label: str, table: pa.Table) -> str:
-    cols = ", ".join(f"{ident(c)} {kuzu_type(table.schema.field(c).type)}" for c in table.column_names)
-    return f"CREATE NODE TABLE {ident(label)} ({cols}, PRIMARY KEY(`id`))"
-
-
-def _rel_ddl(rel_type: str, parts: list[RelPart]) -> tuple[str, list[str]]:
-    pairs = list(dict.fromkeys((p.source, p.target) for p in parts))
-    columns: dict[str, str] = {}
-    for part in parts:
-        for name in part.table.column_names[2:]:
-            columns.setdefault(name, kuzu_type(part.table.schema.field(name).type))
-    ends = ", ".join(f"FROM {ident(s)} TO {ident(t)}" for s, t in pairs)
-    props = "".join(f", {ident(c)} {t}" for c, t in columns.items())
-    return f"CREATE REL TABLE {ident(rel_type)} ({ends}{props})", list(columns)
-
-
-CHILD_BYTES = 64 << 20  # a graph whose node tables hold more than this is copied by child processes
-SLICE_ROWS = 100_000  # node rows copied by one child process
-REL_ROWS = 400_000  # relationship rows copied by one child (more when one relationship table has more)
-
-
-def _steps(tables: GraphTables) -> Iterator[tuple[str, list[str], str, pa.Table]]:
-    """(progress name, DDL, COPY statement reading `rows`, rows) for each table, in order: nodes, then rels."""
-    for label in SCHEMA.nodes:
-        rows = tables.nodes[label]
-        yield label, [_node_ddl(label, rows)], f"COPY {ident(label)} FROM rows", _batched(rows)
-    by_type: dict[str, list[RelPart]] = {}
-    for part in tables.rels:
-        by_type.setdefault(part.type, []).append(part)
-    for rel_type, parts in by_type.items():
-        ddl, columns = _rel_ddl(rel_type, parts)
-        for i, part in enumerate(parts):
-            ends = "" if len(parts) == 1 else f" (from={part.source!r}, to={part.target!r})"
-            yield (
-                rel_type,
-                [ddl] if i == 0 else [],
-                f"COPY {ident(rel_type)} FROM rows{ends}",
-                _align(part.table, columns),
-            )
-
-
-def _build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> None:
-    total = tables.node_count + tables.rel_count
-    if sum(t.nbytes for t in tables.nodes.values()) > CHILD_BYTES:
-        _build_in_children(path, tables, progress)
-        return
-    db = ladybug.Database(str(path))
-    conn = ladybug.Connection(db)
-    done = 0
-    try:
-        for name, ddl, copy, rows in _steps(tables):
-            for statement in ddl:
-                conn.execute(statement)
-            if rows.num_rows:
-                conn.execute(copy)
-            done += rows.num_rows
-            if progress:
-                progress(name, done, total)
-        conn.execute("CHECKPOINT")
-    finally:
-        conn.close()
-        db.close()
-
-
-def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None) -> None:
-    """The same COPYs, run by fresh child processes (graph/stores/ladybug_copy.py) from Arrow files staged beside the
-    database and removed once copied: node tables in slices of SLICE_ROWS rows, small tables and slices together
-    up to SLICE_ROWS rows per child (relationships: REL_ROWS). What LadybugDB keeps after a COPY goes back with
-    each child, so a load's peak does not grow with the number of nodes. A relationship table is copied whole by
-    one child: appending to a non-empty one rewrites what it holds, so slicing it would cost more than it saves
-    (measurements in the README, "Loading real-world data"). The database is part of the new generation: a
-    failed or killed load changes nothing (and a child dies with the load)."""
-    total = tables.node_count + tables.rel_count
-    staging = path.parent / "staging"
-    staging.mkdir()
-    job: list[dict[str, Any]] = []
-    done = 0
-    numbers = itertools.count()
-
-    def flush() -> None:
-        nonlocal done
-        _run_child(path, job)
-        for step in job:
-            if step["file"]:
-                os.unlink(step["file"])
-            done += step["rows"]
-            if progress:
-                progress(step["name"], done, total)
-        job.clear()
-
-    for name, ddl, copy, rows in _steps(tables):
-        pieces, most = [rows], REL_ROWS
-        if name in SCHEMA.nodes:
-            pieces = [rows.slice(start, SLICE_ROWS) for start in range(0, rows.num_rows, SLICE_ROWS)] or [rows]
-            most = SLICE_ROWS
-        for piece in pieces:
-            if job and sum(step["rows"] for step in job) + piece.num_rows > most:
-                flush()
-            file = None
-            if piece.num_rows:
-                file = str(staging / f"{next(numbers):05d}.arrow")
-                _write_arrow(file, piece)
-            job.append({"name": name, "ddl": ddl, "copy": copy, "file": file, "rows": piece.num_rows})
-            ddl = []
-    if job:
-        flush()
-    staging.rmdir()
-
-
-def _run_child(path: Path, steps: list[dict[str, Any]]) -> None:
-    job = json.dumps({"database": str(path), "steps": steps})
-    done = subprocess.run(
-        [sys.executable, "-m", "supplygraph.graph.stores.ladybug_copy"],
-        input=job.encode(),
-        cwd=path.parent,  # a folder of the load: nothing there shadows a module the child imports
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    message = done.stderr.decode(errors="replace").strip()
-    if done.returncode == FAILED:
-        raise RuntimeError(message)
-    if done.returncode:
-        raise RuntimeError(f"a LadybugDB COPY process ended with status {done.returncode}: {message[-2000:]}")
-
-
-def _write_arrow(file: str, table: pa.Table) -> None:
-    with pa.OSFile(file, "wb") as fh:
-        with pa.ipc.new_file(fh, table.schema) as writer:
-            for batch in table.to_batches(max_chunksize=BATCH):
-                if batch.num_rows:  # see _batched
-                    writer.write_batch(batch)
-
-
-def _align(table: pa.Table, columns: list[str]) -> pa.Table:
-    """from, to, then every column of the rel table in its order (nulls where this part has none)."""
-    out = {"from": table.column("from"), "to": table.column("to")}
-    for name in columns:
-        out[name] = table.column(name) if name in table.column_names else pa.nulls(table.num_rows, pa.string())
-    return _batched(pa.table(out))
-
-
-def _batched(table: pa.Table) -> pa.Table:
-    """The same rows without empty record batches (zero-copy): LadybugDB's COPY from Arrow stops at the first
-    empty batch and silently drops every row after it."""
-    return pa.Table.from_batches([b for b in table.to_batches() if b.num_rows], table.schema)
 
 
 def _fsync_dir(path: Path) -> None:

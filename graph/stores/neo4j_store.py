@@ -17,40 +17,32 @@ Transactions per batch keep the server's memory bounded on million-row loads.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
-import shutil
-import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import neo4j
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from supplygraph.graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
-from supplygraph.graph.private_files import make_private_folder
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
+from supplygraph.graph.stores.neo4j_writer import Counter, GraphWriter
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
-from supplygraph.graph.tables import GraphTables, RelPart
+from supplygraph.graph.stores.saved_reads import SavedReads
+from supplygraph.graph.tables import GraphTables
 
 BUNDLE_LABEL = "SupplygraphBundle"
 LOAD_LABEL = "SupplygraphLoad"
 DEFAULT_BATCH = 10_000
-INDEX_CACHE_KEEP = 4  # loads whose saved index reads are kept
 LATEST_LOAD = "MATCH (l:SupplygraphLoad {status: 'complete'}) RETURN l.id AS id ORDER BY l.finished DESC LIMIT 1"
 
 
@@ -80,116 +72,6 @@ def _arrow_column(values: list[Any], days: bool = False) -> pa.Array:
     if first is not None and not isinstance(first, str | int | float | bool):
         values = [_native(v) for v in values]
     return pa.array(values)
-
-
-@dataclass
-class _Batch:
-    cypher: str
-    params: dict[str, Any]
-    step: str
-    on_record: Callable[[Any], None] | None = None
-
-
-class _Counter:
-    def __init__(self, total: int, progress: Progress | None) -> None:
-        self.total, self.done, self.progress = total, 0, progress
-
-    def add(self, step: str, rows: int) -> None:
-        self.done += rows
-        if self.progress:
-            self.progress(step, self.done, self.total)
-
-
-def _run_batch(tx: neo4j.ManagedTransaction, batch: _Batch) -> Any:
-    return tx.run(batch.cypher, batch.params).single()
-
-
-def _finish(future: Future[Any], batch: _Batch, counter: _Counter) -> None:
-    record = future.result()
-    if batch.on_record is not None:
-        batch.on_record(record)
-    counter.add(batch.step, len(batch.params["rows"]))
-
-
-def _collect(keys: list[Any], ids: list[Any]) -> Callable[[Any], None]:
-    def add(record: Any) -> None:
-        keys.extend(record["keys"])
-        ids.extend(record["ids"])
-
-    return add
-
-
-def _rel_rows(part: RelPart, nodes: dict[str, pa.Table]) -> tuple[str, pa.Table]:
-    """The CREATE statement of one relationship type between two labels, and its rows, ends found by
-    internal node id.
-
-    Rows travel as lists, sorted by start node (neighbouring rows then touch the same records);
-    a row whose end is not among the loaded nodes is skipped, as a MATCH on its key would. Dates
-    travel as ISO strings, parsed by the server: the driver turns each date object into a Bolt
-    structure in Python, on the critical path of the writing thread (~5 s of client CPU for 1M links).
-    """
-    names = part.table.column_names[2:]
-    dates = {n for n in names if pa.types.is_date(part.table.schema.field(n).type)}
-    props = ", ".join(
-        f"{ident(n)}: date(row[{i + 2}])" if n in dates else f"{ident(n)}: row[{i + 2}]" for i, n in enumerate(names)
-    )
-    cypher = (
-        "UNWIND $rows AS row MATCH (a) WHERE id(a) = row[0] MATCH (b) WHERE id(b) = row[1]"
-        f" CREATE (a)-[:{ident(part.type)} {{{props}{', ' if props else ''}_load: $load}}]->(b)"
-    )
-    table = part.table
-    ends = [_node_ids(table.column(0), nodes[part.source]), _node_ids(table.column(1), nodes[part.target])]
-    table = table.drop_columns(["from", "to"]).add_column(0, "a", ends[0]).add_column(1, "b", ends[1])
-    table = table.filter(pc.and_(pc.is_valid(ends[0]), pc.is_valid(ends[1]))).sort_by("a")
-    for n in dates:
-        i = table.column_names.index(n)
-        table = table.set_column(i, n, table.column(i).cast(pa.string()))
-    return cypher, table
-
-
-def _node_ids(column: pa.ChunkedArray, nodes: pa.Table) -> pa.Array:
-    """The internal node id of each key in `column` (null where no such node was loaded)."""
-    positions = pc.index_in(column, value_set=nodes.column("key").combine_chunks())
-    return nodes.column("node").combine_chunks().take(positions)
-
-
-class _SavedReads:
-    """`run_arrow` of a store whose answers are kept as Arrow files in `folder`, one per query.
-
-    The folder is named by the load id, and a load id names one graph (writes by other means than
-    a load are not seen, as with the in-memory index): the files never go stale, and a restarted
-    process reads them in milliseconds instead of re-reading a million links over Bolt. Folders
-    of older loads are removed; a folder that cannot be written only means no saving.
-    """
-
-    def __init__(self, store: Neo4jStore, folder: Path, keep: int = INDEX_CACHE_KEEP) -> None:
-        self.store, self.folder, self.keep = store, folder, keep
-
-    def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        key = hashlib.sha256(repr((cypher, sorted((params or {}).items()))).encode()).hexdigest()[:24]
-        path = self.folder / f"{key}.arrow"
-        try:
-            with pa.OSFile(str(path)) as source:
-                return pa.ipc.open_file(source).read_all()
-        except (OSError, pa.ArrowInvalid):
-            pass
-        table = self.store.run_arrow(cypher, params)
-        try:
-            make_private_folder(self.folder)
-            partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
-            with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            partial.replace(path)
-            self._drop_old()
-        except OSError:
-            pass
-        return table
-
-    def _drop_old(self) -> None:
-        others = [p for p in self.folder.parent.iterdir() if p.is_dir() and p != self.folder]
-        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in others[self.keep - 1 :]:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 class Neo4jStore:
@@ -229,7 +111,7 @@ class Neo4jStore:
         """The bulk reads of the link index, saved to disk per load id: another process, or this one after
         a restart, builds the index without reading the links over Bolt again."""
         name = self.generation
-        return self if name is None else _SavedReads(self, self._index_cache() / name)
+        return self if name is None else SavedReads(self, self._index_cache() / name)
 
     def _index_cache(self) -> Path:
         if self.index_cache is None:
@@ -245,6 +127,9 @@ class Neo4jStore:
         """Review decisions of a server store live in the local data folder, one file per database."""
         return Path(Settings().db) / f"matches-{self.database}.json"
 
+    def for_load(self) -> Neo4jStore:
+        return self  # the driver is thread-safe: a load opens its own sessions
+
     def pinned(self, generation: str | None) -> Neo4jStore:
         return self  # answers are cached per load id; queries always read the server's current graph
 
@@ -258,7 +143,7 @@ class Neo4jStore:
 
         The server collects the rows into one list in one record, dates as day numbers: the driver
         then decodes a few big lists of plain values instead of hydrating a record object per row
-        and a date object per date, which is ~10x faster.
+        and a date object per date (docs/neo4j.md has the figures).
         """
         keys, _ = self._execute(f"EXPLAIN {cypher}", params, neo4j.READ_ACCESS)
         names = ["`" + k.replace("`", "``") + "`" for k in keys]
@@ -374,129 +259,23 @@ class Neo4jStore:
         had_rels = {  # from the counts store: no scan
             t for t in SCHEMA.rel_types if self.run(f"MATCH ()-[r:{ident(t)}]->() RETURN count(r) AS n")[0]["n"]
         }
-        counter = _Counter(tables.node_count + tables.rel_count, progress)
+        counter = Counter(tables.node_count + tables.rel_count, progress)
+        writer = GraphWriter(self.driver, self.database, self.batch_size)
         try:
-            nodes = self._write_nodes(tables, load, counter)
+            nodes = writer.write_nodes(tables, load, counter)
             reached(WRITING)
-            self._write_rels(tables.rels, nodes, load, counter)
+            writer.write_rels(tables.rels, nodes, load, counter)
         except BaseException:
-            self._undo(load, tables, existing)
+            writer.undo(load, tables, existing)
+            self.write(f"MATCH (l:{ident(LOAD_LABEL)} {{id: $id}}) SET l.status = 'failed'", {"id": load})
             raise
         reached(WRITTEN)
-        self._sweep(load, had_rels, {label for label, ids in existing.items() if ids})
+        writer.sweep(load, had_rels, {label for label, ids in existing.items() if ids})
         self._save_bundles(bundles)
         self.write(
             f"MATCH (l:{ident(LOAD_LABEL)} {{id: $id}}) SET l.status = 'complete', l.finished = datetime()",
             {"id": load},
         )
-
-    def _write_nodes(self, tables: GraphTables, load: str, counter: _Counter) -> dict[str, pa.Table]:
-        """MERGE the nodes; returns per label a table of (id, internal node id) for the relationships."""
-        found: dict[str, tuple[list[Any], list[Any]]] = {}
-
-        def batches() -> Iterator[_Batch]:
-            for label, table in tables.nodes.items():
-                keys, ids = found.setdefault(label, ([], []))
-                cypher = (
-                    f"UNWIND $rows AS row MERGE (n:{ident(label)} {{id: row.id}}) SET n = row, n._load = $load"
-                    " RETURN collect(n.id) AS keys, collect(id(n)) AS ids"
-                )
-                for batch in table.to_batches(max_chunksize=self.batch_size):
-                    yield _Batch(cypher, {"rows": batch.to_pylist(), "load": load}, label, _collect(keys, ids))
-
-        self._pipeline(batches(), counter)
-        return {
-            label: pa.table({"key": pa.array(keys, pa.string()), "node": pa.array(ids, pa.int64())})
-            for label, (keys, ids) in found.items()
-        }
-
-    def _write_rels(self, parts: list[RelPart], nodes: dict[str, pa.Table], load: str, counter: _Counter) -> None:
-        """CREATE the relationships, one type between two labels after the other, in one pipeline.
-
-        Each type's rows are made ready (ends as internal ids, sorted) on a helper thread while the
-        batches of the types before it are written (Arrow releases the lock): the server does not wait
-        for a million links to be sorted between two types.
-        """
-
-        def batches() -> Iterator[_Batch]:
-            pool = ThreadPoolExecutor(1, thread_name_prefix="neo4j-prepare")
-            try:
-                ready = [pool.submit(_rel_rows, part, nodes) for part in parts]  # in order, one at a time
-                for part, future in zip(parts, ready, strict=True):
-                    cypher, table = future.result()
-                    skipped = part.table.num_rows - table.num_rows
-                    if skipped:
-                        counter.add(part.type, skipped)
-                    for batch in table.to_batches(max_chunksize=self.batch_size):
-                        rows = list(zip(*(column.to_pylist() for column in batch.columns), strict=True))
-                        yield _Batch(cypher, {"rows": rows, "load": load}, part.type)
-            finally:  # a failed load does not wait for the types not yet prepared
-                pool.shutdown(wait=True, cancel_futures=True)
-
-        self._pipeline(batches(), counter)
-
-    def _pipeline(self, batches: Iterator[_Batch], counter: _Counter) -> None:
-        """Write each batch in its own transaction on a second thread while this one prepares the next.
-
-        One session writes (a second one, measured, cost the server more CPU than it saved time).
-        At most one batch waits behind the one being written; on an error the waiting one is
-        dropped, the one under way finishes, then the error is raised.
-        """
-        with (
-            self.driver.session(
-                database=self.database,
-                # id() is deprecated in Neo4j 5 but is the cheapest way to find a node again
-                notifications_disabled_classifications=[neo4j.NotificationDisabledClassification.DEPRECATION],
-            ) as session,
-            ThreadPoolExecutor(1, thread_name_prefix="neo4j-load") as pool,
-        ):
-            pending: deque[tuple[Future[Any], _Batch]] = deque()
-            try:
-                for batch in batches:
-                    pending.append((pool.submit(session.execute_write, _run_batch, batch), batch))
-                    while len(pending) > 1:
-                        _finish(*pending.popleft(), counter)
-                while pending:
-                    _finish(*pending.popleft(), counter)
-            except BaseException:
-                for future, _ in pending:
-                    future.cancel()
-                raise
-
-    def _in_batches(self, cypher: str, params: Mapping[str, Any]) -> None:
-        with self.driver.session(database=self.database) as session:
-            session.run(cypher, dict(params)).consume()
-
-    def _sweep(self, load: str, rel_types: set[str], labels: set[str]) -> None:
-        """Delete every node and relationship of the schema that this load did not write.
-
-        Only `rel_types` and `labels` had any before the load (the others need no scan)."""
-        for rel_type in [t for t in SCHEMA.rel_types if t in rel_types]:
-            self._in_batches(
-                f"MATCH ()-[r:{ident(rel_type)}]->() WHERE r._load IS NULL OR r._load <> $load"
-                " CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS",
-                {"load": load},
-            )
-        for label in [n for n in SCHEMA.nodes if n in labels]:
-            self._in_batches(
-                f"MATCH (n:{ident(label)}) WHERE n._load IS NULL OR n._load <> $load"
-                " CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-                {"load": load},
-            )
-
-    def _undo(self, load: str, tables: GraphTables, existing: dict[str, set[str]]) -> None:
-        for rel_type in SCHEMA.rel_types:
-            self._in_batches(
-                f"MATCH ()-[r:{ident(rel_type)}]->() WHERE r._load = $load CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS",
-                {"load": load},
-            )
-        for label in SCHEMA.nodes:
-            self._in_batches(
-                f"MATCH (n:{ident(label)}) WHERE n._load = $load AND NOT n.id IN $keep"
-                " CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-                {"load": load, "keep": sorted(existing[label])},
-            )
-        self.write(f"MATCH (l:{ident(LOAD_LABEL)} {{id: $id}}) SET l.status = 'failed'", {"id": load})
 
     def _save_bundles(self, bundles: list[LoadedBundle]) -> None:
         self.write(f"MATCH (b:{ident(BUNDLE_LABEL)}) DETACH DELETE b")

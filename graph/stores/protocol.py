@@ -48,6 +48,9 @@ class Store(Protocol):
     def link_reads(self) -> ArrowReader:
         """Where the link index of the current generation reads its bulk tables from (queries/link_index.py)."""
 
+    def for_load(self) -> Store:
+        """A store object for one load: its writes and its close touch no connection a reader is using."""
+
     def pinned(self, generation: str | None) -> Store:
         """A store that keeps reading `generation` whatever is loaded later (EmptyGraph if None and it matters)."""
 

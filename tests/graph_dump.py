@@ -1,4 +1,4 @@
-"""Reading the whole graph back: a canonical dump (for comparing graphs) and exporters."""
+"""Reading a whole graph back as canonical data, for tests that compare two graphs (both stores give the same dump)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,174 @@
+"""The questions: `exposure`, `exposed-affiliates`, the named `queries` and `query`, researchers' `cypher`, `info`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.text import Text
+from supplygraph.api import render
+from supplygraph.api.cli.base import (
+    AsOfOption,
+    DbOption,
+    DepthOption,
+    JsonOption,
+    MinBasisOption,
+    Neo4jOption,
+    app,
+    open_cli_store,
+    out,
+    parse_as_of,
+    print_json,
+)
+from supplygraph.api.terminal import visible
+from supplygraph.graph.errors import InvalidParameter
+from supplygraph.graph.settings import Settings
+from supplygraph.queries.registry import QUERIES, get_query
+
+
+@app.command()
+def exposure(
+    affiliate_id: Annotated[str, typer.Argument(help="The affiliate's id")],
+    as_of: AsOfOption = None,
+    depth: DepthOption = 4,
+    as_json: JsonOption = False,
+    provenance: Annotated[
+        bool, typer.Option("--provenance", help="Name the input records behind every item, node and link on the paths")
+    ] = False,
+    min_basis: MinBasisOption = None,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """What an affiliate is exposed to: factories by tier, agencies, open findings, disclosure gaps, with paths
+    (and with --provenance the input records, file, format, record and day loaded, behind each)."""
+    params = {"affiliate_id": affiliate_id, "as_of": parse_as_of(as_of), "depth": depth, "provenance": provenance}
+    params["min_basis"] = min_basis
+    answer = get_query("exposure").run(open_cli_store(db, neo4j), params)
+    if as_json:
+        print_json(answer)
+    else:
+        render.exposure_tables(out, answer)
+
+
+@app.command("exposed-affiliates")
+def exposed_affiliates_cmd(
+    kind: Annotated[str, typer.Argument(help="factory, agency or finding")],
+    item_id: Annotated[str, typer.Argument(help="The factory's, agency's or finding's id")],
+    as_of: AsOfOption = None,
+    depth: DepthOption = 4,
+    as_json: JsonOption = False,
+    min_basis: MinBasisOption = None,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Which affiliates are exposed to a factory, an agency or a finding, through which path, and their leverage."""
+    answer = get_query("exposed_affiliates").run(
+        open_cli_store(db, neo4j), {"kind": kind, "item_id": item_id, "as_of": parse_as_of(as_of), "depth": depth, "min_basis": min_basis}
+    )
+    if as_json:
+        print_json(answer)
+    else:
+        render.exposed_affiliates_table(out, answer)
+
+
+@app.command("queries")
+def list_queries(as_json: JsonOption = False) -> None:
+    """List the named queries and their parameters."""
+    described = [q.describe() for q in QUERIES.values()]
+    if as_json:
+        print_json({"count": len(described), "queries": described})
+        return
+    for q in described:
+        params = " ".join(f"{p['name']}=<{p['type']}>" + ("" if p["required"] else "?") for p in q["params"])
+        out.print(Text.assemble((q["name"], "bold"), f" {params}\n    {q['title']}: {q['description']}"))
+
+
+@app.command("query")
+def run_query(
+    name: Annotated[str, typer.Argument(help="A named query (see `supplygraph queries`)")],
+    params: Annotated[list[str] | None, typer.Argument(help="Parameters as key=value")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Run a named query with key=value parameters."""
+    query = get_query(name)
+    raw: dict[str, str] = {}
+    for item in params or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidParameter(item, "expected key=value")
+        raw[key] = value
+    answer = query.run(open_cli_store(db, neo4j), raw)
+    if as_json:
+        print_json(answer)
+    elif name == "exposure":
+        render.exposure_tables(out, answer)
+    elif name == "exposed_affiliates":
+        render.exposed_affiliates_table(out, answer)
+    else:
+        render.rows_table(out, answer["columns"], [list(r.values()) for r in answer["rows"]], title=query.title)
+
+
+@app.command()
+def cypher(
+    query: Annotated[str, typer.Argument(help="A read-only Cypher query")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="A $parameter as key=value")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before the query is stopped")] = None,
+    max_rows: Annotated[int | None, typer.Option("--max-rows", help="Rows returned at most")] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    neo4j: Neo4jOption = None,
+) -> None:
+    """Run read-only Cypher (for researchers) with a timeout and a row cap.
+
+    The same sandbox as the API's POST /v1/cypher: the query must pass a clause allowlist (MATCH,
+    OPTIONAL MATCH, WHERE, WITH, UNWIND, RETURN, ORDER BY, SKIP, LIMIT, UNION; no writes, files,
+    procedures or settings), and runs in a separate process with CPU, memory and time limits,
+    in Neo4j's read access mode or on LadybugDB opened read-only. Parameters are strings."""
+    from supplygraph.api.sandbox import Sandbox
+
+    settings = Settings()
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidParameter(item, "expected key=value")
+        params[key] = value
+    store = open_cli_store(db, neo4j)
+    sandbox = Sandbox(
+        store.worker_config(),
+        workers=1,
+        memory_bytes=settings.cypher_memory_mb * 2**20,
+        buffer_pool_bytes=settings.cypher_buffer_pool_mb * 2**20,
+        max_bytes=settings.cypher_max_bytes,
+        spare=False,
+    )
+    try:
+        answer = sandbox.run(
+            query,
+            params,
+            timeout_s=timeout or settings.query_timeout_s,
+            max_rows=max_rows or settings.max_rows,
+            generation=store.generation,
+        )
+    finally:
+        sandbox.close()
+    columns, rows, truncated = answer["columns"], answer["rows"], answer["truncated"]
+    if as_json:
+        print_json({"columns": columns, "count": len(rows), "truncated": truncated, "rows": rows})
+        return
+    render.rows_table(out, columns, rows)
+    out.print(f"{len(rows)} rows" + (" (truncated: more rows exist; use --max-rows)" if truncated else ""))
+
+
+@app.command()
+def info(db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+    """Where the graph lives, which bundles it was built from, and how many nodes of each label it has."""
+    store = open_cli_store(db, neo4j)
+    out.print(f"store: {store.dialect}  generation: {visible(store.generation or '-')}")
+    for bundle in store.bundles():
+        rows = sum(t.num_rows for t in bundle.tables.values())
+        out.print(f"  bundle {visible(bundle.name)}: {rows:,} rows in {len(bundle.tables)} files")
+    answer = get_query("node_counts").run(store, {})
+    render.rows_table(out, answer["columns"], [list(r.values()) for r in answer["rows"]])
