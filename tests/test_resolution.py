@@ -138,7 +138,7 @@ def test_quality_on_the_labelled_real_set() -> None:
     quality = measure({r["record_id"]: r["cluster"] for r in rows}, found, len(queue))
     assert quality.precision >= 0.995
     assert quality.queue <= 0.05 * len(rows)
-    assert quality.recall >= 0.8  # measured 0.81 (see docs/benchmarks.md): the floor keeps it from sliding
+    assert quality.recall >= 0.9  # measured 0.93 (see docs/benchmarks.md): the floor keeps it from sliding
 
 
 def merged(store, node: str) -> list[str]:

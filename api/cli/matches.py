@@ -19,16 +19,15 @@ from supplygraph.api.terminal import data, json_text, visible
 from supplygraph.graph.errors import NotFound
 from supplygraph.graph.stores import open_store
 from supplygraph.graph.stores.protocol import Store
-from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.loaders import review
+from supplygraph.loaders.pipeline import LoadReport
 from supplygraph.loaders.resolve import Decisions, matches_file
-from supplygraph.loaders.resolve.nodes import check_split, node_members
 from supplygraph.queries.items import item_and_product
 
 matches_app = typer.Typer(
     help="Work the entity-resolution review queue; split or move merged records.", no_args_is_help=True
 )
-SIDE_BY_SIDE = ("name", "address", "city", "country", "lat", "lng", "os_id", "lei", "identifier_scheme",
-                "identifier_id", "registration_numbers", "license_no", "source_format")  # fmt: skip
+SIDE_BY_SIDE = review.SIDE_BY_SIDE
 
 
 def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, Store]:
@@ -91,19 +90,13 @@ def show(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     out.print(table)
 
 
-def _rebuild(store: Store, message: str) -> None:
-    report = load_bundles(store, [])  # type: ignore[arg-type]
+def _rebuild(report: LoadReport, message: str) -> None:
     out.print(visible(f"{message}; graph rebuilt: {report.nodes:,} nodes"))
 
 
 def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) -> None:
-    decisions, store = _decisions(db, neo4j)
-    try:
-        entry = decisions.decide(match_id, decision)
-    except KeyError:
-        raise NotFound(f"no match {match_id!r}; see `supplygraph matches list`") from None
-    decisions.save()
-    _rebuild(store, f"{decision}ed {' ~ '.join(entry.get('members') or [entry['a'], entry['b']])}")
+    entry, report = review.decide(open_store(db, neo4j), match_id, decision)
+    _rebuild(report, f"{decision}ed {' ~ '.join(entry.get('members') or [entry['a'], entry['b']])}")
 
 
 @matches_app.command("accept")
@@ -127,12 +120,8 @@ def split(
 ) -> None:
     """Take records out of a merged node, an automatic merge included: they never join its other records
     again, on this and every later load (each may still merge with something else)."""
-    decisions, store = _decisions(db, neo4j)
-    label, members = node_members(store, node)
-    check_split(node, members, records)
-    decisions.split(label, node, members, records)
-    decisions.save()
-    _rebuild(store, f"split {', '.join(records)} out of {label} {node}")
+    label, report = review.split(open_store(db, neo4j), node, records)
+    _rebuild(report, f"split {', '.join(records)} out of {label} {node}")
 
 
 @matches_app.command("move")
@@ -144,22 +133,5 @@ def move(
 ) -> None:
     """Move a record into another node: out of the node it is merged into (if any), into node --to, on this
     and every later load."""
-    decisions, store = _decisions(db, neo4j)
-    label, target = node_members(store, to)
-    if record in target:
-        raise NotFound(f"{record} is already in {to}")
-    holding = _nodes_holding(store, label, record)
-    source = holding[0] if holding else record
-    current = node_members(store, source)[1] if holding else [record]
-    decisions.split(label, source, current, [record], to=to)
-    decisions.save()
-    _rebuild(store, f"moved {record} to {label} {to}")
-
-
-def _nodes_holding(store: Store, label: str, record: str) -> list[str]:
-    rows = store.run(  # type: ignore[attr-defined]
-        f"MATCH (n:{label}) WHERE n.id = $id OR n.merged_ids = $id OR n.merged_ids STARTS WITH $head "
-        "OR n.merged_ids ENDS WITH $tail OR n.merged_ids CONTAINS $middle RETURN n.id AS id",
-        {"id": record, "head": record + "|", "tail": "|" + record, "middle": "|" + record + "|"},
-    )
-    return [r["id"] for r in rows]
+    label, report = review.move(open_store(db, neo4j), record, to)
+    _rebuild(report, f"moved {record} to {label} {to}")

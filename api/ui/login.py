@@ -49,13 +49,13 @@ def login_page(request: Request, next: str = "/ui/") -> Response:
     return page(request, "login.html", None, next=safe_next(next), error=None)
 
 
-async def _form(request: Request) -> dict[str, list[str]] | None:
-    """The login form, read up to MAX_LOGIN_BODY bytes; None when it is larger or the body was cut off."""
+async def read_form(request: Request, limit: int = MAX_LOGIN_BODY) -> dict[str, list[str]] | None:
+    """A posted form, read up to `limit` bytes; None when it is larger or the body was cut off."""
     body = b""
     try:
         async for chunk in request.stream():
             body += chunk
-            if len(body) > MAX_LOGIN_BODY:
+            if len(body) > limit:
                 return None
     except ClientDisconnect:  # the app's body limit cut a streamed body off, or the client left
         return None
@@ -66,7 +66,7 @@ async def _form(request: Request) -> dict[str, list[str]] | None:
 async def login(request: Request) -> Response:
     if not same_site(request):
         return cross_site(request)
-    form = await _form(request)
+    form = await read_form(request)
     if form is None:
         return problem(413, "Too large", f"a login form has at most {MAX_LOGIN_BODY:,} bytes")
     key = (form.get("key") or [""])[0].strip()

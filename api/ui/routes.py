@@ -28,6 +28,7 @@ from . import entity_view, exports, exposure_view, network, pages, tenancy
 from .drawing_cache import drawings
 from .login import router as login_router
 from .pages import LoginNeeded, templates
+from .review import router as review_router
 
 STATIC_FILES = {
     "vis-network.min.js": (network.VIS_JS, "text/javascript"),
@@ -40,6 +41,7 @@ EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "ht
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 router.include_router(login_router)
+router.include_router(review_router)  # /ui/review: review queues, split and move (api/ui/review.py)
 
 
 def _hidden(caller: Principal) -> list[str]:

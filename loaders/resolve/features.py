@@ -26,9 +26,25 @@ LEGAL = ID_LEGAL | set(
     "responsabilidad societe anonyme joint stock public de cv rl ev kg kgaa mbh sas sl spzoo sp zoo z o private ve "
     "tic san sti e v s a c l".split()
 )
-ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+ROMAN = {"ii": "2", "iii": "3", "ll": "2", "lll": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "second": "2", "third": "3"}
 ADDRESS_FILLER = {"no", "road", "rd", "street", "st", "str", "lot", "km", "the", "of", "and", "de", "la", "del"}
+# What kind of place a word names, not which one, in the languages of the lists: areas (a regency, a
+# subdistrict, a village) and sites (a street, a warehouse, a plot). Left out of addresses like "Road", so
+# "Kab Demak" is "Kabupaten Demak"; an area word in one name only ("... Village") says where, not who.
+AREA_KINDS = frozenset(
+    "desa kel kelurahan kec kecamatan kab kabupaten kota ward commune phuong huyen village town city district "
+    "province".split()
+)
+ADDRESS_KINDS = AREA_KINDS | set(
+    "jalan jl jln rt rw calle carretera avenida av lote bodega nave block bldg building floor fl unit".split()
+)
+# Articles and conjunctions in the names of the lists' languages ("Verband der ... und ..."): they say nothing
+NAME_FILLER = set("der die das und fur von zur zum des del los las et for".split())
+TITLE = re.compile(r"\b(?:dr|prof|dipl|ing|mag)\.", re.IGNORECASE)  # "Dr. Ing. h.c. F. Porsche": titles, not the name
+ALTERNATIVES = re.compile(r"\s/\s")  # "Mata Textiles S.A. / El Trazo S.A.": one record, two names
+ELLIPSIS = re.compile(r"(\w+)-\s+(?:und|oder|and|or|&|u\.)\s+(\w+)", re.IGNORECASE)  # "Metall- und Elektroindustrie"
+ORDINAL = re.compile(r"([0-9])(?:st|nd|rd|th)\b")  # "2nd Industrial Area": the number
 OS_ID = re.compile(r"^[A-Z]{2}[0-9]{7}[A-Z0-9]{6}$")
 
 
@@ -40,19 +56,64 @@ def words(text: str) -> list[str]:
     """Lower-case ASCII words and digit runs of a text, in order (transliterated only when not ASCII already)."""
     if not text.isascii():
         text = normality.ascii_text(text) or ""
-    return [intern(w) for w in WORDS.findall(text.lower())]  # one copy of each word however many records use it
+    found = WORDS.findall(ORDINAL.sub(r"\1", text.lower()))
+    return [intern(w) for w in found]  # one copy of each word however many records use it
 
 
 @lru_cache(maxsize=200_000)
 def name_tokens(name: str) -> tuple[str, ...]:
-    """A name's words in order: ASCII, bracketed qualifiers left out, digits apart, legal forms ("Co., Ltd.", "Company Limited", "S.A. de
-    C.V.", a misspelt "Limitted") dropped, roman and spelt-out unit numbers as digits."""
-    tokens = words(BRACKETS.sub(" ", name)) or words(name)
+    """A name's words in order: ASCII, bracketed qualifiers and abbreviated titles ("Dr.", "Ing.") left out,
+    digits apart, legal forms ("Co., Ltd.", "Company Limited", "S.A. de C.V.", a misspelt "Limitted") and
+    articles ("der", "und") dropped, roman ("II", typed "ll") and spelt-out unit numbers as digits."""
+    text = TITLE.sub(" ", name)
+    tokens = words(BRACKETS.sub(" ", text)) or words(text) or words(name)
     kept = [
-        t for t in tokens if t not in LEGAL and (len(t) > 1 or t.isdigit()) and t != "no" and not misspelt_legal_form(t)
-    ]
+        t
+        for t in tokens
+        if t not in LEGAL and t not in NAME_FILLER and (len(t) > 1 or t.isdigit()) and t != "no"
+        and not misspelt_legal_form(t)
+    ]  # fmt: skip
     kept = kept or tokens
     return tuple(ROMAN.get(t, NUMBER_WORDS.get(t, t)) for t in kept)
+
+
+STEM_ENDINGS = (("wear", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("s", ""))
+
+
+@cache
+def stem(token: str) -> str:
+    """A word without its plural or trade ending, where at least four letters are left: "garments" ->
+    "garment", "knitting" and "knitwear" -> "knit", "industries" -> "industry"; "works", "sewing", "xing" stay."""
+    if len(token) < 6 or token.isdigit():  # "works" stays: a stem of four letters is too short to meet "woks"
+        return token
+    for ending, instead in STEM_ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= 4:
+            if ending == "s" and token.endswith(("ss", "us", "is")):
+                return token
+            root = token[: -len(ending)] + instead
+            if ending == "ing" and root[-1] == root[-2] and root[-1] not in "aeiou":
+                root = root[:-1]  # "knitting" -> "knit"
+            return intern(root)
+    return token
+
+
+def alternative_names(name: str) -> tuple[tuple[str, ...], ...]:
+    """The names of a record naming itself twice ("Mata Textiles S.A. / El Trazo S.A."), each as tokens."""
+    parts = ALTERNATIVES.split(name)
+    if len(parts) < 2:
+        return ()
+    found = (tuple(t for t in name_tokens(part) if not t.isdigit()) for part in parts)
+    return tuple(p for p in found if p)
+
+
+def elided_words(name: str) -> tuple[tuple[str, str], ...]:
+    """Words cut short before "and" in a compound ("Metall- und Elektroindustrie": metall, elektroindustrie):
+    the cut word stands for itself plus some ending of the next word ("metallindustrie")."""
+    return tuple(
+        (words(m.group(1))[-1], words(m.group(2))[0])
+        for m in ELLIPSIS.finditer(name)
+        if words(m.group(1)) and words(m.group(2))
+    )
 
 
 LONG_LEGAL = ("company", "limited", "corporation", "incorporated")
@@ -73,7 +134,27 @@ def name_key(name: str) -> str:
 
 
 def address_tokens(text: str) -> tuple[str, ...]:
-    return tuple(t for t in words(text) if t not in ADDRESS_FILLER)
+    return tuple(t for t in words(text) if t not in ADDRESS_FILLER and t not in ADDRESS_KINDS)
+
+
+@cache
+def country_names(code: str) -> frozenset[tuple[str, ...]]:
+    """The names of a country in the languages countrynames knows (four letters or more), as word tuples."""
+    from countrynames.data import DATA
+
+    found = (tuple(words(name)) for name in DATA.get(code, ()))
+    return frozenset(name for name in found if len("".join(name)) >= 4)
+
+
+def without_country(tokens: tuple[str, ...], country: str | None) -> tuple[str, ...]:
+    """An address without the record's own country named at its end ("..., Hai Duong Province, Vietnam")."""
+    if not country or not tokens:
+        return tokens
+    names = country_names(country)
+    for size in (3, 2, 1):
+        if len(tokens) >= size and tokens[-size:] in names:
+            return tokens[:-size]
+    return tokens
 
 
 @cache
@@ -121,16 +202,21 @@ class Features:
     point: tuple[float, float] | None
     ids: dict[str, str]
     group: str
+    alternatives: tuple[tuple[str, ...], ...] = ()  # a record naming itself twice: each name
+    elided: tuple[tuple[str, str], ...] = ()  # words cut short before "and" in a compound, and the next word
 
 
 def features(label: str, rec: dict[str, Any]) -> Features:
-    tokens = name_tokens(rec.get("name") or "")
-    address = rec.get("address") or rec.get("street_address") or ""
+    name = rec.get("name") or ""
+    tokens = name_tokens(name)
+    country = rec.get("country")
+    given = address_tokens(rec.get("address") or rec.get("street_address") or "")
+    street = without_country(given, country)
     town = rec.get("city") or rec.get("locality") or ""
-    addr = address_tokens(f"{address} {town} {rec.get('postal_code') or ''}") if address or town else ()
+    addr = (*street, *address_tokens(f"{town} {rec.get('postal_code') or ''}")) if street or town else ()
     point = None
-    if rec.get("lat") is not None and rec.get("lng") is not None:
-        point = (float(rec["lat"]), float(rec["lng"]))
+    if rec.get("lat") is not None and rec.get("lng") is not None and (addr or not given):
+        point = (float(rec["lat"]), float(rec["lng"]))  # an address naming the country only: geocoded to its centre
     return Features(
         id=rec["id"],
         country=rec.get("country"),
@@ -142,6 +228,8 @@ def features(label: str, rec: dict[str, Any]) -> Features:
         point=point,
         ids=identifiers(label, rec),
         group=rec.get("group", rec["id"]),
+        alternatives=alternative_names(name) if "/" in name else (),
+        elided=elided_words(name) if "-" in name else (),
     )
 
 

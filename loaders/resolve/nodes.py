@@ -12,9 +12,10 @@ MERGEABLE = ("Company", "Factory", "Agency", "Affiliate")
 def node_members(store: Any, node: str) -> tuple[str, list[str]]:
     """The label of node `node` and the original ids merged into it (the node's own id alone if none were)."""
     for label in MERGEABLE:  # labels from the schema's mergeable node types, never from input
-        rows = store.run(f"MATCH (n:{label}) WHERE n.id = $id RETURN n.merged_ids AS merged", {"id": node})
+        # the whole node: a graph where no node of a label was merged has no merged_ids property to name
+        rows = store.run(f"MATCH (n:{label}) WHERE n.id = $id RETURN n AS node", {"id": node})
         if rows:
-            merged = rows[0]["merged"]
+            merged = dict(rows[0]["node"]).get("merged_ids")
             return label, merged.split("|") if merged else [node]
     raise NotFound(f"no company, factory, agency or affiliate with id {node!r}")
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 
 from rapidfuzz import fuzz
-from supplygraph.loaders.resolve.features import Features, TermStats
+from supplygraph.loaders.resolve.features import AREA_KINDS, Features, TermStats, stem
 
 PRIOR = -6.0  # bits: before any comparison a candidate pair is far more often two things than one
 REFUSE = 0.0  # a different country, a different identifier of one scheme, different unit numbers
@@ -27,10 +27,13 @@ def probability(bits: float) -> float:
     return 1.0 / (1.0 + 2.0 ** (-bits))
 
 
-def soft_similarity(a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[str], float]) -> float:
+def soft_similarity(
+    a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[str], float], forms: bool = False
+) -> float:
     """Weighted Dice similarity of two token lists: equal tokens count fully, a misspelt token of 4+ letters
-    (ratio >= 80) or a word written as two ("Zhong Shan" / "Zhongshan") almost fully, as rare as the commoner
-    spelling (a misspelling is rare because it is misspelt); each token weighs as rare as it is."""
+    (ratio >= 80), a word written as two ("Zhong Shan" / "Zhongshan") or, with `forms`, in another form
+    ("Knitting" / "Knitwear") almost fully, as rare as the commoner spelling (a misspelling is rare because it is
+    misspelt); each token weighs as rare as it is."""
     if not a or not b:
         return 0.0
     sa, sb = set(a), set(b)
@@ -51,6 +54,14 @@ def soft_similarity(a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[st
                 credit([t], list(joined[t]), 0.95)
                 left.discard(t)
                 right.difference_update(joined[t])
+    if forms and rest_a and rest_b:  # one word in two forms: "Garment" / "Garments", "Knitting" / "Knitwear"
+        stems = {stem(u): u for u in sorted(rest_b, reverse=True)}
+        for t in sorted(rest_a):
+            same = stems.pop(stem(t), None)
+            if same is not None:
+                credit([t], [same], 0.95)
+                rest_a.discard(t)
+                rest_b.discard(same)
     for t in sorted(rest_a):
         if len(t) < 4:
             continue
@@ -64,8 +75,22 @@ def soft_similarity(a: tuple[str, ...], b: tuple[str, ...], weight: Callable[[st
 def qualified(name: tuple[str, ...], other: tuple[str, ...], places: set[str]) -> tuple[str, ...]:
     """A name without the words the other name lacks that are places named in either address ("(Shaowu)",
     "Guangzhou Panyu", "- Huahai Village"): they say where, which the address comparison weighs."""
-    kept = tuple(t for t in name if t in other or t not in places or any(fuzz.ratio(t, u) >= 80 for u in other))
+    kept = tuple(
+        t for t in name
+        if t in other or (t not in places and t not in AREA_KINDS) or any(fuzz.ratio(t, u) >= 80 for u in other)
+    )  # fmt: skip
     return kept or name
+
+
+def expanded(name: tuple[str, ...], elided: tuple[tuple[str, str], ...], other: tuple[str, ...]) -> tuple[str, ...]:
+    """A name with each word cut short before "and" completed as the other name writes it: "metall" (of
+    "Metall- und Elektroindustrie") is "metallindustrie" where the other name says so."""
+    for cut, following in elided:
+        endings = (t for t in other if t.startswith(cut) and len(t) - len(cut) >= 4)
+        whole = next((t for t in endings if following.endswith(t[len(cut) :])), None)
+        if whole is not None:
+            name = tuple(whole if t == cut else t for t in name)
+    return name
 
 
 def near(token: str, others: tuple[str, ...]) -> bool:
@@ -134,10 +159,18 @@ class Scorer:
 
     def name_bits(self, a: Features, b: Features, evidence: Evidence) -> float:
         places = set(a.address) | set(a.town) | set(b.address) | set(b.town)
-        left, right = qualified(a.name, b.name, places), qualified(b.name, a.name, places)
-        if (left, right) != (a.name, b.name):
-            evidence["name_places_ignored"] = " ".join(sorted(set(a.name + b.name) - set(left + right)))
-        similarity = soft_similarity(left, right, self.stats.name_weight)
+        best = (-1.0, a.name, b.name, a.name, b.name)
+        for one in (expanded(a.name, a.elided, b.name), *a.alternatives):
+            for other in (expanded(b.name, b.elided, a.name), *b.alternatives):
+                left, right = qualified(one, other, places), qualified(other, one, places)
+                similarity = soft_similarity(left, right, self.stats.name_weight, forms=True)
+                if similarity > best[0]:
+                    best = (similarity, left, right, one, other)
+        similarity, left, right, one, other = best
+        if (one, other) != (a.name, b.name):
+            evidence["names_compared"] = f"{' '.join(one)} / {' '.join(other)}"
+        if (left, right) != (one, other):
+            evidence["name_places_ignored"] = " ".join(sorted(set(one + other) - set(left + right)))
         evidence["name_similarity"] = round(similarity, 3)
         if sorted(left) == sorted(right):
             level = 10.0 if sorted(a.name) == sorted(b.name) else 8.0
@@ -156,7 +189,11 @@ class Scorer:
         rare = self.stats.rare_address_word
         only_a = [t for t in set(a.address) - set(b.address) if rare(t) and not near(t, b.address)]
         only_b = [t for t in set(b.address) - set(a.address) if rare(t) and not near(t, a.address)]
-        if only_a and only_b:  # each names a place the other does not ("Nayapara" / "Bahadurpur")
+        within = self.coarse_within(a.address, b.address)
+        if within is not None:  # "Kab Demak, Jawa Tengah" and a street in Demak: one says less, nothing against
+            evidence["address_within"] = round(within, 3)
+            level = max(level, 0.0)
+        elif only_a and only_b:  # each names a place the other does not ("Nayapara" / "Bahadurpur")
             evidence["address_places_differ"] = f"{' '.join(sorted(only_a))} / {' '.join(sorted(only_b))}"
             level -= 3.0
         for kind, mine, theirs in (
@@ -172,3 +209,21 @@ class Scorer:
                 level += bits
         evidence["address"] = level
         return level
+
+    def coarse_within(self, a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
+        """How much of a coarse address (a few words, at most half as many as the other: a regency and a
+        province) the other address names, by weight, when it names the coarse one's rarest word; else None."""
+        if min(len(a), len(b)) > 8:  # nothing coarse here (quick way out: most pairs)
+            return None
+        coarse, full = sorted((set(a), set(b)), key=len)
+        if len(coarse) > 4 or 2 * len(coarse) > len(full):
+            return None
+        count = self.stats.addresses.get
+        rarest = min(coarse, key=lambda t: (count(t, 0), t))
+        named = tuple(full)
+        if not (rarest in full or near(rarest, named)):
+            return None
+        weight = self.stats.address_weight
+        found = sum(weight(t) for t in coarse if t in full or near(t, named))
+        share = found / sum(weight(t) for t in coarse)
+        return share if share >= 0.6 else None
