@@ -20,6 +20,8 @@ from rich.progress import (
 from rich.text import Text
 from supplygraph.api import render
 from supplygraph.api.cli.matches import matches_app
+from supplygraph.api.cli.watch import changes as watch_changes
+from supplygraph.api.cli.watch import watch_app
 from supplygraph.api.terminal import json_text, plain_console, visible, visible_lines
 from supplygraph.graph.errors import BundleError, InvalidParameter, SupplygraphError
 from supplygraph.graph.settings import Settings
@@ -39,6 +41,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(matches_app, name="matches")
+app.add_typer(watch_app, name="watch")
+app.command("changes")(watch_changes)
 out = plain_console()  # data is printed verbatim: no markup or emoji codes, hidden characters escaped
 err = plain_console(stderr=True)
 
