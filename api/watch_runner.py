@@ -64,9 +64,7 @@ class Evaluation:
         }
 
 
-def evaluate_watches(
-    store: Store, watches: WatchStore, day: date, *, only: list[str] | None = None
-) -> Evaluation:
+def evaluate_watches(store: Store, watches: WatchStore, day: date, *, only: list[str] | None = None) -> Evaluation:
     """Answers every watch (or those in `only`) for `day` on the store's generation and records changes.
 
     The cause written on each event: the load (generation) when the generation differs from the one
@@ -165,7 +163,12 @@ class WatchService:
     def start(self) -> None:
         self._threads = [
             threading.Thread(target=self._evaluate_loop, name="watch-evaluation", daemon=True),
-            threading.Thread(target=self.deliverer.run, args=(self._stop, self.settings.deliver_every_s), name="webhooks", daemon=True),
+            threading.Thread(
+                target=self.deliverer.run,
+                args=(self._stop, self.settings.deliver_every_s),
+                name="webhooks",
+                daemon=True,
+            ),
         ]
         for thread in self._threads:
             thread.start()

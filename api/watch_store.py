@@ -110,7 +110,9 @@ class Recorded:
 
 def _watch(row: tuple[Any, ...]) -> Watch:
     wid, tenant, owner, kind, target, depth, min_basis, min_severity, webhook, feed_hash, created = row
-    return Watch(wid, tenant, owner, kind, target, int(depth), min_basis, min_severity, webhook, feed_hash is not None, created)
+    return Watch(
+        wid, tenant, owner, kind, target, int(depth), min_basis, min_severity, webhook, feed_hash is not None, created
+    )
 
 
 class WatchStore:

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from supplygraph.api.watch_store import WatchStore, now_text
-from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,15 @@ EVENT_HEADER = "Supplygraph-Event-Id"
 TIMESTAMP_HEADER = "Supplygraph-Timestamp"
 SIGNATURE_HEADER = "Supplygraph-Signature"
 BATCH = 100
-HOST_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
+HOST_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.-")  # names and IPv4 addresses
+
+
+class HostNotAllowed(SupplygraphError):
+    """A webhook to a host no admin allowed: refused (403), whatever the URL."""
+
+    http_status = 403
+    exit_code = 2
+    title = "Host not allowed"
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -71,7 +79,9 @@ def normal_host(host: str) -> str:
 def allow_host(watches: WatchStore, host: str, by: str) -> str:
     name = normal_host(host)
     with watches.connect() as conn:
-        conn.execute("INSERT OR IGNORE INTO webhook_hosts (host, added, added_by) VALUES (?, ?, ?)", (name, now_text(), by))
+        conn.execute(
+            "INSERT OR IGNORE INTO webhook_hosts (host, added, added_by) VALUES (?, ?, ?)", (name, now_text(), by)
+        )
     return name
 
 
@@ -100,8 +110,8 @@ def check_webhook(watches: WatchStore, url: str) -> str:
     if parts.username or parts.password:
         raise InvalidParameter("webhook", "a webhook URL may not carry a user name or password")
     if host not in {h["host"] for h in allowed_hosts(watches)}:
-        raise InvalidParameter(
-            "webhook", f"host {host!r} is not allowed; an admin allows it with `supplygraph watch hosts allow {host}`"
+        raise HostNotAllowed(
+            f"webhook: host {host!r} is not allowed; an admin allows it with `supplygraph watch hosts allow {host}`"
         )
     return url
 

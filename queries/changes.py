@@ -47,7 +47,13 @@ COMPARED = {
     "gaps": (),
     "affiliates": ("tier", "basis"),
 }
-SINGULAR = {"factories": "factory", "agencies": "agency", "findings": "finding", "gaps": "gap", "affiliates": "affiliate"}
+SINGULAR = {
+    "factories": "factory",
+    "agencies": "agency",
+    "findings": "finding",
+    "gaps": "gap",
+    "affiliates": "affiliate",
+}
 
 Snapshot = dict[str, dict[str, dict[str, Any]]]  # section -> item id -> what is kept of it
 
@@ -75,11 +81,15 @@ def watch_answer(store: Store, question: Question, day: date, *, steps: CypherSt
             "findings": _items(answer["findings"], ("category", "severity", "status", "subject", "basis")),
             "gaps": _items(answer["gaps"], ("model", "brand", "item", "brand_list"), paths=False),
         }
-    reverse = exposed_affiliates(store, question.kind, question.target, day, question.depth, min_basis=question.min_basis)
+    reverse = exposed_affiliates(
+        store, question.kind, question.target, day, question.depth, min_basis=question.min_basis
+    )
     return {"affiliates": _items(reverse.affiliates, ("name", "tier", "basis"))}
 
 
-def _items(items: Iterable[Mapping[str, Any]], keep: tuple[str, ...], *, paths: bool = True) -> dict[str, dict[str, Any]]:
+def _items(
+    items: Iterable[Mapping[str, Any]], keep: tuple[str, ...], *, paths: bool = True
+) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for item in items:
         if item["id"] in out:  # a gap per product: the first item names it

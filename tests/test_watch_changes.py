@@ -77,7 +77,9 @@ def recorded(watches: WatchStore, watch_id: str, affiliate: str, since: int) -> 
     return got, last
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(first=bundles(), second=bundles(), data=st.data())
 def test_events_are_the_oracle_difference(store_factory, tmp_path_factory, first, second, data) -> None:
     store = store_factory()

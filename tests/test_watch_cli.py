@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def cli(store_kind: str, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, COLUMNS="200")
     env.pop("NEO4J_URI", None)
-    where = ["--db", str(db)] + (["--neo4j", neo4j_uri()] if store_kind == "neo4j" and args[0] in ("add", "evaluate") else [])
+    where = ["--db", str(db)] + (
+        ["--neo4j", neo4j_uri()] if store_kind == "neo4j" and args[0] in ("add", "evaluate") else []
+    )
     topic = [] if args[0] == "changes" else ["watch"]
     command = [sys.executable, "-m", "supplygraph.api.cli", *topic, *args, *where]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -30,7 +30,9 @@ def free_port() -> int:
 
 def serve(db: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "NEO4J_URI"}
-    env.update(SUPPLYGRAPH_WATCH_EVERY_S="0.2", SUPPLYGRAPH_WATCH_DELIVER_EVERY_S="0.1", SUPPLYGRAPH_WATCH_RETRY_FIRST_S="0.2")
+    env.update(
+        SUPPLYGRAPH_WATCH_EVERY_S="0.2", SUPPLYGRAPH_WATCH_DELIVER_EVERY_S="0.1", SUPPLYGRAPH_WATCH_RETRY_FIRST_S="0.2"
+    )
     command = [sys.executable, "-m", "supplygraph.api.cli", "serve", "--port", str(free_port()), "--db", str(db)]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -51,7 +53,9 @@ def test_killed_during_delivery_and_restarted(tmp_path: Path) -> None:
     receiver = Receiver(delay_s=0.25)  # slow: the kill comes with deliveries still waiting
     watches = WatchStore(db / "watches.sqlite")
     allow_host(watches, "127.0.0.1", "test")
-    watch, secret, _feed = watches.create("local", None, Question("affiliate", "AF-LIN"), check_webhook(watches, receiver.url))
+    watch, secret, _feed = watches.create(
+        "local", None, Question("affiliate", "AF-LIN"), check_webhook(watches, receiver.url)
+    )
     before = date(2019, 1, 1)  # the baseline: before every contract, so today's answer is all change
     watches.record(watch.id, watch_answer(store, watch.question, before), store.generation, before.isoformat(), [])
     store.close()

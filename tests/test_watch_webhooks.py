@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from supplygraph.api.watch_runner import evaluate_watches
 from supplygraph.api.watch_store import WatchStore
-from supplygraph.api.webhooks import Backoff, Deliverer, allow_host, check_webhook, deliveries, remove_host
+from supplygraph.api.webhooks import (
+    Backoff,
+    Deliverer,
+    HostNotAllowed,
+    allow_host,
+    check_webhook,
+    deliveries,
+    remove_host,
+)
 from supplygraph.graph.errors import InvalidParameter
 from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.changes import Question
@@ -105,7 +113,9 @@ def test_a_deleted_watch_stops_its_deliveries(store, tmp_path: Path, receiver: R
 
 def test_only_allowed_hosts(store, tmp_path: Path, receiver: Receiver) -> None:
     watches, watch_id, _secret, _ids = watched(store, tmp_path, receiver.url)
-    for url in ("http://10.0.0.1/x", "ftp://127.0.0.1/x", "http://user:pw@127.0.0.1/x", "127.0.0.1/x", "http://[::1"):
+    with pytest.raises(HostNotAllowed):
+        check_webhook(watches, "http://10.0.0.1/x")
+    for url in ("ftp://127.0.0.1/x", "http://user:pw@127.0.0.1/x", "127.0.0.1/x", "http://[::1"):
         with pytest.raises(InvalidParameter):
             check_webhook(watches, url)
     remove_host(watches, "127.0.0.1")  # removed after the watch was made: nothing goes there any more

@@ -37,7 +37,9 @@ out = plain_console()
 err = plain_console(stderr=True)
 Db = Annotated[Path | None, typer.Option("--db", help="Data folder of the embedded store [env SUPPLYGRAPH_DB]")]
 Neo = Annotated[str | None, typer.Option("--neo4j", help="Neo4j URI [env NEO4J_URI]")]
-Keys = Annotated[Path | None, typer.Option("--keys", help="Key file; watches.sqlite is beside it [env SUPPLYGRAPH_KEYS]")]
+Keys = Annotated[
+    Path | None, typer.Option("--keys", help="Key file; watches.sqlite is beside it [env SUPPLYGRAPH_KEYS]")
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="The day to answer for, YYYY-MM-DD [default: today]")]
 
@@ -62,8 +64,12 @@ def add(
     depth: Annotated[int, typer.Option("--depth", help="Supplier tiers to follow (1-8)")] = 4,
     min_basis: Annotated[str | None, typer.Option("--min-basis", help="disclosed, matched or brand_list")] = None,
     min_severity: Annotated[str | None, typer.Option("--min-severity", help="low, medium, high or critical")] = None,
-    webhook: Annotated[str | None, typer.Option("--webhook", help="POST each change to this URL (an allowed host)")] = None,
-    key: Annotated[str | None, typer.Option("--key", help="Make it for this key's tenant (k_...), with its rules")] = None,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="POST each change to this URL (an allowed host)")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="Make it for this key's tenant (k_...), with its rules")
+    ] = None,
     as_of: AsOf = None,
     db: Db = None,
     neo4j: Neo = None,
@@ -88,7 +94,9 @@ def add(
         store.close()
     watch, secret, token = watches.create(tenant_of(caller), key, question, webhook)
     watches.record(watch.id, snapshot, generation, day.isoformat(), [])
-    err.print(f"watching {kind} {target} as {watch.id}; secret and feed path are shown only this once:", highlight=False)
+    err.print(
+        f"watching {kind} {target} as {watch.id}; secret and feed path are shown only this once:", highlight=False
+    )
     sys.stdout.write(json_text({**watch.as_json(), "secret": secret, "feed_url": f"/v1/feeds/{token}"}) + "\n")
 
 
@@ -105,7 +113,9 @@ def list_watches(db: Db = None, keys: Keys = None, as_json: Json = False) -> Non
 
 
 @watch_app.command("remove")
-def remove(watch: Annotated[str, typer.Argument(help="The watch id (w_...)")], db: Db = None, keys: Keys = None) -> None:
+def remove(
+    watch: Annotated[str, typer.Argument(help="The watch id (w_...)")], db: Db = None, keys: Keys = None
+) -> None:
     """Delete a watch: no more answers, events or webhooks (deliveries still waiting are dropped)."""
     watches = open_watches(db, keys)
     visible_watch(watches, None, watch)
@@ -150,13 +160,17 @@ def deliver(
 
 
 @hosts_app.command("allow")
-def hosts_allow(host: Annotated[str, typer.Argument(help="A host name or address")], db: Db = None, keys: Keys = None) -> None:
+def hosts_allow(
+    host: Annotated[str, typer.Argument(help="A host name or address")], db: Db = None, keys: Keys = None
+) -> None:
     """Allow webhooks to HOST (any port, http or https)."""
     out.print(f"allowed {allow_host(open_watches(db, keys), host, 'local')}", highlight=False)
 
 
 @hosts_app.command("remove")
-def hosts_remove(host: Annotated[str, typer.Argument(help="A host on the list")], db: Db = None, keys: Keys = None) -> None:
+def hosts_remove(
+    host: Annotated[str, typer.Argument(help="A host on the list")], db: Db = None, keys: Keys = None
+) -> None:
     """Stop webhooks to HOST (deliveries waiting for it fail until it is allowed again or they give up)."""
     remove_host(open_watches(db, keys), host)
     out.print(f"removed {host}", highlight=False)
@@ -198,5 +212,7 @@ def changes(
         before, after = event.get("before") or {}, event.get("after") or {}
         change = ", ".join(f"{k} {before.get(k)} -> {after.get(k)}" for k in sorted(set(before) | set(after)))
         rows.append([str(seq), event["as_of"], event["type"], event["item"]["id"], change, " > ".join(event["path"])])
-    render.rows_table(out, ["cursor", "as of", "change", "item", "before -> after", "path"], rows, title=f"changes of {watch}")
+    render.rows_table(
+        out, ["cursor", "as of", "change", "item", "before -> after", "path"], rows, title=f"changes of {watch}"
+    )
     err.print(f"next: --since {following}", highlight=False)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from supplygraph.api.atom import feed_xml
 from supplygraph.api.deps import Admin, Caller, State
@@ -22,14 +23,21 @@ from supplygraph.api.routers.common import PathId, Severity, problems
 from supplygraph.api.watch_access import check_question, sees_all, tenant_of, visible_watch
 from supplygraph.api.watch_runner import WatchService, evaluate_watches
 from supplygraph.api.webhooks import allow_host, allowed_hosts, check_webhook, deliveries, remove_host
-from supplygraph.graph.errors import InvalidParameter
 from supplygraph.queries.changes import watch_answer
 
 router = APIRouter(tags=["watches"])
 PAGE = 100
 
 
+PORT = r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+WEBHOOK = r"^https?://[A-Za-z0-9.-]+" + PORT + r"([/?][^\s]*)?$"
+HOST = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$"  # a name or an IPv4 address
+Host = Annotated[str, PathParam(pattern=HOST, description="a host name or address")]
+
+
 class WatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     kind: Literal["affiliate", "factory", "agency", "finding"] = Field(
         description="affiliate: its exposure; factory, agency, finding: who is exposed to it (investigators, admins)"
     )
@@ -37,7 +45,9 @@ class WatchIn(BaseModel):
     depth: int = Field(4, ge=1, le=8, description="supplier tiers to follow (1-8)")
     min_basis: Basis | None = Field(None, description="only what rests on this basis or a stronger one")  # type: ignore[valid-type]
     min_severity: Severity | None = Field(None, description="only findings at least this severe")  # type: ignore[valid-type]
-    webhook: str | None = Field(None, max_length=2000, description="POST each change here (an allowed host)")
+    webhook: str | None = Field(
+        None, max_length=2000, pattern=WEBHOOK, description="POST each change here: an http(s) URL on an allowed host"
+    )
 
 
 def service(request: Request) -> WatchService:
@@ -100,12 +110,14 @@ async def watch_changes(
     watch_id: PathId,
     caller: Caller,
     watching: Service,
-    since: Annotated[str, Query(max_length=20, description="the `next` of the page before; 0: from the start")] = "0",
+    since: Annotated[
+        str, Query(pattern=r"^[0-9]{1,18}$", description="the `next` of the page before; 0: from the start")
+    ] = "0",
     limit: Annotated[int, Query(ge=1, le=500, description="events per page (1-500)")] = PAGE,
 ) -> dict[str, Any]:
     """Events recorded after cursor `since`, oldest first; `next` is the cursor for the following page."""
     visible_watch(watching.watches, caller, watch_id)
-    cursor = parse_cursor(since)
+    cursor = int(since)
     found = await run_in_threadpool(watching.watches.events, watch_id, cursor, limit)
     return {
         "watch": watch_id,
@@ -113,12 +125,6 @@ async def watch_changes(
         "next": str(found[-1][0]) if found else str(cursor),
         "more": len(found) == limit,
     }
-
-
-def parse_cursor(since: str) -> int:
-    if not since.isdigit() or not since.isascii():
-        raise InvalidParameter("since", f"{since!r} is not a cursor; use the `next` of a page, or 0")
-    return int(since)
 
 
 @router.post("/v1/watches/{watch_id}/feed", responses=problems(404), summary="A new secret feed URL")
@@ -170,12 +176,11 @@ async def list_hosts(caller: Admin, watching: Service) -> dict[str, Any]:
 
 
 @router.put("/v1/webhook-hosts/{host}", responses=problems(403), summary="Allow webhooks to a host (admins)")
-async def put_host(host: PathId, caller: Admin, watching: Service) -> dict[str, Any]:
+async def put_host(host: Host, caller: Admin, watching: Service) -> dict[str, Any]:
     return {"host": allow_host(watching.watches, host, caller.key_id)}
 
 
 @router.delete("/v1/webhook-hosts/{host}", status_code=204, responses=problems(403, 404), summary="Disallow a host")
-async def delete_host(host: PathId, caller: Admin, watching: Service) -> Response:
+async def delete_host(host: Host, caller: Admin, watching: Service) -> Response:
     remove_host(watching.watches, host)
     return Response(status_code=204)
-

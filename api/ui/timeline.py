@@ -79,6 +79,4 @@ def timeline_page(request: Request, affiliate_id: str, depth: str | None = None)
         status = 404 if isinstance(exc, NotFound) else 422 if isinstance(exc, InvalidParameter) else 503
         message = "Not found, or not visible to this key." if status == 404 else str(exc)
         return pages.page(request, "error.html", caller, status=status, message=message)
-    return pages.page(
-        request, "timeline.html", caller, affiliate_id=affiliate_id, svg=svg, events=events, depth=levels
-    )
+    return pages.page(request, "timeline.html", caller, affiliate_id=affiliate_id, svg=svg, events=events, depth=levels)

@@ -22,7 +22,13 @@ CONTRACT_SPAN = (
     "RETURN min(c.start_date) AS first, max(c.end_date) AS last, count(c) AS n, count(c.end_date) AS ending"
 )
 TIER_COLOURS = {"1": "#1f4e79", "2": "#2e75b6", "3": "#6fa8dc", "4+": "#b4d2ee"}
-SEVERITY_COLOURS = {"critical": "#7f0000", "high": "#c0392b", "medium": "#e67e22", "low": "#f1c40f", "unknown": "#aaaaaa"}
+SEVERITY_COLOURS = {
+    "critical": "#7f0000",
+    "high": "#c0392b",
+    "medium": "#e67e22",
+    "low": "#f1c40f",
+    "unknown": "#aaaaaa",
+}
 
 
 @dataclass
