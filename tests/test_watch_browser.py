@@ -7,16 +7,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-
 from supplygraph.api.app import create_app
 from supplygraph.api.keys import KeyRing
 from supplygraph.api.watch_runner import evaluate_watches
 from supplygraph.graph.settings import Settings
 from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.changes import Question
+
+from tests import test_ui_browser as ui_browser
 from tests.conftest import DEMO
 from tests.test_api_access import open_test_store
-from tests.test_ui_browser import Served, browser, login, page, serve, shot  # noqa: F401 - fixtures used by name
+from tests.test_ui_browser import Served, login, serve, shot
+
+browser, page = ui_browser.browser, ui_browser.page  # its fixtures, over this module's `served`
 
 
 @pytest.fixture(scope="module", params=["ladybug", "neo4j"])

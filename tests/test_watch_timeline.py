@@ -8,9 +8,9 @@ from datetime import date
 from xml.etree import ElementTree as ET
 
 import pytest
-
 from supplygraph.api.watch_runner import evaluate_watches
 from supplygraph.queries.changes import Question
+
 from tests import oracle
 from tests.conftest import DEMO
 from tests.test_ui_views import Ui, serve_ui
