@@ -25,7 +25,7 @@ from supplygraph.api.routers import affiliates, cypher, entities, health, loads,
 from supplygraph.api.sandbox import Sandbox
 from supplygraph.api.ui.routes import router as ui_router
 from supplygraph.api.ui.timeline import router as timeline_router
-from supplygraph.api.watch_runner import watch_service_for
+from supplygraph.api.watch_service import watch_service_for
 from supplygraph.graph.errors import SupplygraphError
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores import open_store

@@ -6,42 +6,24 @@ records the new answer with its change events and webhook deliveries in one tran
 already answered for that generation and day is skipped, so running it again after a crash does
 only what is left, and the events it records again have the same ids (recorded once).
 
-In the server, `WatchService` does this in a background thread whenever the current generation or
-the day changes (checked every `every_s`), and sends webhooks from another thread (api/webhooks.py).
+In the server, api/watch_service.py runs it whenever the current generation or the day changes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from supplygraph.api.watch_store import WatchStore, watches_path
-from supplygraph.api.webhooks import Backoff, Deliverer
+from supplygraph.api.watch_store import WatchStore
 from supplygraph.graph.errors import NotFound, SupplygraphError
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.queries.changes import Snapshot, changes, finding_states, watch_answer
 from supplygraph.queries.steps import steps_for
 
 logger = logging.getLogger(__name__)
-
-
-class WatchSettings(BaseSettings):
-    """SUPPLYGRAPH_WATCH_EVERY_S and so on: how often the server looks, and how webhooks are retried."""
-
-    model_config = SettingsConfigDict(env_prefix="SUPPLYGRAPH_WATCH_", extra="ignore")
-
-    every_s: float = 5.0  # how often the server checks for a new generation or a new day
-    deliver_every_s: float = 1.0  # how often the outbox is looked at for due deliveries
-    retry_first_s: float = 30.0  # the wait after a first failed delivery; it doubles after each
-    retry_max_s: float = 3600.0  # the longest wait between two attempts
-    give_up_h: float = 24.0  # no attempt later than this after the first
-    webhook_timeout_s: float = 10.0  # a receiver's time to answer
 
 
 @dataclass
@@ -116,69 +98,3 @@ def _answer(store: Store, question: Any, day: date, steps: Any) -> Snapshot:
         if question.kind == "affiliate":
             return {"factories": {}, "agencies": {}, "findings": {}, "gaps": {}}
         return {"affiliates": {}}
-
-
-class WatchService:
-    """The server's two background threads: evaluation on each new generation or day, and webhooks."""
-
-    def __init__(
-        self,
-        watches: WatchStore,
-        use_store: Callable[[], Any],
-        *,
-        settings: WatchSettings | None = None,
-        today: Callable[[], date] = date.today,
-    ) -> None:
-        self.watches = watches
-        self.use_store = use_store  # a context manager giving the current generation's store
-        self.settings = settings = settings or WatchSettings()
-        self.today = today
-        backoff = Backoff(settings.retry_first_s, settings.retry_max_s, settings.give_up_h * 3600)
-        self.deliverer = Deliverer(watches, backoff, settings.webhook_timeout_s)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self.seen: tuple[str | None, date] | None = None
-        self.last: Evaluation | None = None
-
-    def evaluate_now(self) -> Evaluation | None:
-        """One pass if the generation or the day changed since the last one."""
-        with self.use_store() as store:
-            now = (store.generation, self.today())
-            if now == self.seen:
-                return None
-            self.last = evaluate_watches(store, self.watches, now[1])
-            self.seen = now
-            return self.last
-
-    def _evaluate_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.evaluate_now()
-            except SupplygraphError:
-                pass  # no graph yet, or the store is away: the next pass tries again
-            except Exception:
-                logger.exception("watch evaluation failed")
-            self._stop.wait(self.settings.every_s)
-
-    def start(self) -> None:
-        self._threads = [
-            threading.Thread(target=self._evaluate_loop, name="watch-evaluation", daemon=True),
-            threading.Thread(
-                target=self.deliverer.run,
-                args=(self._stop, self.settings.deliver_every_s),
-                name="webhooks",
-                daemon=True,
-            ),
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-
-
-def watch_service_for(keys_file: Any, use_store: Callable[[], Any]) -> WatchService:
-    """The server's service over `watches.sqlite` beside the key file."""
-    return WatchService(WatchStore(watches_path(keys_file)), use_store)

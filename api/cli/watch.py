@@ -18,7 +18,8 @@ from supplygraph.api import render
 from supplygraph.api.keys import KeyRing, keys_path
 from supplygraph.api.terminal import json_text, plain_console
 from supplygraph.api.watch_access import check_question, tenant_of, visible_watch
-from supplygraph.api.watch_runner import WatchSettings, evaluate_watches
+from supplygraph.api.watch_runner import evaluate_watches
+from supplygraph.api.watch_service import WatchSettings
 from supplygraph.api.watch_store import WatchStore, watches_path
 from supplygraph.api.webhooks import Backoff, Deliverer, allow_host, allowed_hosts, check_webhook, remove_host
 from supplygraph.graph.errors import InvalidParameter, NotFound

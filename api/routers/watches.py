@@ -21,7 +21,8 @@ from supplygraph.api.deps import Admin, Caller, State
 from supplygraph.api.routers.affiliates import Basis
 from supplygraph.api.routers.common import PathId, Severity, problems
 from supplygraph.api.watch_access import check_question, sees_all, tenant_of, visible_watch
-from supplygraph.api.watch_runner import WatchService, evaluate_watches
+from supplygraph.api.watch_runner import evaluate_watches
+from supplygraph.api.watch_service import WatchService
 from supplygraph.api.webhooks import allow_host, allowed_hosts, check_webhook, deliveries, remove_host
 from supplygraph.queries.changes import watch_answer
 
