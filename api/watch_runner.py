@@ -20,7 +20,7 @@ from typing import Any
 from supplygraph.api.watch_store import WatchStore
 from supplygraph.graph.errors import NotFound, SupplygraphError
 from supplygraph.graph.stores.protocol import Store
-from supplygraph.queries.changes import Snapshot, changes, finding_states, watch_answer
+from supplygraph.queries.changes import Snapshot, changes, encoded, finding_states, watch_answer
 from supplygraph.queries.steps import steps_for
 
 logger = logging.getLogger(__name__)
@@ -52,9 +52,16 @@ def evaluate_watches(store: Store, watches: WatchStore, day: date, *, only: list
     The cause written on each event: the load (generation) when the generation differs from the one
     last answered, else the day."""
     started = time.perf_counter()
+    done = Evaluation()
+    with watches.kept_open():
+        _evaluate(store, watches, day, only, done)
+    done.seconds = time.perf_counter() - started
+    return done
+
+
+def _evaluate(store: Store, watches: WatchStore, day: date, only: list[str] | None, done: Evaluation) -> None:
     generation = store.generation
     steps = steps_for(store)
-    done = Evaluation()
     answered = watches.answered()
     for watch in watches.watches():
         if only is not None and watch.id not in only:
@@ -65,15 +72,19 @@ def evaluate_watches(store: Store, watches: WatchStore, day: date, *, only: list
         last = watches.last_answer(watch.id)
         try:
             snapshot = _answer(store, watch.question, day, steps)
-            before = None if last is None else last.snapshot
-            left = set((before or {}).get("findings", {})) - set(snapshot.get("findings", {}))
-            events = changes(
-                watch.id,
-                before,
-                snapshot,
-                closed=finding_states(store, left, day),
-                min_severity=watch.min_severity,
-            )
+            answer = encoded(snapshot)
+            events = []
+            if last is not None and last.digest != answer[1]:  # the same answer has no changes
+                before = last.snapshot
+                left = set(before.get("findings", {})) - set(snapshot.get("findings", {}))
+                events = changes(
+                    watch.id,
+                    before,
+                    snapshot,
+                    baseline=last.digest,
+                    closed=finding_states(store, left, day),
+                    min_severity=watch.min_severity,
+                )
         except SupplygraphError as exc:
             done.failed[watch.id] = str(exc)
             logger.warning("watch %s could not be answered: %s", watch.id, exc)
@@ -84,10 +95,8 @@ def evaluate_watches(store: Store, watches: WatchStore, day: date, *, only: list
             cause = {"kind": "day", "day": day.isoformat(), "previous_day": last.day}
         for event in events:
             event.update(watch=watch.id, as_of=day.isoformat(), cause=cause)
-        done.events += watches.record(watch.id, snapshot, generation, day.isoformat(), events)
+        done.events += watches.record(watch.id, answer, generation, day.isoformat(), events)
         done.answered += 1
-    done.seconds = time.perf_counter() - started
-    return done
 
 
 def _answer(store: Store, question: Any, day: date, steps: Any) -> Snapshot:

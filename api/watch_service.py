@@ -82,6 +82,9 @@ class WatchService:
             now = (store.generation, self.today())
             if now == self.seen:
                 return None
+            if not self.watches.watches():  # nothing to answer: no worker, no exposure index
+                self.seen = now
+                return None
             config = walkers.walker_config(store, self.settings.buffer_pool_mb * 2**20)
         if self._pool is None:
             self._pool = walkers.pool(1)

@@ -17,10 +17,11 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import zlib
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, owner_key TEXT,"
     " kind TEXT NOT NULL, target TEXT NOT NULL, depth INTEGER NOT NULL, min_basis TEXT, min_severity TEXT,"
     " webhook TEXT, secret TEXT NOT NULL, feed_hash TEXT, created TEXT NOT NULL, deleted TEXT)",
-    "CREATE TABLE IF NOT EXISTS answers (watch_id TEXT PRIMARY KEY, snapshot BLOB NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS answers (watch_id TEXT PRIMARY KEY, snapshot BLOB NOT NULL, digest TEXT NOT NULL,"
     " generation TEXT, day TEXT NOT NULL, recorded TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
     " watch_id TEXT NOT NULL, body TEXT NOT NULL, recorded TEXT NOT NULL)",
@@ -52,11 +53,6 @@ FEED_PREFIX = "feed_"
 def watches_path(keys_file: Path) -> Path:
     """`watches.sqlite` in the folder of the key file."""
     return Path(keys_file).parent / "watches.sqlite"
-
-
-def pack(snapshot: Snapshot) -> bytes:
-    """A snapshot as stored: compressed JSON (an answer's paths repeat their first nodes a lot)."""
-    return zlib.compress(json.dumps(snapshot, ensure_ascii=False, sort_keys=True).encode(), 1)
 
 
 def now_text() -> str:
@@ -101,11 +97,17 @@ class Watch:
 
 @dataclass(frozen=True)
 class Recorded:
-    """A watch's last recorded answer: the snapshot, the generation and day it answered."""
+    """A watch's last recorded answer: its digest, the generation and day it answered, the answer itself
+    (compressed JSON: paths repeat their first nodes a lot; decoded only when asked for)."""
 
-    snapshot: Snapshot
+    packed: bytes
+    digest: str
     generation: str | None
     day: str
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return json.loads(zlib.decompress(self.packed))  # type: ignore[no-any-return]
 
 
 def _watch(row: tuple[Any, ...]) -> Watch:
@@ -118,28 +120,53 @@ def _watch(row: tuple[Any, ...]) -> Watch:
 class WatchStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._made = False  # the tables exist (checked once per object)
+        self._kept = threading.local()
         if self.path.exists():
             tighten(self.path)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in a transaction (committed at the end, rolled back on an error); the file and its
-        tables are made on first use, 0600 before SQLite writes anything to it."""
-        if not self.path.exists():
-            make_private_folder(self.path.parent)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")  # an event acknowledged is on disk
+        tables are made on first use, 0600 before SQLite writes anything to it. Inside `kept_open()` the
+        thread's one connection is used again."""
+        kept = getattr(self._kept, "conn", None)
+        with nullcontext(kept) if kept is not None else self._opened() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in SCHEMA:
-                    conn.execute(statement)
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """One connection for everything this thread does inside (an evaluation's many small transactions)."""
+        with self._opened() as conn:
+            self._kept.conn = conn
+            try:
+                yield
+            finally:
+                self._kept.conn = None
+
+    @contextmanager
+    def _opened(self) -> Iterator[sqlite3.Connection]:
+        if not self.path.exists():
+            make_private_folder(self.path.parent)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+            # WAL: readers do not wait for the writer. NORMAL: a commit survives the process being killed; a
+            # power cut may lose the last ones, answers and events together, which the next pass computes
+            # again with the same ids.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if not self._made:
+                with conn:
+                    for statement in SCHEMA:
+                        conn.execute(statement)
+                self._made = True
+            yield conn
 
     # ------------------------------------------------------------------ watches
 
@@ -248,14 +275,19 @@ class WatchStore:
     def last_answer(self, watch_id: str) -> Recorded | None:
         with self.connect() as conn:
             row = conn.execute(
-                "SELECT snapshot, generation, day FROM answers WHERE watch_id = ?", (watch_id,)
+                "SELECT snapshot, digest, generation, day FROM answers WHERE watch_id = ?", (watch_id,)
             ).fetchone()
-        return None if row is None else Recorded(json.loads(zlib.decompress(row[0])), row[1], row[2])
+        return None if row is None else Recorded(*row)
 
     def record(
-        self, watch_id: str, snapshot: Snapshot, generation: str | None, day: str, events: list[dict[str, Any]]
+        self,
+        watch_id: str,
+        answer: tuple[bytes, str],
+        generation: str | None,
+        day: str,
+        events: list[dict[str, Any]],
     ) -> int:
-        """The watch's new answer and its events (each once, by id), with a webhook delivery each when the
+        """The watch's new answer (JSON and digest: queries.changes.encoded) and its events (each once, by id), with a webhook delivery each when the
         watch has a webhook; all in one transaction. A watch deleted meanwhile records nothing. Returns
         how many events were new."""
         stamp = now_text()
@@ -266,8 +298,9 @@ class WatchStore:
                 return 0
             webhook = row[0]
             conn.execute(
-                "INSERT OR REPLACE INTO answers (watch_id, snapshot, generation, day, recorded) VALUES (?, ?, ?, ?, ?)",
-                (watch_id, pack(snapshot), generation, day, stamp),
+                "INSERT OR REPLACE INTO answers (watch_id, snapshot, digest, generation, day, recorded)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (watch_id, zlib.compress(answer[0], 1), answer[1], generation, day, stamp),
             )
             for event in events:
                 body = json.dumps({**event, "recorded": stamp}, ensure_ascii=False, sort_keys=True)

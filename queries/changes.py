@@ -101,12 +101,11 @@ def _items(
     return out
 
 
-def digest(snapshot: Snapshot | None) -> str:
-    """A snapshot's fingerprint (the same answer, the same digest)."""
-    if snapshot is None:
-        return "none"
-    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+def encoded(snapshot: Snapshot) -> tuple[bytes, str]:
+    """A snapshot as JSON, and its fingerprint: the same answer gives the same bytes (its items come in the
+    answer's own order), so the same digest."""
+    data = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":")).encode()
+    return data, hashlib.sha256(data).hexdigest()
 
 
 def finding_states(store: Store, ids: Iterable[str], day: date) -> dict[str, dict[str, Any]]:
@@ -149,15 +148,16 @@ def changes(
     before: Snapshot | None,
     after: Snapshot,
     *,
+    baseline: str = "none",
     closed: Mapping[str, Mapping[str, Any]] | None = None,
     min_severity: str | None = None,
 ) -> list[dict[str, Any]]:
     """The change events from `before` to `after` (none when there is no `before`: the first answer is
-    the baseline). `closed`: findings no longer open, from `finding_states`. Sorted by section, item, type."""
+    the baseline). `baseline`: the digest of `before` (`encoded`), part of each event's id. `closed`:
+    findings no longer open, from `finding_states`. Sorted by section, item, type."""
     if before is None:
         return []
     closed = closed or {}
-    baseline = digest(before)
     events = []
     for section in sorted(set(before) | set(after)):
         old, new = before.get(section, {}), after.get(section, {})

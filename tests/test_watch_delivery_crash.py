@@ -16,7 +16,7 @@ from supplygraph.api.watch_store import WatchStore
 from supplygraph.api.webhooks import allow_host, check_webhook
 from supplygraph.graph.stores.ladybug_store import LadybugStore
 from supplygraph.loaders.pipeline import load_bundles
-from supplygraph.queries.changes import Question, watch_answer
+from supplygraph.queries.changes import Question, encoded, watch_answer
 
 from tests.conftest import DEMO
 from tests.watch_receiver import Receiver, signature_ok
@@ -57,7 +57,8 @@ def test_killed_during_delivery_and_restarted(tmp_path: Path) -> None:
         "local", None, Question("affiliate", "AF-LIN"), check_webhook(watches, receiver.url)
     )
     before = date(2019, 1, 1)  # the baseline: before every contract, so today's answer is all change
-    watches.record(watch.id, watch_answer(store, watch.question, before), store.generation, before.isoformat(), [])
+    baseline = encoded(watch_answer(store, watch.question, before))
+    watches.record(watch.id, baseline, store.generation, before.isoformat(), [])
     store.close()
     server = serve(db)
     try:

@@ -25,7 +25,7 @@ from supplygraph.api.webhooks import Backoff, Deliverer, allow_host, allowed_hos
 from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores import open_store
-from supplygraph.queries.changes import watch_answer
+from supplygraph.queries.changes import encoded, watch_answer
 
 watch_app = typer.Typer(
     help="Watches: stored exposure questions answered again after every load and every day; "
@@ -94,7 +94,7 @@ def add(
     finally:
         store.close()
     watch, secret, token = watches.create(tenant_of(caller), key, question, webhook)
-    watches.record(watch.id, snapshot, generation, day.isoformat(), [])
+    watches.record(watch.id, encoded(snapshot), generation, day.isoformat(), [])
     err.print(
         f"watching {kind} {target} as {watch.id}; secret and feed path are shown only this once:", highlight=False
     )

@@ -24,7 +24,7 @@ from supplygraph.api.watch_access import check_question, sees_all, tenant_of, vi
 from supplygraph.api.watch_runner import evaluate_watches
 from supplygraph.api.watch_service import WatchService
 from supplygraph.api.webhooks import allow_host, allowed_hosts, check_webhook, deliveries, remove_host
-from supplygraph.queries.changes import watch_answer
+from supplygraph.queries.changes import encoded, watch_answer
 
 router = APIRouter(tags=["watches"])
 PAGE = 100
@@ -82,7 +82,7 @@ async def create_watch(body: WatchIn, caller: Caller, app_state: State, watching
 
     snapshot, generation = await app_state.fairness.run(caller, baseline)  # 404 for an unknown target
     watch, secret, token = watches.create(tenant_of(caller), caller.key_id, question, body.webhook)
-    watches.record(watch.id, snapshot, generation, day.isoformat(), [])
+    watches.record(watch.id, encoded(snapshot), generation, day.isoformat(), [])
     return {**watch.as_json(), "secret": secret, "feed_url": f"/v1/feeds/{token}"}
 
 
