@@ -9,7 +9,7 @@ watch answers 404 exactly as an unknown id; admin keys (and the local CLI) see e
 
 from __future__ import annotations
 
-from supplygraph.api.keys import Principal, Role
+from supplygraph.api.keys import KeyRing, Principal, Role
 from supplygraph.api.watch_store import Watch, WatchStore
 from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
 from supplygraph.queries.basis import check_basis
@@ -29,6 +29,16 @@ def tenant_of(caller: Principal | None) -> str:
     if caller is None:
         return LOCAL
     return f"affiliate:{caller.affiliate_id}" if caller.role == Role.affiliate else f"key:{caller.key_id}"
+
+
+def live_tenants(keyring: KeyRing) -> set[str]:
+    """The tenants with a key not revoked, and the local operator: only their watches are answered again,
+    delivered and fed (a watch whose every key was revoked pauses; a new key of its affiliate resumes it)."""
+    live = {LOCAL}
+    for key in keyring.list():
+        if key.revoked is None:
+            live.add(f"affiliate:{key.affiliate_id}" if key.role == Role.affiliate.value else f"key:{key.id}")
+    return live
 
 
 def sees_all(caller: Principal | None) -> bool:

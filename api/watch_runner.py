@@ -46,25 +46,30 @@ class Evaluation:
         }
 
 
-def evaluate_watches(store: Store, watches: WatchStore, day: date, *, only: list[str] | None = None) -> Evaluation:
-    """Answers every watch (or those in `only`) for `day` on the store's generation and records changes.
+def evaluate_watches(
+    store: Store, watches: WatchStore, day: date, *, only: list[str] | None = None, tenants: set[str] | None = None
+) -> Evaluation:
+    """Answers every watch (or those in `only`; of `tenants`, when given: api/watch_access.live_tenants) for
+    `day` on the store's generation and records changes.
 
     The cause written on each event: the load (generation) when the generation differs from the one
     last answered, else the day."""
     started = time.perf_counter()
     done = Evaluation()
     with watches.kept_open():
-        _evaluate(store, watches, day, only, done)
+        _evaluate(store, watches, day, only, tenants, done)
     done.seconds = time.perf_counter() - started
     return done
 
 
-def _evaluate(store: Store, watches: WatchStore, day: date, only: list[str] | None, done: Evaluation) -> None:
+def _evaluate(
+    store: Store, watches: WatchStore, day: date, only: list[str] | None, tenants: set[str] | None, done: Evaluation
+) -> None:
     generation = store.generation
     steps = steps_for(store)
     answered = watches.answered()
     for watch in watches.watches():
-        if only is not None and watch.id not in only:
+        if (only is not None and watch.id not in only) or (tenants is not None and watch.tenant not in tenants):
             continue
         if answered.get(watch.id) == (generation, day.isoformat()):
             done.skipped += 1

@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from supplygraph.api import walkers
+from supplygraph.api.keys import KeyRing
+from supplygraph.api.watch_access import live_tenants
 from supplygraph.api.watch_runner import Evaluation, evaluate_watches
 from supplygraph.api.watch_store import WatchStore, watches_path
 from supplygraph.api.webhooks import Backoff, Deliverer
@@ -43,11 +45,15 @@ class WatchSettings(BaseSettings):
     buffer_pool_mb: int = 256  # LadybugDB buffer pool of the evaluating worker process
 
 
-def evaluate_in_worker(config: Mapping[str, Any], generation: str | None, watch_file: str, day: date) -> Evaluation:
-    """In a worker process: every watch answered for `day` on `generation` of the graph `config` names."""
+def evaluate_in_worker(
+    config: Mapping[str, Any], generation: str | None, watch_file: str, day: date, keys_file: str | None = None
+) -> Evaluation:
+    """In a worker process: every watch (of a tenant with a live key in `keys_file`, when given) answered
+    for `day` on `generation` of the graph `config` names."""
     store = open_from_config(config, generation, buffer_pool_size=int(config["buffer_pool_bytes"]))
+    tenants = None if keys_file is None else live_tenants(KeyRing(Path(keys_file)))
     try:
-        return evaluate_watches(store, WatchStore(Path(watch_file)), day)
+        return evaluate_watches(store, WatchStore(Path(watch_file)), day, tenants=tenants)
     finally:
         store.close()
 
@@ -63,13 +69,16 @@ class WatchService:
         *,
         settings: WatchSettings | None = None,
         today: Callable[[], date] = date.today,
+        keys_file: Path | None = None,
     ) -> None:
         self.watches = watches
         self.use_store = use_store
         self.settings = settings = settings or WatchSettings()
         self.today = today
         backoff = Backoff(settings.retry_first_s, settings.retry_max_s, settings.give_up_h * 3600)
-        self.deliverer = Deliverer(watches, backoff, settings.webhook_timeout_s)
+        self.keys_file = keys_file  # whose revoked keys pause their watches (api/watch_access.live_tenants)
+        tenants = None if keys_file is None else lambda: live_tenants(KeyRing(keys_file))
+        self.deliverer = Deliverer(watches, backoff, settings.webhook_timeout_s, tenants)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.seen: tuple[str | None, date] | None = None
@@ -89,7 +98,10 @@ class WatchService:
         if self._pool is None:
             self._pool = walkers.pool(1)
         try:
-            self.last = self._pool.submit(evaluate_in_worker, config, now[0], str(self.watches.path), now[1]).result()
+            keys = None if self.keys_file is None else str(self.keys_file)
+            self.last = self._pool.submit(
+                evaluate_in_worker, config, now[0], str(self.watches.path), now[1], keys
+            ).result()
         except Exception:
             self._pool.shutdown(wait=False, cancel_futures=True)  # a worker that died breaks its pool
             self._pool = None
@@ -132,4 +144,4 @@ class WatchService:
 
 def watch_service_for(keys_file: Any, use_store: Callable[[], Any]) -> WatchService:
     """The server's service over `watches.sqlite` beside the key file."""
-    return WatchService(WatchStore(watches_path(keys_file)), use_store)
+    return WatchService(WatchStore(watches_path(keys_file)), use_store, keys_file=Path(keys_file))

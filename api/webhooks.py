@@ -13,7 +13,8 @@ A request carries
 status but 2xx, redirects included: they are not followed) is tried again after 30 s, 1 min, 2 min,
 ... doubling up to 1 h apart, until 24 h after the first attempt; then the row is given up. Requests
 go only to hosts an admin allowed (`supplygraph watch hosts allow HOST`), checked when a webhook is
-set and again before every attempt, and never through a proxy.
+set and again before every attempt, and never through a proxy; a watch whose keys were all revoked
+sends nothing more.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,15 +132,22 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirec
 class Deliverer:
     """Sends the outbox's due rows; `run` does so until stopped (a thread of the server)."""
 
-    def __init__(self, watches: WatchStore, backoff: Backoff | None = None, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        watches: WatchStore,
+        backoff: Backoff | None = None,
+        timeout_s: float = 10.0,
+        tenants: Callable[[], set[str]] | None = None,
+    ) -> None:
         self.watches = watches
         self.backoff = backoff or Backoff()
         self.timeout_s = timeout_s
+        self.tenants = tenants  # the tenants whose watches may still deliver (api/watch_access.live_tenants)
 
     def due(self, now: float) -> list[tuple[Any, ...]]:
         with self.watches.connect() as conn:
             return conn.execute(
-                "SELECT o.event_id, o.url, o.attempts, o.first_at, w.secret, e.body FROM outbox o"
+                "SELECT o.event_id, o.url, o.attempts, o.first_at, w.secret, e.body, w.tenant FROM outbox o"
                 " JOIN watches w ON w.id = o.watch_id JOIN events e ON e.id = o.event_id"
                 " WHERE o.delivered_at IS NULL AND o.gave_up_at IS NULL AND o.next_at <= ?"
                 " ORDER BY o.next_at, e.seq LIMIT ?",
@@ -149,7 +158,11 @@ class Deliverer:
         """One pass over the due rows; returns how many were delivered."""
         delivered = 0
         hosts = {h["host"] for h in allowed_hosts(self.watches)}
-        for event_id, url, attempts, first_at, secret, body in self.due(time.time()):
+        live = self.tenants() if self.tenants is not None else None
+        for event_id, url, attempts, first_at, secret, body, tenant in self.due(time.time()):
+            if live is not None and tenant not in live:
+                self.settle(event_id, attempts, first_at, "the watch's keys are revoked", give_up=True)
+                continue
             host = urlsplit(url).hostname or ""
             error = "host not allowed" if host not in hosts else self.send(url, event_id, secret, body.encode())
             self.settle(event_id, attempts + 1, first_at, error)
@@ -174,7 +187,9 @@ class Deliverer:
             return f"{type(exc).__name__}: {exc}"[:300]
         return None if 200 <= status < 300 else f"HTTP {status}"
 
-    def settle(self, event_id: str, attempts: int, first_at: float, error: str | None) -> None:
+    def settle(
+        self, event_id: str, attempts: int, first_at: float, error: str | None, *, give_up: bool = False
+    ) -> None:
         now = time.time()
         with self.watches.connect() as conn:
             if error is None:
@@ -184,7 +199,7 @@ class Deliverer:
                 )
                 return
             next_at = now + self.backoff.delay(attempts)
-            gave_up = now if next_at - first_at > self.backoff.give_up_s else None
+            gave_up = now if give_up or next_at - first_at > self.backoff.give_up_s else None
             conn.execute(
                 "UPDATE outbox SET attempts = ?, next_at = ?, gave_up_at = ?, last_error = ? WHERE event_id = ?",
                 (attempts, next_at, gave_up, error, event_id),

@@ -125,3 +125,20 @@ def test_webhooks_only_to_allowed_hosts(api: Api) -> None:
     assert create(api, LIN, {**body, "webhook": "file:///etc/passwd"}).status_code == 422
     assert api.call("admin", "DELETE", "/v1/webhook-hosts/127.0.0.1").status_code == 204
     assert api.call("admin", "GET", "/v1/webhook-hosts").json()["items"] == []
+
+
+def test_a_tenant_whose_keys_are_revoked_pauses(api: Api) -> None:
+    on_day(api, date(2019, 1, 1))
+    made = create(api, "affiliate:AF-UNB", {"kind": "affiliate", "target": "AF-UNB"}).json()
+    assert api.client.get(made["feed_url"]).status_code == 200
+    for key in api.keyring.list():
+        if key.affiliate_id == "AF-UNB" and key.revoked is None:
+            api.keyring.revoke(key.id)
+    assert api.client.get(made["feed_url"]).status_code == 404  # the feed URL is no way around the revocation
+    on_day(api, date(2026, 6, 1))
+    api.call("admin", "POST", "/v1/watches/evaluate")
+    assert api.call("admin", "GET", f"/v1/watches/{made['id']}/changes").json()["items"] == []  # not answered
+    again, _info = api.keyring.create("affiliate", "AF-UNB", "unb again")  # a new key of the affiliate resumes it
+    on_day(api, date(2026, 6, 2))
+    api.call("admin", "POST", "/v1/watches/evaluate")
+    assert api.call("admin", "GET", f"/v1/watches/{made['id']}/changes").json()["items"]

@@ -122,3 +122,11 @@ def test_only_allowed_hosts(store, tmp_path: Path, receiver: Receiver) -> None:
     Deliverer(watches, FAST).deliver_due()
     assert receiver.events() == []
     assert {d["last_error"] for d in deliveries(watches, watch_id)} == {"host not allowed"}
+
+
+def test_a_watch_whose_keys_are_revoked_sends_nothing(store, tmp_path: Path, receiver: Receiver) -> None:
+    watches, watch_id, _secret, _ids = watched(store, tmp_path, receiver.url)
+    Deliverer(watches, FAST, tenants=lambda: {"affiliate:AF-LIN"}).deliver_due()  # not the local operator's
+    assert receiver.events() == []
+    assert {d["last_error"] for d in deliveries(watches, watch_id)} == {"the watch's keys are revoked"}
+    assert all(d["gave_up_at"] for d in deliveries(watches, watch_id))

@@ -17,7 +17,7 @@ import typer
 from supplygraph.api import render
 from supplygraph.api.keys import KeyRing, keys_path
 from supplygraph.api.terminal import json_text, plain_console
-from supplygraph.api.watch_access import check_question, tenant_of, visible_watch
+from supplygraph.api.watch_access import check_question, live_tenants, tenant_of, visible_watch
 from supplygraph.api.watch_runner import evaluate_watches
 from supplygraph.api.watch_service import WatchSettings
 from supplygraph.api.watch_store import WatchStore, watches_path
@@ -126,10 +126,12 @@ def remove(
 
 @watch_app.command("evaluate")
 def evaluate(as_of: AsOf = None, db: Db = None, neo4j: Neo = None, keys: Keys = None, as_json: Json = False) -> None:
-    """Answer every watch now and record what changed (what the server does after each load and each day)."""
+    """Answer every watch now and record what changed (what the server does after each load and each day).
+    Watches whose keys were all revoked are left out."""
     store = open_store(db, neo4j)
     try:
-        done = evaluate_watches(store, open_watches(db, keys), _day(as_of))
+        live = live_tenants(KeyRing(keys or keys_path(Settings(), db)))  # watches of revoked keys pause
+        done = evaluate_watches(store, open_watches(db, keys), _day(as_of), tenants=live)
     finally:
         store.close()
     if as_json:

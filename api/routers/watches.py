@@ -20,10 +20,11 @@ from supplygraph.api.atom import feed_xml
 from supplygraph.api.deps import Admin, Caller, State
 from supplygraph.api.routers.affiliates import Basis
 from supplygraph.api.routers.common import PathId, Severity, problems
-from supplygraph.api.watch_access import check_question, sees_all, tenant_of, visible_watch
+from supplygraph.api.watch_access import check_question, live_tenants, sees_all, tenant_of, visible_watch
 from supplygraph.api.watch_runner import evaluate_watches
 from supplygraph.api.watch_service import WatchService
 from supplygraph.api.webhooks import allow_host, allowed_hosts, check_webhook, deliveries, remove_host
+from supplygraph.graph.errors import NotFound
 from supplygraph.queries.changes import encoded, watch_answer
 
 router = APIRouter(tags=["watches"])
@@ -153,8 +154,10 @@ async def watch_deliveries(watch_id: PathId, caller: Caller, watching: Service) 
     responses={200: {"content": {"application/atom+xml": {}}}, 404: {"description": "Unknown or revoked feed"}},
     summary="A watch's Atom feed (the URL is the secret; no key)",
 )
-async def feed(token: PathId, request: Request, watching: Service) -> Response:
+async def feed(token: PathId, request: Request, app_state: State, watching: Service) -> Response:
     watch = watching.watches.by_feed(token)
+    if watch.tenant not in live_tenants(app_state.keyring):  # every key of its tenant revoked: gone
+        raise NotFound("no such feed")
     events = await run_in_threadpool(watching.watches.latest_events, watch.id, PAGE)
     body = feed_xml(watch, events, str(request.url))
     return Response(body, media_type="application/atom+xml")
@@ -166,7 +169,8 @@ async def evaluate_now(caller: Admin, app_state: State, watching: Service) -> di
 
     def run() -> dict[str, Any]:
         with app_state.access.use() as store:
-            return evaluate_watches(store, watching.watches, watching.today()).as_json()
+            live = live_tenants(app_state.keyring)
+            return evaluate_watches(store, watching.watches, watching.today(), tenants=live).as_json()
 
     return await app_state.fairness.run(caller, run)  # type: ignore[no-any-return]
 
