@@ -138,7 +138,7 @@ def test_a_tenant_whose_keys_are_revoked_pauses(api: Api) -> None:
     on_day(api, date(2026, 6, 1))
     api.call("admin", "POST", "/v1/watches/evaluate")
     assert api.call("admin", "GET", f"/v1/watches/{made['id']}/changes").json()["items"] == []  # not answered
-    again, _info = api.keyring.create("affiliate", "AF-UNB", "unb again")  # a new key of the affiliate resumes it
+    api.keyring.create("affiliate", "AF-UNB", "unb again")  # a new key of the affiliate resumes it
     on_day(api, date(2026, 6, 2))
     api.call("admin", "POST", "/v1/watches/evaluate")
     assert api.call("admin", "GET", f"/v1/watches/{made['id']}/changes").json()["items"]
