@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -70,6 +71,8 @@ def test_every_event_arrives_signed(store, tmp_path: Path, receiver: Receiver) -
         event = json.loads(body)
         assert headers["Supplygraph-Event-Id"] == event["id"] and event == recorded[event["id"]]
     assert all(d["delivered_at"] and d["attempts"] == 1 for d in deliveries(watches, watch_id))
+    for path in tmp_path.glob("watches.sqlite*"):  # the secrets' file (and SQLite's journal files) owner-only
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
 def test_a_receiver_failing_for_a_while_gets_everything_after(store, tmp_path: Path, receiver: Receiver) -> None:
