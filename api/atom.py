@@ -10,7 +10,7 @@ import json
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from supplygraph.api.watch_store import Watch
+from supplygraph.api.watch_model import Watch
 
 ATOM = "http://www.w3.org/2005/Atom"
 WORDS = {

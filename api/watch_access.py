@@ -10,7 +10,8 @@ watch answers 404 exactly as an unknown id; admin keys (and the local CLI) see e
 from __future__ import annotations
 
 from supplygraph.api.keys import KeyRing, Principal, Role
-from supplygraph.api.watch_store import Watch, WatchStore
+from supplygraph.api.watch_model import Watch
+from supplygraph.api.watch_store import WatchStore
 from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
 from supplygraph.queries.basis import check_basis
 from supplygraph.queries.changes import SEVERITIES, WATCH_KINDS, Question

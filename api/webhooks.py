@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from supplygraph.api.watch_store import WatchStore, now_text
+from supplygraph.api.watch_model import now_text
+from supplygraph.api.watch_store import WatchStore
 from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
 
 logger = logging.getLogger(__name__)
