@@ -21,9 +21,11 @@ from supplygraph.api.docs_pages import NoSniff, install_docs
 from supplygraph.api.fairness import fairness_for
 from supplygraph.api.keys import KeyRing, keys_path
 from supplygraph.api.problems import MEDIA_TYPE
-from supplygraph.api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
+from supplygraph.api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse, watches
 from supplygraph.api.sandbox import Sandbox
 from supplygraph.api.ui.routes import router as ui_router
+from supplygraph.api.ui.timeline import router as timeline_router
+from supplygraph.api.watches.service import watch_service_for
 from supplygraph.graph.errors import SupplygraphError
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores import open_store
@@ -85,6 +87,8 @@ def create_app(
         fairness=fairness_for(settings),
     )
 
+    watching = watch_service_for(app_state.keyring.path, access.use)  # api/watches/runner.py
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         remove_stale_temp_folders()  # uploads and loads of a server that crashed or was killed
@@ -92,9 +96,11 @@ def create_app(
         if warm:
             await run_in_threadpool(access.warm)
             watcher = asyncio.create_task(warm_new_generations(access))
+        watching.start()
         try:
             yield
         finally:
+            watching.stop()
             if watcher is not None:
                 watcher.cancel()
             sandbox.close()
@@ -110,6 +116,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.supplygraph = app_state
+    app.state.watches = watching
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_kb * 1024,
@@ -118,9 +125,10 @@ def create_app(
     app.add_middleware(NoSniff)
     problems.install(app)
     install_docs(app)
-    for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads):
+    for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads, watches):
         app.include_router(module.router)
     app.include_router(ui_router)  # the browser views under /ui (api/ui/)
+    app.include_router(timeline_router)  # /ui/timeline/{affiliate} (api/ui/timeline.py)
     _problem_media_types(app)
     return app
 

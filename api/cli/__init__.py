@@ -8,10 +8,14 @@ from supplygraph.api.cli import load, answers, demo, files, serve, keys  # noqa:
 # isort: on
 from supplygraph.api.cli.base import app, err
 from supplygraph.api.cli.matches import matches_app
+from supplygraph.api.cli.watch import changes as watch_changes
+from supplygraph.api.cli.watch import watch_app
 from supplygraph.api.terminal import visible_lines
 from supplygraph.graph.errors import SupplygraphError
 
 app.add_typer(matches_app, name="matches")
+app.add_typer(watch_app, name="watch")
+app.command("changes")(watch_changes)
 
 
 def main() -> None:
