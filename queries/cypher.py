@@ -296,3 +296,9 @@ LINK_ORIGINS = {
     ("CONCERNS", "Finding", "Agency"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Agency)" + _LINK_ORIGIN,
     ("CONCERNS", "Finding", "Company"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Company)" + _LINK_ORIGIN,
 }
+
+# What an exposure answer tells about each of its findings besides what the walk needs (queries/exposure_summary.py).
+FINDING_DETAILS = (
+    "MATCH (fi:Finding) WHERE fi.id IN $ids RETURN fi.id AS id, fi.reported_on AS reported_on,"
+    " fi.closed_on AS closed_on, fi.monitor AS monitor, fi.summary AS summary, fi.source_ids AS sources"
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -36,18 +37,35 @@ def exposure(
         bool, typer.Option("--provenance", help="Name the input records behind every item, node and link on the paths")
     ] = False,
     min_basis: MinBasisOption = None,
+    category: Annotated[
+        str | None, typer.Option("--category", help="Only findings of this category, e.g. recruitment_fees")
+    ] = None,
+    min_severity: Annotated[
+        str | None,
+        typer.Option("--min-severity", help="Only findings at least this severe: low, medium, high or critical "
+                     "(a finding without a severity is left out)"),
+    ] = None,
+    export: Annotated[
+        str | None,
+        typer.Option("--format", help="table, json, csv or xlsx (one row per item) [default: from the -o file's "
+                     "suffix, else table; json with --json]"),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (required for xlsx) [default: stdout]")
+    ] = None,
     db: DbOption = None,
     neo4j: Neo4jOption = None,
 ) -> None:
-    """What an affiliate is exposed to: factories by tier, agencies, open findings, disclosure gaps, with paths
-    (and with --provenance the input records, file, format, record and day loaded, behind each)."""
+    """What an affiliate is exposed to: a summary (counts by severity, category, tier, country, basis), then
+    open findings (most severe, then most recently reported, first), factories by tier, agencies and
+    disclosure gaps, each with its path and sources (and with --provenance the input records, file,
+    format, record and day loaded, behind each)."""
+    from supplygraph.api.cli.exposure_output import write_exposure
+
     params = {"affiliate_id": affiliate_id, "as_of": parse_as_of(as_of), "depth": depth, "provenance": provenance}
     params["min_basis"] = min_basis
     answer = get_query("exposure").run(open_cli_store(db, neo4j), params)
-    if as_json:
-        print_json(answer)
-    else:
-        render.exposure_tables(out, answer)
+    write_exposure(answer, export or ("json" if as_json else None), output, category, min_severity)
 
 
 @app.command("exposed-affiliates")

@@ -1,32 +1,35 @@
 """GET /v1/entities (search by name or id) and GET /v1/entities/{type}/{id} (properties, neighbours, sources).
 
-Affiliate keys see one entity: their own affiliate node, without anything naming another affiliate
-(its parent_id is left out, and so are its Affiliate neighbours: a consortium and its members). Every
-other entity answers 404 to them, as an unknown id does, and a search finds only their own node.
-This is the safe choice: nodes on an affiliate's exposure paths are shared with other affiliates, so
-their neighbours would name them. An affiliate's exposure already lists what it may see of them.
+Affiliate keys open what their own exposure answer names, and nothing else (api/visible.py): nodes on
+their paths are shared with other affiliates, so what such a page shows (properties, neighbours, sources)
+is cut to the same set, and their own affiliate node loses its parent_id. Every other entity answers 404
+to them, as an unknown id does.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from supplygraph.api.deps import Caller, State
 from supplygraph.api.keys import Principal, Role
 from supplygraph.api.models import Entity, EntityList
 from supplygraph.api.routers.common import LABELS, TYPES, EntityType, Limit, Offset, problems
 from supplygraph.api.sandbox import jsonable
+from supplygraph.api.tenancy import own_answer
+from supplygraph.api.visible import Visible, visible_entities
 from supplygraph.graph.errors import NotFound
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import cypher
 from supplygraph.queries import entity_cypher as q
 from supplygraph.queries.entity_cypher import fill
-from supplygraph.queries.exposure import source_list
+from supplygraph.queries.exposure import check_depth, source_list
 
 router = APIRouter(tags=["entities"])
 MAX_SOURCES = 200
-HIDDEN_FROM_AFFILIATES = ["Affiliate"]
 REDACTED_FOR_AFFILIATES = {"parent_id"}
 
 
@@ -95,32 +98,70 @@ def _str(value: Any) -> str | None:
     responses=problems(404),
     summary="One entity: properties, neighbours (a page of them, with the count of the rest) and sources",
 )
-def entity(
+async def entity(
     type_: Annotated[EntityType, Path(alias="type")],
     id_: Annotated[str, Path(alias="id", min_length=1, max_length=200)],
     caller: Caller,
     app_state: State,
     limit: Limit = 50,
     offset: Offset = 0,
+    as_of: Annotated[
+        date | None, Query(description="for an affiliate key: the day of its exposure answer whose ids it may open")
+    ] = None,
+    depth: Annotated[
+        int, Query(ge=1, le=8, description="for an affiliate key: the depth of that answer (1-8)")
+    ] = 4,
 ) -> dict[str, Any]:
+    """An affiliate key may open every entity its own exposure answer (`as_of`, default today; `depth`,
+    default 4) names: its items, the sources behind them and the nodes on their paths, and its own
+    contracts; it sees their properties, neighbours and sources only as far as they stay among those
+    (api/visible.py). Anything else answers 404, as an unknown id does."""
     label = LABELS[type_.value]
-    restricted = caller.role == Role.affiliate
-    if restricted and (label != "Affiliate" or id_ != caller.affiliate_id):
-        raise NotFound(f"no {type_.value} with id {id_!r}")
-    hidden = HIDDEN_FROM_AFFILIATES if restricted else []
+    visible = None
+    if caller.role == Role.affiliate:
+        check_depth(depth, app_state.settings.max_depth)
+        answer = await own_answer(app_state, caller, as_of or date.today(), depth)
+        contracts = await run_in_threadpool(_own_contracts, app_state, caller)
+        visible = visible_entities(answer, contracts)
+        if not visible.has(label, id_):
+            raise NotFound(f"no {type_.value} with id {id_!r}")
+    return await run_in_threadpool(_entity, app_state, label, type_.value, id_, visible, limit, offset)
+
+
+def _own_contracts(app_state: Any, caller: Principal) -> list[str]:
+    with app_state.access.use() as store:
+        return [r["contract"] for r in store.run(cypher.CONTRACTS_OF_AFFILIATE, {"affiliate_id": caller.affiliate_id})]
+
+
+def _entity(
+    app_state: Any, label: str, type_name: str, id_: str, visible: Visible | None, limit: int, offset: int
+) -> dict[str, Any]:
+    """The entity's page; with `visible` (an affiliate key) only what stays among the entities it may open."""
+    hidden: list[str] = []
     with app_state.access.use() as store:
         rows = store.run(fill(q.NODE, label=label), {"id": id_})
         if not rows:
-            raise NotFound(f"no {type_.value} with id {id_!r}")
+            raise NotFound(f"no {type_name} with id {id_!r}")
         node = {k: v for k, v in rows[0]["node"].items() if not k.startswith("_") and v is not None}
-        if restricted:
-            node = {k: v for k, v in node.items() if k not in REDACTED_FOR_AFFILIATES}
         params = {"id": id_, "hidden": hidden}
         total = store.run(fill(_text(q.NEIGHBOUR_COUNT, store), label=label), params)[0]["n"]
-        page = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": offset, "limit": limit})
-        source_ids = list(source_list(node.get("source_ids")))
-        for row in store.run(fill(_text(q.LINK_SOURCE_IDS, store), label=label), params):
-            source_ids.extend(s for s in source_list(row["ids"]) if s not in source_ids)
+        if visible is None:
+            page = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": offset, "limit": limit})
+            source_ids = list(source_list(node.get("source_ids")))
+            for row in store.run(fill(_text(q.LINK_SOURCE_IDS, store), label=label), params):
+                source_ids.extend(s for s in source_list(row["ids"]) if s not in source_ids)
+        else:
+            node = {k: v for k, v in visible.properties(label, node).items() if k not in REDACTED_FOR_AFFILIATES}
+            every = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": 0, "limit": total})
+            shown = [
+                {**r, "rel": visible.properties("", r["rel"] or {})}
+                for r in every
+                if visible.has(str(r["label"]), r["id"])
+            ]
+            total, page = len(shown), shown[offset : offset + limit]
+            source_ids = list(source_list(node.get("source_ids")))
+            for r in shown:
+                source_ids.extend(s for s in source_list(r["rel"].get("source_ids")) if s not in source_ids)
         sources = store.run(q.SOURCES_BY_ID, {"ids": sorted(set(source_ids))[:MAX_SOURCES]}) if source_ids else []
     display = SCHEMA.nodes[label].display
     items = [
@@ -134,7 +175,7 @@ def entity(
     ]
     return jsonable(
         {
-            "type": type_.value,
+            "type": type_name,
             "id": id_,
             "name": _str(node.get(display)) if display != "id" else id_,
             "properties": node,
