@@ -23,9 +23,15 @@ ITEM_LABELS = {"factories": "Factory", "agencies": "Agency", "findings": "Findin
 PATH_LABELS = ("Contract", "Product", "Item", "Company")  # nodes that are on paths but never items
 # Properties naming other nodes: the schema's reference columns, and a contract item's product candidates.
 REFERRING = {
-    label: {r.column for r in SCHEMA.references if r.node == label} | ({"candidates", "product_id"} if label == "Item" else set())
+    label: {r.column for r in SCHEMA.references if r.node == label} | ({"candidates", "product_id", "brand_id"} if label == "Item" else set())
     for label in SCHEMA.nodes
 }
+LINK_REFERRING = {"item_id"}  # a contract's INCLUDES link names its contract item
+
+
+def referring(label: str | None) -> set[str]:
+    """The properties of a node of `label` (None: of a relationship) that name other nodes."""
+    return LINK_REFERRING if label is None else REFERRING.get(label, set())
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,13 @@ class Visible:
     def has(self, label: str, node_id: str) -> bool:
         return node_id in self.by_label.get(label, frozenset())
 
-    def properties(self, label: str, properties: Mapping[str, Any]) -> dict[str, Any]:
-        """The properties without references to nodes outside the set (a list keeps those inside)."""
-        ids = self.ids
+    def properties(self, label: str | None, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """The properties of a node of `label` (None: a relationship) without references to nodes outside the
+        set (a list keeps those inside)."""
+        ids, names = self.ids, referring(label)
         out: dict[str, Any] = {}
         for key, value in properties.items():
-            if key in REFERRING.get(label, ()) or key == "source_ids":
+            if key in names or key == "source_ids":
                 if isinstance(value, list | tuple):
                     value = [v for v in value if v in ids]
                     if not value:

@@ -195,6 +195,8 @@ def answer_names(answer: dict[str, Any]) -> set[tuple[str, str]]:
             named.add((kind, item["id"]))
             named.update(("source", s) for s in item["sources"])
             path_ids.update(item["path"])
+    for gap in answer["gaps"]:  # a product assembled nowhere known, or a contract item without a product
+        path_ids.update(i for i in (gap["id"], gap.get("item")) if i)
     items = {i for _k, i in named}
     named.update((kind, i) for i in path_ids - items for kind in ("contract", "product", "item", "company"))
     return named

@@ -154,7 +154,7 @@ def _entity(
             node = {k: v for k, v in visible.properties(label, node).items() if k not in REDACTED_FOR_AFFILIATES}
             every = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": 0, "limit": total})
             shown = [
-                {**r, "rel": visible.properties("", r["rel"] or {})}
+                {**r, "rel": visible.properties(None, r["rel"] or {})}
                 for r in every
                 if visible.has(str(r["label"]), r["id"])
             ]
