@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -222,3 +223,20 @@ def test_an_affiliate_opens_every_id_its_answer_names_and_nothing_else(api: Api)
                 foreign = {i for ids2 in everything.values() for i in ids2} - allowed - {node_id}
                 assert not [i for i in foreign if f'"{i}"' in text], (who, label, node_id, text[:300])
     assert opened["factory"] and opened["agency"] and opened["finding"] and opened["source"] and opened["contract"]
+
+
+def test_the_ui_answer_list_opens_with_the_summary_and_the_most_severe_finding(api: Api) -> None:
+    from fastapi.testclient import TestClient
+
+    for who in ("investigator", "affiliate:AF-LIN"):
+        ui = TestClient(api.client.app, base_url="https://testserver", headers={"Origin": "https://testserver"})
+        assert ui.post("/ui/login", data={"key": api.keys[who]}, follow_redirects=False).status_code == 303
+        page = ui.get(f"/ui/exposure/affiliate/AF-LIN?as_of={AS_OF}").text
+        summary = page[page.index('id="answer-summary"'):]
+        assert "5 open findings, 2 factories, 3 agencies" in summary[:400]
+        assert "1 critical, 2 high, 2 medium" in summary[:600]
+        kinds = re.findall(r'class="answer answer-(\w+)"', page)
+        assert kinds[:5] == ["finding"] * 5 and "factory" in kinds[5:]
+        first = page[page.index('class="answer answer-finding"'):]
+        assert first.index("FI-205") < first.index("FI-203") < first.index("FI-204")
+        assert "Openfield Labour Monitor, reported 2025-02-20: Fees lent by the broker" in first
