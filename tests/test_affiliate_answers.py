@@ -240,3 +240,50 @@ def test_the_ui_answer_list_opens_with_the_summary_and_the_most_severe_finding(a
         first = page[page.index('class="answer answer-finding"'):]
         assert first.index("FI-205") < first.index("FI-203") < first.index("FI-204")
         assert "Openfield Labour Monitor, reported 2025-02-20: Fees lent by the broker" in first
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tests.test_cli import cli
+
+    db = tmp_path_factory.mktemp("cli-answers") / "db"
+    assert cli("load", str(DEMO), db=db).returncode == 0
+    return db
+
+
+def test_cli_filters_and_exports(demo_db: Any, tmp_path: Any) -> None:
+    from tests.test_cli import cli
+
+    base = ("exposure", "AF-LIN", "--as-of", AS_OF)
+    whole = json.loads(cli(*base, "--json", db=demo_db).stdout)
+    severe = json.loads(cli(*base, "--json", "--min-severity", "high", db=demo_db).stdout)
+    assert [f["id"] for f in severe["findings"]] == [f["id"] for f in whole["findings"] if f["severity"] in SEVERITY[:2]]
+    assert severe["summary"]["findings"] == 3 and severe["factories"] == whole["factories"]
+    fees = json.loads(cli(*base, "--format", "json", "--category", "recruitment_fees", db=demo_db).stdout)
+    assert [f["id"] for f in fees["findings"]] == ["FI-203", "FI-204"]
+    table = cli(*base, db=demo_db).stdout
+    assert table.index("5 open findings, 2 factories, 3 agencies") < table.index("Open findings") < table.index(
+        "Factories")
+    assert "SRC-10: Compliance report: recruitment of Myanmar workers" in table
+    out = tmp_path / "lin.csv"
+    assert cli(*base, "-o", str(out), db=demo_db).returncode == 0  # the format from the suffix
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [r["id"] for r in rows] == [i["id"] for k in ("findings", "factories", "agencies", "gaps") for i in whole[k]]
+    book = tmp_path / "lin.xlsx"
+    assert cli(*base, "--format", "xlsx", "-o", str(book), "--min-severity", "critical", db=demo_db).returncode == 0
+    sheet = [[c.value for c in r] for r in openpyxl.load_workbook(book)["exposure"].iter_rows()]
+    assert [r[1] for r in sheet[1:] if r[0] == "finding"] == ["FI-205"]
+    for bad, says in (
+        (("--format", "xlsx"), "-o FILE"),
+        (("--format", "pdf"), "--format"),
+        (("--category", "rumours"), "--category"),
+        (("--min-severity", "huge"), "min_severity"),
+        (("-o", str(tmp_path / "nowhere" / "x.csv")), "no folder"),
+    ):
+        result = cli(*base, *bad, db=demo_db)
+        assert result.returncode == 2 and says in result.stderr, (bad, result.stderr)
+    assert not (tmp_path / "nowhere").exists()
+    help_text = " ".join(cli("exposure", "--help").stdout.split())
+    for option in ("--category", "--min-severity", "--format", "--output"):
+        assert option in help_text
+    assert "low, medium, high or critical" in help_text
