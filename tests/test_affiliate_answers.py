@@ -287,3 +287,67 @@ def test_cli_filters_and_exports(demo_db: Any, tmp_path: Any) -> None:
     for option in ("--category", "--min-severity", "--format", "--output"):
         assert option in help_text
     assert "low, medium, high or critical" in help_text
+
+
+# ------------------------------------------------------------------ search
+
+
+def found(api: Api, who: str, **params: Any) -> list[tuple[str, str]]:
+    response = api.call(who, "GET", "/v1/entities", params={"limit": 500, **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["count"] >= len(body["items"])
+    return [(i["type"], i["id"]) for i in body["items"]]
+
+
+def test_search_folds_accents_case_and_word_order(api: Api) -> None:
+    factories = read_rows("factories.csv")
+    assert found(api, "investigator", q="Modra") == [("affiliate", "AF-MSK")]  # "City of Modrá Skála"
+    assert found(api, "investigator", q="brana DOLNI") == [("affiliate", "AF-DBH")]  # "Dolní Brána ..."
+    assert ("factory", "FA-SH2") in found(api, "investigator", q="Heron Plant 2")
+    assert ("factory", "FA-SH1") not in found(api, "investigator", q="Heron Plant 2")  # "2" is not "12"
+    for factory_id, row in factories.items():  # every OS ID, and a word of every address
+        if row["os_id"]:
+            assert found(api, "investigator", q=row["os_id"].lower())[0] == ("factory", factory_id)
+        word = row["address"].split()[-1]
+        assert ("factory", factory_id) in found(api, "investigator", q=word, type="factory")
+    assert found(api, "investigator", q="TH-REC-DEMO-0471") == [("agency", "AG-TH1")]  # a licence number
+
+
+def test_search_filters_and_order(api: Api) -> None:
+    factories = read_rows("factories.csv")
+    heron = found(api, "investigator", q="heron")
+    kinds = [k for k, _i in heron]
+    assert kinds.index("factory") < kinds.index("source") and kinds == sorted(kinds, key=["factory", "company",
+                                                                                           "source"].index)
+    thai = found(api, "investigator", type="factory", country="TH")
+    assert {i for _k, i in thai} == {f for f, row in factories.items() if row["country"] == "TH"}
+    czech = found(api, "investigator", q="plant", country="cz", type="factory")
+    assert set(czech) == {
+        ("factory", f) for f, row in factories.items()
+        if row["country"] == "CZ" and "plant" in (row["name"] + " " + row["address"]).lower().split()
+    }
+    ids = [i for _k, i in found(api, "investigator", q="FI-20", type="finding")]
+    assert ids == sorted(ids, key=natural_key) and ids[:3] == ["FI-201", "FI-202", "FI-203"]
+    assert found(api, "investigator", q="ct-lin-01", type="contract") == [("contract", "CT-LIN-01")]
+
+
+def test_an_affiliate_search_finds_its_own_paths_only(api: Api) -> None:
+    from fastapi.testclient import TestClient
+
+    for affiliate in AFFILIATE_KEYS:
+        who = f"affiliate:{affiliate}"
+        today = api.call(who, "GET", f"/v1/affiliates/{affiliate}/exposure").json()
+        named = answer_names(today)
+        held = api.call(who, "POST", "/v1/queries/contracts_of_affiliate", {"affiliate_id": affiliate}).json()
+        named |= {("contract", r["contract"]) for r in held["rows"]}
+        everything = found(api, who)
+        assert everything and set(everything) <= named
+        for factory in today["factories"]:
+            assert ("factory", factory["id"]) in found(api, who, q=factory["name"])
+        assert not found(api, who, q="Modra") or affiliate == "AF-MSK"
+    ui = TestClient(api.client.app, base_url="https://testserver", headers={"Origin": "https://testserver"})
+    ui.post("/ui/login", data={"key": api.keys["affiliate:AF-LIN"]}, follow_redirects=False)
+    page = ui.get("/ui/search", params={"q": "teakwood precision"}).text
+    assert "FA-TWP1" in page and "No match" not in page
+    assert "FA-SH2" not in ui.get("/ui/search", params={"q": "heron"}).text

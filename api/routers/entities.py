@@ -27,9 +27,12 @@ from supplygraph.queries import cypher
 from supplygraph.queries import entity_cypher as q
 from supplygraph.queries.entity_cypher import fill
 from supplygraph.queries.exposure import check_depth, source_list
+from supplygraph.queries.search import IN_STORE, ORDER, flat
+from supplygraph.queries.search import search as search_nodes
 
 router = APIRouter(tags=["entities"])
 MAX_SOURCES = 200
+MAX_OWN_CONTRACTS = 100_000  # an affiliate key's search of contracts and items: all it may see
 REDACTED_FOR_AFFILIATES = {"parent_id"}
 
 
@@ -37,55 +40,63 @@ def _text(template: str | dict[str, str], store: Store) -> str:
     return template if isinstance(template, str) else template[store.dialect]
 
 
-def _own_node(store: Store, caller: Principal) -> dict[str, Any] | None:
-    rows = store.run(fill(q.NODE, label="Affiliate"), {"id": caller.affiliate_id})
-    return rows[0]["node"] if rows else None
-
-
 @router.get("/v1/entities", response_model=EntityList, responses=problems(), summary="Search entities by name or id")
-def search(
+async def search(
     caller: Caller,
     app_state: State,
-    q_: Annotated[str, Query(alias="q", max_length=200, description="text in the id or name (any case)")] = "",
+    q_: Annotated[
+        str,
+        Query(alias="q", max_length=200, description="words to find, in any order, accents and case ignored, at the "
+              "start of words of the id, name, address, OS ID, aliases, LEI or licence number"),
+    ] = "",
     type_: Annotated[EntityType | None, Query(alias="type", description="only this entity type")] = None,
+    country: Annotated[
+        str | None, Query(min_length=2, max_length=2, description="only entities in this country (ISO code, e.g. CN)")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Entities whose id or display name (name, title, model, category) contains `q`, by type then id."""
-    needle = q_.strip().lower()
-    labels = [LABELS[type_.value]] if type_ is not None else list(SCHEMA.nodes)
-    with app_state.access.use() as store:
-        if caller.role == Role.affiliate:
-            return _search_own(store, caller, needle, labels, limit, offset)
-        count_text, page_text = (q.SEARCH_COUNT, q.SEARCH) if needle else (q.LIST_COUNT, q.LIST)
-        counts = []
-        for label in labels:
-            display = SCHEMA.nodes[label].display
-            text = fill(count_text, label=label, display=display)
-            counts.append((label, display, store.run(text, {"q": needle} if needle else {})[0]["n"]))
-        items: list[dict[str, Any]] = []
-        skip = offset
-        for label, display, count in counts:
-            if skip >= count:
-                skip -= count
-                continue
-            if len(items) >= limit:
-                break
-            params = {"skip": skip, "limit": limit - len(items), **({"q": needle} if needle else {})}
-            rows = store.run(fill(page_text, label=label, display=display), params)
-            items.extend({"type": TYPES[label], "id": r["id"], "name": _str(r["name"])} for r in rows)
-            skip = 0
-    return {"count": sum(c for _l, _d, c in counts), "limit": limit, "offset": offset, "items": items}
+    """Factories first, then agencies, companies, affiliates, findings, products, sources, contracts and contract
+    items; within a type the id itself first, then ids and names starting with `q`, then by id (X2 before X10).
+    Contracts and contract items are matched by id and title or description (case ignored, accents not). An
+    affiliate key finds what its own exposure answer today names (api/visible.py), nothing else."""
+    labels = [LABELS[type_.value]] if type_ is not None else None
+    visible = await _visible(app_state, caller, None, 4) if caller.role == Role.affiliate else None
+    return await run_in_threadpool(_search, app_state, q_, labels, country, visible, limit, offset)
 
 
-def _search_own(
-    store: Store, caller: Principal, needle: str, labels: list[str], limit: int, offset: int
+async def _visible(app_state: Any, caller: Principal, as_of: date | None, depth: int) -> Visible:
+    """What an affiliate key may open: the entities its own exposure answer (as_of, depth) names."""
+    check_depth(depth, app_state.settings.max_depth)
+    answer = await own_answer(app_state, caller, as_of or date.today(), depth)
+    contracts = await run_in_threadpool(_own_contracts, app_state, caller)
+    return visible_entities(answer, contracts)
+
+
+def _search(
+    app_state: Any, text: str, labels: list[str] | None, country: str | None, visible: Visible | None,
+    limit: int, offset: int,
 ) -> dict[str, Any]:
-    node = _own_node(store, caller) if "Affiliate" in labels else None
-    items = []
-    if node is not None and (needle in str(node["id"]).lower() or needle in str(node.get("name") or "").lower()):
-        items.append({"type": "affiliate", "id": node["id"], "name": node.get("name")})
-    return {"count": len(items), "limit": limit, "offset": offset, "items": items[offset : offset + limit]}
+    with app_state.access.use() as store:
+        folded = [label for label in (labels or ORDER) if label not in IN_STORE or visible is not None]
+        found = flat(search_nodes(store, text, folded, country, visible, in_store_limit=MAX_OWN_CONTRACTS))
+        items = [{"type": TYPES[label], "id": i, "name": name} for label, i, name, _c in found]
+        count = len(items)
+        items = items[offset : offset + limit]
+        if visible is None and country is None:  # contracts and items: counted and paged by the store
+            needle = text.strip().lower()
+            count_text, page_text = (q.SEARCH_COUNT, q.SEARCH) if needle else (q.LIST_COUNT, q.LIST)
+            skip = max(0, offset - count)
+            for label in (lb for lb in IN_STORE if labels is None or lb in labels):
+                display = SCHEMA.nodes[label].display
+                n = store.run(fill(count_text, label=label, display=display), {"q": needle} if needle else {})[0]["n"]
+                if skip < n and len(items) < limit:
+                    params = {"skip": skip, "limit": limit - len(items), **({"q": needle} if needle else {})}
+                    rows = store.run(fill(page_text, label=label, display=display), params)
+                    items.extend({"type": TYPES[label], "id": r["id"], "name": _str(r["name"])} for r in rows)
+                skip = max(0, skip - n)
+                count += n
+    return {"count": count, "limit": limit, "offset": offset, "items": items}
 
 
 def _str(value: Any) -> str | None:
@@ -119,10 +130,7 @@ async def entity(
     label = LABELS[type_.value]
     visible = None
     if caller.role == Role.affiliate:
-        check_depth(depth, app_state.settings.max_depth)
-        answer = await own_answer(app_state, caller, as_of or date.today(), depth)
-        contracts = await run_in_threadpool(_own_contracts, app_state, caller)
-        visible = visible_entities(answer, contracts)
+        visible = await _visible(app_state, caller, as_of, depth)
         if not visible.has(label, id_):
             raise NotFound(f"no {type_.value} with id {id_!r}")
     return await run_in_threadpool(_entity, app_state, label, type_.value, id_, visible, limit, offset)
