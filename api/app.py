@@ -21,7 +21,7 @@ from supplygraph.api.docs_pages import NoSniff, install_docs
 from supplygraph.api.fairness import fairness_for
 from supplygraph.api.keys import KeyRing, keys_path
 from supplygraph.api.problems import MEDIA_TYPE
-from supplygraph.api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse
+from supplygraph.api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse, schema
 from supplygraph.api.sandbox import Sandbox
 from supplygraph.api.ui.routes import router as ui_router
 from supplygraph.graph.errors import SupplygraphError
@@ -118,7 +118,7 @@ def create_app(
     app.add_middleware(NoSniff)
     problems.install(app)
     install_docs(app)
-    for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads):
+    for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads, schema):
         app.include_router(module.router)
     app.include_router(ui_router)  # the browser views under /ui (api/ui/)
     _problem_media_types(app)

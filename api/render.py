@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
@@ -9,6 +10,22 @@ from rich.table import Table
 from rich.text import Text
 from supplygraph.api.terminal import data, visible
 from supplygraph.graph.errors import Problem
+
+
+def number_text(value: Any) -> Any:
+    """Numbers in tables: thousands separated, a whole float without its '.0' (48,000,000); the rest as is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    return format(value, ",")
+
+
+def cell_text(value: Any) -> Any:
+    """A value in a table of rows: numbers as number_text, nodes, lists and maps as compact JSON."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return number_text(value)
 
 
 def path_text(path: list[str]) -> Text:
@@ -205,7 +222,7 @@ def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
     table = data_table("affiliate", "name", "basis", "path", "contract", "sources")
     for a in answer["affiliates"]:
         c = a["contract"]
-        value = f"{c['id']} ({c['value']:,.0f} {c['currency']})" if c.get("value") is not None else (c["id"] or "")
+        value = f"{c['id']} ({number_text(c['value'])} {c['currency']})" if c.get("value") is not None else (c["id"] or "")
         table.add_row(
             data(a["id"]),
             data(a["name"]),
@@ -215,7 +232,7 @@ def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
             joined(a["sources"]),
         )
     console.print(table)
-    money = ", ".join(f"{v:,.0f} {cur}" for cur, v in answer["leverage"]["contract_value"].items()) or "no values"
+    money = ", ".join(f"{number_text(v)} {cur}" for cur, v in answer["leverage"]["contract_value"].items()) or "no values"
     bases = ", ".join(f"{n} {b}" for b, n in answer["leverage"].get("by_basis", {}).items() if n)
     console.print(
         data(f"Leverage: {answer['leverage']['affiliates']} affiliates ({bases or 'none'}); contract value {money}")
@@ -228,7 +245,7 @@ def rows_table(console: Console, columns: list[str], rows: list[list[Any]], titl
         return
     table = data_table(*columns, title=title)
     for row in rows:
-        table.add_row(*(data(v) for v in row))
+        table.add_row(*(data(cell_text(v)) for v in row))
     console.print(table)
 
 

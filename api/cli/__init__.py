@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # isort: off
 # each module registers its commands on `app`, in this order in --help
-from supplygraph.api.cli import load, answers, demo, files, serve, keys  # noqa: F401
+from supplygraph.api.cli import load, answers, schema, demo, files, serve, keys  # noqa: F401
 # isort: on
 from supplygraph.api.cli.base import app, err
 from supplygraph.api.cli.matches import matches_app

@@ -177,7 +177,7 @@ def cypher(
         print_json({"columns": columns, "count": len(rows), "truncated": truncated, "rows": rows})
         return
     render.rows_table(out, columns, rows)
-    out.print(f"{len(rows)} rows" + (" (truncated: more rows exist; use --max-rows)" if truncated else ""))
+    out.print(f"{len(rows):,} row{'' if len(rows) == 1 else 's'}" + (" (truncated: more rows exist; use --max-rows)" if truncated else ""))
 
 
 @app.command()

@@ -23,6 +23,7 @@ from supplygraph.api.visible import Visible, visible_entities
 from supplygraph.graph.errors import NotFound
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.protocol import Store
+from supplygraph.graph.stores.readable import relationship_out
 from supplygraph.queries import cypher
 from supplygraph.queries import entity_cypher as q
 from supplygraph.queries.entity_cypher import fill
@@ -97,6 +98,11 @@ def _search(
                 skip = max(0, skip - n)
                 count += n
     return {"count": count, "limit": limit, "offset": offset, "items": items}
+
+
+def _link_properties(rel: dict[str, Any]) -> dict[str, Any]:
+    """A relationship's properties with a value, `source_ids` a list (graph/stores/readable.py)."""
+    return {k: v for k, v in relationship_out(None, rel).items() if k != "type"}
 
 
 def _str(value: Any) -> str | None:
@@ -176,7 +182,7 @@ def _entity(
         {
             "relationship": r["type"],
             "direction": "out" if r["outgoing"] else "in",
-            "properties": {k: v for k, v in (r["rel"] or {}).items() if not k.startswith("_") and v is not None},
+            "properties": _link_properties(r["rel"] or {}),
             "node": {"type": TYPES.get(r["label"], str(r["label"]).lower()), "id": r["id"], "name": _str(r["name"])},
         }
         for r in page
