@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,29 @@ def test_numbers_print_one_way_in_tables(tmp_path: Path) -> None:
     assert table.rstrip().endswith("1 row")
     reverse = cli("exposed-affiliates", "factory", "FA-SH2", "--as-of", "2026-06-01", db=db).stdout
     assert "48,000,000 GBP" in reverse
+
+
+def doc_blocks() -> list[tuple[str, str]]:
+    """(language, text) of every Cypher block of docs/researchers.md."""
+    text = (ROOT / "docs" / "researchers.md").read_text()
+    return [(m.group(1), m.group(2)) for m in re.finditer(r"```(cypher(?:-ladybug|-neo4j)?)\n(.*?)```", text, re.S)]
+
+
+def test_the_guides_cypher_runs_as_it_says(store: Store) -> None:
+    load_bundles(store, [DEMO])
+    blocks = doc_blocks()
+    assert len(blocks) >= 7
+    ran = 0
+    for language, text in blocks:
+        if language != "cypher" and language != f"cypher-{store.dialect}":
+            continue
+        rows = run(store, text)
+        assert rows, text
+        assert not internal(rows)
+        ran += 1
+    assert ran >= 5
+    shortest = run(store, next(t for lang, t in blocks if lang == "cypher" and "HOLDS|CALL_OFF_OF" in t))
+    hops, path = shortest[0]
+    assert hops == len(path["relationships"]) == len(path["nodes"]) - 1
+    assert [n["label"] for n in path["nodes"]][0] == "Affiliate" and path["nodes"][-1]["id"] == "FI-205"
+    assert "Source" not in [n["label"] for n in path["nodes"]]  # along the supply chain, not a shared source
