@@ -131,5 +131,5 @@ def test_the_guides_cypher_runs_as_it_says(store: Store) -> None:
     shortest = run(store, next(t for lang, t in blocks if lang == "cypher" and "HOLDS|CALL_OFF_OF" in t))
     hops, path = shortest[0]
     assert hops == len(path["relationships"]) == len(path["nodes"]) - 1
-    assert [n["label"] for n in path["nodes"]][0] == "Affiliate" and path["nodes"][-1]["id"] == "FI-205"
+    assert path["nodes"][0]["label"] == "Affiliate" and path["nodes"][-1]["id"] == "FI-205"
     assert "Source" not in [n["label"] for n in path["nodes"]]  # along the supply chain, not a shared source
