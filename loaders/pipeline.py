@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.errors import BundleError, NotFound, Problem
 from supplygraph.graph.origins import LOADED
 from supplygraph.graph.stores.load_lock import KEPT_READ, SOURCES_READ, reached
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store
-from supplygraph.graph.tables import build_tables
+from supplygraph.graph.tables import GraphTables, build_tables
 from supplygraph.graph.temp_folders import remove_stale_temp_folders
 from supplygraph.loaders import read_source
 from supplygraph.loaders.contract_items import prepare_items
@@ -91,19 +91,8 @@ def load_bundles(
         kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
         merged = kept + new
         reached(KEPT_READ)
-        # Entity resolution (loaders/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
-        decisions = Decisions.load(matches_file(store))
-        resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
-        # Contract items (version 1.1): ids, categories, brands, matches to products; their review queue too.
-        resolved, item_queue = prepare_items(resolved, decisions)
-        decisions.queue = sorted(decisions.queue + item_queue, key=lambda r: (-r["score"], r["id"]))
-        if progress:
-            progress("resolving and checking", 0, 0)
-        tables = build_tables(resolved)
+        tables = _rebuild(store, merged, progress, write=not dry_run)
         warnings.extend(tables.warnings)
-        if not dry_run:
-            store.replace(merged, tables, progress)
-            decisions.save()
     return LoadReport(
         bundles=[b.name for b in new],
         rows_read=rows,
@@ -114,6 +103,36 @@ def load_bundles(
         written=not dry_run,
         rejects=rejects,
     )
+
+
+def _rebuild(store: Store, bundles: list[LoadedBundle], progress: Progress | None, *, write: bool) -> GraphTables:
+    """Resolve, check and build the graph of `bundles` and (with `write`) make it the store's graph; under the
+    load lock. Entity resolution (loaders/resolve/) rewrites the ids of one real thing to one and re-applies
+    the review decisions; contract items get their ids, categories, brands and matches (and their queue)."""
+    decisions = Decisions.load(matches_file(store))
+    resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in bundles], decisions)
+    resolved, item_queue = prepare_items(resolved, decisions)
+    decisions.queue = sorted(decisions.queue + item_queue, key=lambda r: (-r["score"], r["id"]))
+    if progress:
+        progress("resolving and checking", 0, 0)
+    tables = build_tables(resolved)
+    if write:
+        store.replace(bundles, tables, progress)
+        decisions.save()
+    return tables
+
+
+def remove_bundle(store: Store, name: str, progress: Progress | None = None) -> LoadReport:
+    """The graph rebuilt from every loaded bundle but `name`, all or nothing; NotFound if none is so named."""
+    started = time.perf_counter()
+    with store.load_lock():
+        loaded = store.bundles()
+        kept = [b for b in loaded if b.name != name]
+        if len(kept) == len(loaded):
+            names = ", ".join(sorted(b.name for b in loaded)) or "none"
+            raise NotFound(f"no bundle named {name!r} is loaded (loaded: {names})")
+        tables = _rebuild(store, kept, progress, write=True)
+    return LoadReport([], 0, tables.node_count, tables.rel_count, time.perf_counter() - started, tables.warnings)
 
 
 def _stamp(table: pa.Table, loaded_at: str) -> pa.Table:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from supplygraph.api.cli import load, answers, schema, demo, files, serve, keys  # noqa: F401
 # isort: on
 from supplygraph.api.cli.base import app, err
+from supplygraph.api.cli.bundles import bundles_app
 from supplygraph.api.cli.matches import matches_app
 from supplygraph.api.terminal import visible_lines
 from supplygraph.graph.errors import SupplygraphError
 
 app.add_typer(matches_app, name="matches")
+app.add_typer(bundles_app, name="bundles")
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from supplygraph.api.cli.base import (
     out,
 )
 from supplygraph.api.terminal import visible, visible_lines
+from supplygraph.graph.errors import InvalidParameter
 from supplygraph.loaders.pipeline import load_bundles
 
 
@@ -64,13 +65,20 @@ def load(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Read JSON and CSV inputs in this encoding, e.g. iso-8859-1")
     ] = None,
+    name: Annotated[
+        list[str] | None,
+        typer.Option("--name", help="The name to load an input under, once per input in order [default: its folder "
+                     "or file name]; loading under a name already loaded replaces that bundle"),
+    ] = None,
 ) -> None:
     """Validate bundles and load them into the graph, all or nothing.
 
-    A bundle loaded again under the same name (its folder or zip name) replaces its earlier load;
-    other bundles stay. A bad bundle is reported with file, line and column, and nothing is written
+    A bundle loaded again under the same name (its folder or zip name, or --name) replaces its earlier
+    load; other bundles stay (`supplygraph bundles list`, `bundles remove NAME`). A bad bundle is reported with file, line and column, and nothing is written
     (with --skip-invalid the valid records are loaded and the others reported in rejects.jsonl).
     """
+    if name and len(name) != len(bundles):
+        raise InvalidParameter("--name", f"give one --name per input: {len(bundles)} inputs, {len(name)} names")
     store = open_cli_store(db, neo4j)
     with Progress(
         TextColumn("{task.description}", markup=False),
@@ -101,6 +109,7 @@ def load(
             format=format,
             skip_invalid=skip_invalid,
             encoding=encoding,
+            names=name or None,
         )
     for warning in report.warnings:
         err.print(visible_lines(f"warning: {warning}"))
