@@ -47,11 +47,11 @@ def exposure(
     ] = None,
     export: Annotated[
         str | None,
-        typer.Option("--format", help="table, json, csv or xlsx (one row per item) [default: from the -o file's "
-                     "suffix, else table; json with --json]"),
+        typer.Option("--format", help="table, json, csv or xlsx (one row per item) (default: from the -o file's "
+                     "suffix, else table; json with --json)"),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file (required for xlsx) [default: stdout]")
+        Path | None, typer.Option("--output", "-o", help="Write to this file (required for xlsx) (default: stdout)")
     ] = None,
     db: DbOption = None,
     neo4j: Neo4jOption = None,
@@ -132,8 +132,16 @@ def run_query(
 def cypher(
     query: Annotated[str, typer.Argument(help="A read-only Cypher query")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="A $parameter as key=value")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before the query is stopped")] = None,
-    max_rows: Annotated[int | None, typer.Option("--max-rows", help="Rows returned at most")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds before the query is stopped, more than 0 (default and maximum: the "
+                     "query_timeout_s setting, SUPPLYGRAPH_QUERY_TIMEOUT_S, 10 s unless set)"),
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option("--max-rows", help="Rows returned at most, 1 or more (default and maximum: the max_rows setting, "
+                     "SUPPLYGRAPH_MAX_ROWS, 10,000 unless set)"),
+    ] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
     neo4j: Neo4jOption = None,
@@ -147,6 +155,10 @@ def cypher(
     from supplygraph.api.sandbox import Sandbox
 
     settings = Settings()
+    if timeout is not None and not 0 < timeout <= settings.query_timeout_s:
+        raise InvalidParameter("--timeout", f"must be more than 0 and at most {settings.query_timeout_s:g} s, got {timeout:g}")
+    if max_rows is not None and not 1 <= max_rows <= settings.max_rows:
+        raise InvalidParameter("--max-rows", f"must be between 1 and {settings.max_rows:,}, got {max_rows:,}")
     params = {}
     for item in param or []:
         key, sep, value = item.partition("=")
@@ -166,8 +178,8 @@ def cypher(
         answer = sandbox.run(
             query,
             params,
-            timeout_s=timeout or settings.query_timeout_s,
-            max_rows=max_rows or settings.max_rows,
+            timeout_s=settings.query_timeout_s if timeout is None else timeout,
+            max_rows=settings.max_rows if max_rows is None else max_rows,
             generation=store.generation,
         )
     finally:

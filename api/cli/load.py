@@ -52,7 +52,7 @@ def load(
     fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing")] = False,
     format: Annotated[
-        str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx [default: from each input]")
+        str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx (default: from each input)")
     ] = None,
     skip_invalid: Annotated[
         bool,
@@ -67,8 +67,8 @@ def load(
     ] = None,
     name: Annotated[
         list[str] | None,
-        typer.Option("--name", help="The name to load an input under, once per input in order [default: its folder "
-                     "or file name]; loading under a name already loaded replaces that bundle"),
+        typer.Option("--name", help="The name to load an input under, once per input in order (default: its folder "
+                     "or file name); loading under a name already loaded replaces that bundle"),
     ] = None,
 ) -> None:
     """Validate bundles and load them into the graph, all or nothing.
