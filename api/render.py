@@ -12,6 +12,11 @@ from supplygraph.api.terminal import data, visible
 from supplygraph.graph.errors import Problem
 
 
+def plural(n: int, noun: str) -> str:
+    """'1 affiliate', '2 affiliates' (nouns of this program take an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def number_text(value: Any) -> Any:
     """Numbers in tables: thousands separated, a whole float without its '.0' (48,000,000); the rest as is."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -235,7 +240,7 @@ def exposed_affiliates_table(console: Console, answer: dict[str, Any]) -> None:
     money = ", ".join(f"{number_text(v)} {cur}" for cur, v in answer["leverage"]["contract_value"].items()) or "no values"
     bases = ", ".join(f"{n} {b}" for b, n in answer["leverage"].get("by_basis", {}).items() if n)
     console.print(
-        data(f"Leverage: {answer['leverage']['affiliates']} affiliates ({bases or 'none'}); contract value {money}")
+        data(f"Leverage: {plural(answer['leverage']['affiliates'], 'affiliate')} ({bases or 'none'}); contract value {money}")
     )
 
 

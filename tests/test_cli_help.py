@@ -17,3 +17,34 @@ def test_defaults_are_shown() -> None:
     cypher = help_text("cypher")
     assert "SUPPLYGRAPH_QUERY_TIMEOUT_S, 10 s unless set)" in cypher and "SUPPLYGRAPH_MAX_ROWS" in cypher
     assert "(default: its folder or file name)" in help_text("load")
+
+
+def test_openapi_summaries_read_right(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_api_access import make_api, open_test_store
+
+    store = open_test_store("ladybug", tmp_path)
+    try:
+        with make_api(store, tmp_path) as api:
+            paths = api.client.get("/openapi.json").json()["paths"]
+    finally:
+        store.close()
+    summaries = {op["summary"] for item in paths.values() for op in item.values()}
+    assert "Affiliates exposed to an agency" in summaries and "Affiliates exposed to a factory" in summaries
+    assert not [s for s in summaries if " a agency" in s or " a affiliate" in s]
+
+
+def test_small_outputs_read_right(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from supplygraph.api.render import plural
+
+    from tests.conftest import DEMO
+
+    db = tmp_path / "db"
+    assert cli("load", str(DEMO), db=db).returncode == 0
+    info = cli("info", db=db).stdout
+    assert f"data: {db}" in info.splitlines()[0]
+    assert cli("matches", "list", db=db).stdout.strip() == "nothing waits for review"
+    assert cli("matches", "list", "--decided", db=db).stdout.strip() == "no decisions taken"
+    assert (plural(1, "affiliate"), plural(2, "affiliate"), plural(1200, "row")) == (
+        "1 affiliate", "2 affiliates", "1,200 rows")
+    lines = cli("exposed-affiliates", "factory", "FA-JED", "--as-of", "2026-06-01", db=db).stdout.splitlines()
+    assert lines[-1].startswith("Leverage: 3 affiliates (")

@@ -196,7 +196,8 @@ def cypher(
 def info(db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """Where the graph lives, which bundles it was built from, and how many nodes of each label it has."""
     store = open_cli_store(db, neo4j)
-    out.print(f"store: {store.dialect}  generation: {visible(store.generation or '-')}")
+    where = store.data_folder or getattr(store, "uri", None)
+    out.print(f"store: {store.dialect}  data: {visible(str(where or '-'))}  generation: {visible(store.generation or '-')}")
     for bundle in store.bundles():
         rows = sum(t.num_rows for t in bundle.tables.values())
         out.print(f"  bundle {visible(bundle.name)}: {rows:,} rows in {len(bundle.tables)} files")

@@ -51,6 +51,9 @@ def list_matches(
     if as_json:
         sys.stdout.write(json_text(rows) + "\n")
         return
+    if not rows:  # an empty table would print only its header
+        out.print("no decisions taken" if decided else "nothing waits for review")
+        return
     table = render.data_table("id", "label", "score", "records", "names", *(["decision"] if decided else []))
     for m in rows:
         members = m.get("members") or m.get("records") or [m.get("a"), m.get("b")]
