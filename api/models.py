@@ -273,6 +273,9 @@ class Paths(Model):
     from_: EntityRef = Field(alias="from")
     to: EntityRef
     max_hops: int
+    longer: str | None = Field(
+        default=None, description="when no path is that short: how many links the shortest has, or that none has 12"
+    )
     count: int
     limit: int
     items: list[Path]

@@ -51,3 +51,24 @@ def test_agency_chains_follow_sub_agents_three_links(store: Store, day: date) ->
         assert got == expected(factory, day), factory
         deep += sum(1 for _a, _s, h in got if h and h > 1)
     assert deep, "no chain longer than one link: the test would prove little"
+
+
+def test_paths_follow_the_supply_chain_and_say_when_longer(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The issue's path AF-LIN -> FI-205 ran through FI-206 and a shared source; the real one is 7 links."""
+    from tests.test_api_access import serve_demo
+
+    for kind in ("ladybug", "neo4j"):
+        served = serve_demo(kind, tmp_path_factory)
+        api = next(served)
+        try:
+            answer = api.call("investigator", "GET", "/v1/paths?from=AF-LIN&to=FI-205").json()
+            assert answer["max_hops"] == 8 and answer["count"] >= 1 and answer["longer"] is None
+            for path in answer["items"]:
+                types = {n["type"] for n in path["nodes"]}
+                assert "source" not in types and [n["type"] for n in path["nodes"]].count("finding") == 1
+                assert path["length"] == 7 and path["nodes"][-2]["id"] == "AG-MM2"
+            short = api.call("investigator", "GET", "/v1/paths?from=AF-LIN&to=FI-205&max_hops=6").json()
+            assert short["count"] == 0 and short["longer"] == "the shortest path has 7 links, more than max_hops (6)"
+            assert api.call("investigator", "GET", "/v1/paths?from=AF-LIN&to=FI-205&max_hops=13").status_code == 422
+        finally:
+            served.close()
