@@ -48,3 +48,14 @@ def test_small_outputs_read_right(tmp_path) -> None:  # type: ignore[no-untyped-
         "1 affiliate", "2 affiliates", "1,200 rows")
     lines = cli("exposed-affiliates", "factory", "FA-JED", "--as-of", "2026-06-01", db=db).stdout.splitlines()
     assert lines[-1].startswith("Leverage: 3 affiliates (")
+
+
+def test_queries_list_is_indented_and_demo_takes_neo4j() -> None:
+    lines = [line for line in cli("queries").stdout.splitlines() if line.strip()]
+    assert lines[0].startswith("exposure affiliate_id=<string>")
+    from supplygraph.queries.registry import QUERIES
+
+    heads = [line for line in lines if not line.startswith("    ")]
+    assert [line.split()[0] for line in heads] == list(QUERIES)  # every other line is indented description
+    assert len(lines) > 2 * len(heads)
+    assert "--neo4j" in help_text("demo")

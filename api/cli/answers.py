@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
@@ -96,9 +97,12 @@ def list_queries(as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"count": len(described), "queries": described})
         return
+    width = max(40, (out.width or 100) - 4)
     for q in described:
         params = " ".join(f"{p['name']}=<{p['type']}>" + ("" if p["required"] else "?") for p in q["params"])
-        out.print(Text.assemble((q["name"], "bold"), f" {params}\n    {q['title']}: {q['description']}"))
+        out.print(Text.assemble((q["name"], "bold"), f" {params}"), soft_wrap=True)
+        text = textwrap.fill(f"{q['title']}: {q['description']}", width, initial_indent="    ", subsequent_indent="    ")
+        out.print(Text(text), soft_wrap=True)  # wrapped here, indented: rich would wrap to column 0
 
 
 @app.command("query")
