@@ -56,3 +56,12 @@ def test_cli_name_list_and_remove(tmp_path: Path) -> None:
     bad = cli("load", str(DEMO), str(DEMO), "--name", "one", db=db)
     assert bad.returncode == 2 and "one --name per input" in bad.stderr
     assert "--name" in cli("load", "--help").stdout and "remove" in cli("bundles", "--help").stdout
+
+
+def test_dry_run_says_whose_counts_it_gives(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    assert cli("load", str(DEMO), "--name", "demo", db=db).returncode == 0
+    dry = cli("load", str(DEMO), "--dry-run", db=db).stdout
+    rows = sum(len(p.read_text().strip().splitlines()) - 1 for p in DEMO.glob("*.csv"))
+    assert dry.startswith(f"validated (dry run, nothing written): bundle — {rows:,} rows read; with them the graph")
+    assert [b["name"] for b in json.loads(cli("bundles", "list", "--json", db=db).stdout)["bundles"]] == ["demo"]

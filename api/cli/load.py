@@ -118,7 +118,15 @@ def load(
 
         files = ", ".join(str(p) for p in write_rejects(report.rejects, bundles))
         err.print(visible_lines(f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}"))
-    verb = "validated (dry run, nothing written)" if dry_run else "loaded"
+    if dry_run:  # the counts are the whole graph's, with these inputs in it: say so
+        out.print(
+            f"validated (dry run, nothing written): {visible(', '.join(report.bundles))} — {report.rows_read:,} rows "
+            f"read; with them the graph would have {report.nodes:,} nodes and {report.relationships:,} relationships "
+            f"({report.seconds:.1f} s)",
+            highlight=False,
+        )
+        return
+    verb = "loaded"
     out.print(
         f"{verb}: {visible(', '.join(report.bundles))} — {report.rows_read:,} rows → {report.nodes:,} nodes, "
         f"{report.relationships:,} relationships in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)",
