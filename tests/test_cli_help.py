@@ -59,3 +59,10 @@ def test_queries_list_is_indented_and_demo_takes_neo4j() -> None:
     assert [line.split()[0] for line in heads] == list(QUERIES)  # every other line is indented description
     assert len(lines) > 2 * len(heads)
     assert "--neo4j" in help_text("demo")
+
+
+def test_matches_commands_explain_their_arguments() -> None:
+    for command in ("show", "accept", "reject"):
+        assert "as `supplygraph matches list` shows it" in help_text("matches", command)
+    listing = help_text("matches", "list")
+    assert "Decisions taken instead of the queue" in listing and "JSON instead of a table" in listing

@@ -36,6 +36,9 @@ def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, Store]:
     return Decisions.load(matches_file(store)), store
 
 
+MatchId = Annotated[str, typer.Argument(help="The entry's id, as `supplygraph matches list` shows it")]
+
+
 @matches_app.command("list")
 def list_matches(
     db: DbOption = None,
@@ -67,7 +70,7 @@ def list_matches(
 
 
 @matches_app.command("show")
-def show(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+def show(match_id: MatchId, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """One entry: its records side by side (name, address, city, country, ids, coordinates), the score of the
     first record with each other one and what drove it (each comparison's evidence in bits)."""
     decisions, store = _decisions(db, neo4j)
@@ -110,13 +113,13 @@ def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) ->
 
 
 @matches_app.command("accept")
-def accept(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+def accept(match_id: MatchId, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """The entry's records are one thing: merge them all, now and on every later load."""
     _decide(match_id, "accept", db, neo4j)
 
 
 @matches_app.command("reject")
-def reject(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+def reject(match_id: MatchId, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """The entry's first record is none of the others: never merge it with them."""
     _decide(match_id, "reject", db, neo4j)
 
