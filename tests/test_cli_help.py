@@ -66,3 +66,10 @@ def test_matches_commands_explain_their_arguments() -> None:
         assert "as `supplygraph matches list` shows it" in help_text("matches", command)
     listing = help_text("matches", "list")
     assert "Decisions taken instead of the queue" in listing and "JSON instead of a table" in listing
+
+
+def test_flags_show_no_value() -> None:
+    """A flag takes no value (`--json true` is an error), so its help shows none."""
+    for command in (("exposure",), ("load",), ("matches", "list"), ("cypher",)):
+        shown = [line for line in cli(*command, "--help").stdout.splitlines() if "<bool>" in line]
+        assert all("Show this message" in line for line in shown), (command, shown)  # typer's own --help

@@ -35,7 +35,7 @@ def exposure(
     depth: DepthOption = 4,
     as_json: JsonOption = False,
     provenance: Annotated[
-        bool, typer.Option("--provenance", help="Name the input records behind every item, node and link on the paths")
+        bool, typer.Option("--provenance", help="Name the input records behind every item, node and link on the paths", metavar="")
     ] = False,
     min_basis: MinBasisOption = None,
     category: Annotated[

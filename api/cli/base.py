@@ -35,7 +35,7 @@ AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Day the answer is true on, YYYY-MM-DD (default: today)")
 ]
 DepthOption = Annotated[int, typer.Option("--depth", help="Supplier tiers to follow (1-8)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables", metavar="")]  # a flag: no value
 MinBasisOption = Annotated[
     str | None,
     typer.Option(

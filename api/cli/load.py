@@ -49,8 +49,8 @@ def load(
     ],
     db: DbOption = None,
     neo4j: Neo4jOption = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before", metavar="")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing", metavar="")] = False,
     format: Annotated[
         str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx (default: from each input)")
     ] = None,
@@ -58,6 +58,7 @@ def load(
         bool,
         typer.Option(
             "--skip-invalid",
+            metavar="",
             help="Load every valid record; set invalid ones (and records referring to them) aside in rejects.jsonl "
             "next to the data (file, line or JSON pointer, column, problem, the raw record)",
         ),

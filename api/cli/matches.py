@@ -43,8 +43,8 @@ MatchId = Annotated[str, typer.Argument(help="The entry's id, as `supplygraph ma
 def list_matches(
     db: DbOption = None,
     neo4j: Neo4jOption = None,
-    decided: Annotated[bool, typer.Option("--decided", help="Decisions taken instead of the queue")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+    decided: Annotated[bool, typer.Option("--decided", help="Decisions taken instead of the queue", metavar="")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table", metavar="")] = False,
 ) -> None:
     """Entries waiting for review, best first: a pair scored 0.5-0.8, or a record with every cluster it matches
     when those clusters are not one thing. --decided lists accepts, rejects, splits and moves.
