@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,9 +58,15 @@ def _texts(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _entries(store: Store, label: str) -> list[Entry]:
+def _entries(store: Store, label: str, ids: Collection[str] | None = None) -> list[Entry]:
+    """The searchable texts of every `label` node, or of those with `ids`."""
     display = SCHEMA.nodes[label].display
-    rows = store.run(f"MATCH (n:{ident(label)}) RETURN n AS node")
+    if ids is None:
+        rows = store.run(f"MATCH (n:{ident(label)}) RETURN n AS node")
+    elif not ids:
+        return []
+    else:
+        rows = store.run(f"MATCH (n:{ident(label)}) WHERE n.id IN $ids RETURN n AS node", {"ids": sorted(ids)})
     out = []
     for row in rows:
         node = row["node"]
@@ -121,32 +127,36 @@ def search(
     text: str,
     labels: Sequence[str] | None = None,
     country: str | None = None,
-    allowed: Any = None,
+    among: Mapping[str, Collection[str]] | None = None,
     in_store_limit: int = 1000,
 ) -> list[Found]:
     """Matches of `text` per label, in ORDER, of `labels` (default all) and `country` (an ISO code; nodes
-    without a country are left out by it). `allowed`, when given, has a `has(label, id)` method and keeps
-    only what it allows. Empty text matches everything."""
+    without a country are left out by it). With `among` (label -> ids), only those nodes are read and
+    searched, nothing else: what an affiliate key may see. Empty text matches everything."""
     words = [" " + w for w in fold(text).split()]  # each must start a word: "2" is not in "12"
     wanted = [label for label in ORDER if labels is None or label in labels]
     whole = fold(text)
-    index = index_for(store) if any(label not in IN_STORE for label in wanted) else None
+    index = None
+    if among is None and any(label not in IN_STORE for label in wanted):
+        index = index_for(store)
     out = []
     for label in wanted:
-        if label in IN_STORE:
-            if country is not None:
-                continue  # contracts and items have no country
-            items = _in_store(store, label, text, in_store_limit)
-        else:
-            assert index is not None
+        if among is not None or label not in IN_STORE:
+            if among is not None:
+                pool = _entries(store, label, among.get(label, ()))
+            else:
+                assert index is not None
+                pool = index.by_label[label]
             entries = [
-                e for e in index.by_label[label]
+                e for e in pool
                 if all(w in e.text for w in words) and (country is None or (e.country or "").upper() == country.upper())
             ]
             entries.sort(key=lambda e: (rank(e, whole), natural_key(e.id)))
             items = [(label, e.id, e.name, e.country) for e in entries]
-        if allowed is not None:
-            items = [i for i in items if allowed.has(label, i[1])]
+        else:
+            if country is not None:
+                continue  # contracts and items have no country
+            items = _in_store(store, label, text, in_store_limit)
         if items:
             out.append(Found(label, items))
     return out

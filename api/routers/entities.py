@@ -33,7 +33,6 @@ from supplygraph.queries.search import search as search_nodes
 
 router = APIRouter(tags=["entities"])
 MAX_SOURCES = 200
-MAX_OWN_CONTRACTS = 100_000  # an affiliate key's search of contracts and items: all it may see
 REDACTED_FOR_AFFILIATES = {"parent_id"}
 
 
@@ -80,7 +79,8 @@ def _search(
 ) -> dict[str, Any]:
     with app_state.access.use() as store:
         folded = [label for label in (labels or ORDER) if label not in IN_STORE or visible is not None]
-        found = flat(search_nodes(store, text, folded, country, visible, in_store_limit=MAX_OWN_CONTRACTS))
+        among = None if visible is None else visible.by_label  # an affiliate key: only what its answer names is read
+        found = flat(search_nodes(store, text, folded, country, among))
         items = [{"type": TYPES[label], "id": i, "name": name} for label, i, name, _c in found]
         count = len(items)
         items = items[offset : offset + limit]

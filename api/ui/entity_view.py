@@ -154,14 +154,14 @@ def neighbourhood_drawing(store: Store, detail: dict[str, Any], depth: int, hidd
 
 
 def search(
-    store: Store, needle: str, limit: int = 25, *, allowed: Any = None, type_: str | None = None,
+    store: Store, needle: str, limit: int = 25, *, among: Any = None, type_: str | None = None,
     country: str | None = None,
 ) -> list[dict[str, Any]]:
     """Per type (factories first): the count of matches and the first `limit` of them with their country
-    (queries/search.py: accents, case and word order ignored). `allowed`: see queries.search.search."""
+    (queries/search.py: accents, case and word order ignored). `among`: see queries.search.search."""
     labels = [type_] if type_ else None
     groups = []
-    for found in search_nodes(store, needle, labels, country, allowed):
+    for found in search_nodes(store, needle, labels, country, among):
         groups.append({"type": found.label.lower(), "label": found.label, "count": len(found.items),
                        "items": [{"id": i, "name": name, "country": c} for _l, i, name, c in found.items[:limit]]})
     return groups

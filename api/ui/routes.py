@@ -118,9 +118,9 @@ def search_page(request: Request, q: str = "", type: str = "", country: str = ""
         groups: list[dict[str, Any]] = []
         if needle or label or where:
             # an affiliate key searches only the nodes of its own graph (its exposure today and its contracts)
-            allowed = tenancy.OwnNodes(_own_graph(request, caller)) if caller.role == Role.affiliate else None
+            among = tenancy.own_nodes(_own_graph(request, caller)) if caller.role == Role.affiliate else None
             with pages.app_state(request).access.use() as store:
-                groups = entity_view.search(store, needle, allowed=allowed, type_=label, country=where)
+                groups = entity_view.search(store, needle, among=among, type_=label, country=where)
         total = sum(g["count"] for g in groups)
         return pages.page(request, "search.html", caller, q=q, groups=groups, total=total, type=label or "",
                           country=where or "", types=list(SCHEMA.nodes))

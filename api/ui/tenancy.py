@@ -139,11 +139,10 @@ def own_neighbourhood(graph: OwnGraph, title: str, depth: int) -> Drawing:
     return Drawing(title=title, kind="entity", nodes=builder.nodes, edges=builder.edges, options=network_options())
 
 
-@dataclass(frozen=True)
-class OwnNodes:
-    """What a search of an affiliate key may list: the nodes of its own graph."""
-
-    graph: OwnGraph
-
-    def has(self, label: str, node_id: str) -> bool:
-        return f"{label}:{node_id}" in self.graph.nodes
+def own_nodes(graph: OwnGraph) -> dict[str, set[str]]:
+    """The ids of the nodes of an affiliate's own graph, by label: all its search may read."""
+    by_label: dict[str, set[str]] = {}
+    for key in graph.nodes:
+        label, node_id = key.split(":", 1)
+        by_label.setdefault(label, set()).add(node_id)
+    return by_label
