@@ -125,8 +125,12 @@ async def exposure(
     ] = None,
     fields: Annotated[
         str | None,
-        Query(max_length=100, description="the sections to return, comma-separated, of findings, factories, "
-              "agencies, gaps (default all); the summary is always there"),
+        Query(
+            max_length=100,
+            pattern=r"^(findings|factories|agencies|gaps)(,(findings|factories|agencies|gaps))*$",
+            description="the sections to return, comma-separated, of findings, factories, agencies, gaps (default "
+            "all); the summary is always there",
+        ),
     ] = None,
     limit: Annotated[
         int | None, Query(ge=1, le=100_000, description="at most this many items of each section (default all)")
