@@ -21,7 +21,18 @@ from supplygraph.api.docs_pages import NoSniff, install_docs
 from supplygraph.api.fairness import fairness_for
 from supplygraph.api.keys import KeyRing, keys_path
 from supplygraph.api.problems import MEDIA_TYPE
-from supplygraph.api.routers import affiliates, cypher, entities, health, loads, paths, queries, reverse, watches
+from supplygraph.api.routers import (
+    affiliates,
+    cypher,
+    entities,
+    health,
+    loads,
+    paths,
+    queries,
+    reverse,
+    schema,
+    watches,
+)
 from supplygraph.api.sandbox import Sandbox
 from supplygraph.api.ui.routes import router as ui_router
 from supplygraph.api.ui.timeline import router as timeline_router
@@ -125,7 +136,7 @@ def create_app(
     app.add_middleware(NoSniff)
     problems.install(app)
     install_docs(app)
-    for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads, watches):
+    for module in (health, affiliates, reverse, entities, paths, queries, cypher, loads, schema, watches):
         app.include_router(module.router)
     app.include_router(ui_router)  # the browser views under /ui (api/ui/)
     app.include_router(timeline_router)  # /ui/timeline/{affiliate} (api/ui/timeline.py)

@@ -1,6 +1,7 @@
 """Response models: what each endpoint answers, as the OpenAPI schema documents it.
 
-Exposure has exactly the shape of `supplygraph exposure --json` (field order included).
+Exposure has exactly the shape of `supplygraph exposure --json` (field order included; sections left out by
+`fields` are absent).
 Lists come in envelopes {"count": total, "limit", "offset", "items": [...]}.
 """
 
@@ -81,16 +82,32 @@ class Subject(Model):
     id: str
 
 
+class SourceDetails(Model):
+    title: str | None
+    url: str | None
+    published_on: str | None
+    kind: str | None
+
+
+class Evidence(SourceDetails):
+    id: str
+
+
 class ExposedFinding(Model):
     id: str
     category: str
     severity: str | None
     status: str | None
+    reported_on: str | None = Field(default=None, description="the day the finding was reported")
+    closed_on: str | None = Field(default=None, description="the day it was closed (after as_of, or it would not be open)")
+    monitor: str | None = Field(default=None, description="who reported it")
+    summary: str | None = Field(default=None, description="what was found, in the monitor's words")
     subject: Subject
     path: list[str]
-    sources: list[str]
+    sources: list[str] = Field(description="the sources of every link on the path and of the finding")
     basis: str = Field(default="disclosed", description=BASIS)
     listed: Listed | None = Field(default=None, description="whose published supplier list, for basis brand_list")
+    evidence: list[Evidence] = Field(default_factory=list, description="the finding's own sources: title, URL, date")
     origins: list[str] | None = Field(default=None, description=ORIGINS + " (only with provenance=true)")
 
 
@@ -124,14 +141,39 @@ class PathProvenance(Model):
     links: list[PathLink] = Field(description="every link on the paths once, in path order, by from, to and type")
 
 
+class ExposureSummary(Model):
+    findings: int
+    factories: int
+    agencies: int
+    gaps: int
+    findings_by_severity: dict[str, int] = Field(description="most severe first; `none` for findings without one")
+    findings_by_category: dict[str, int] = Field(description="most frequent first")
+    factories_by_tier: dict[str, int]
+    factories_by_country: dict[str, int] = Field(description="most frequent first")
+    by_basis: dict[str, int] = Field(description="factories, agencies and findings per basis of their path")
+
+
+class Page(Model):
+    offset: int
+    limit: int | None = Field(description="items per section; null: all")
+    counts: dict[str, int] = Field(description="items of each section returned, all pages together")
+    next_offset: int | None = Field(description="the offset of the next page; null on the last")
+
+
 class Exposure(Model):
     affiliate: NodeRef
     as_of: str
-    factories: list[ExposedFactory]
-    agencies: list[ExposedAgency]
-    findings: list[ExposedFinding]
-    gaps: list[Gap]
+    summary: ExposureSummary = Field(description="counts over the whole answer after the filters, never only a page")
+    findings: list[ExposedFinding] = Field(
+        default_factory=list,
+        description="open findings, most severe first, then most recently reported, then by id (X2 before X10)",
+    )
+    factories: list[ExposedFactory] = Field(default_factory=list, description="by tier, then id")
+    agencies: list[ExposedAgency] = Field(default_factory=list)
+    gaps: list[Gap] = Field(default_factory=list)
+    sources: dict[str, SourceDetails] = Field(description="every source the items name (on a page: those it names)")
     provenance: PathProvenance | None = Field(default=None, description="only when asked for (provenance=true)")
+    page: Page | None = Field(default=None, description="only when a page or some sections were asked for")
 
 
 class ContractRef(Model):
@@ -231,6 +273,9 @@ class Paths(Model):
     from_: EntityRef = Field(alias="from")
     to: EntityRef
     max_hops: int
+    longer: str | None = Field(
+        default=None, description="when no path is that short: how many links the shortest has, or that none has 12"
+    )
     count: int
     limit: int
     items: list[Path]

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from supplygraph.graph.errors import BundleError, Problem
+from supplygraph.graph.errors import BundleError, NotFound, Problem
 from supplygraph.graph.origins import LOADED
 from supplygraph.graph.stores.load_lock import KEPT_READ, SOURCES_READ, reached
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store
-from supplygraph.graph.tables import build_tables
+from supplygraph.graph.tables import GraphTables, build_tables
 from supplygraph.graph.temp_folders import remove_stale_temp_folders
 from supplygraph.loaders import read_source
+from supplygraph.loaders.bundle import Bundle
 from supplygraph.loaders.contract_items import prepare_items
 from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
 from supplygraph.loaders.zip_limits import ZipLimits
@@ -69,20 +70,24 @@ def load_bundles(
     rejects: list[dict] = []
     rows = 0
     loaded_at = datetime.now(UTC).date().isoformat()  # a date: the same input read on one day gives one graph
+    valid_parts: list[LoadedBundle] = []  # of the inputs with problems, what is valid: to check its references too
     for i, path in enumerate(paths):
+        name = names[i] if names else None
         try:
-            bundle = read_source(
-                Path(path), names[i] if names else None, format, progress, skip_invalid, encoding, limits
-            )
+            bundle = read_source(Path(path), name, format, progress, skip_invalid, encoding, limits)
         except BundleError as exc:
             problems.extend(exc.problems)
+            part = None if skip_invalid else _valid_part(Path(path), name, format, encoding, limits)
+            if part is not None:
+                valid_parts.append(LoadedBundle(part.name, {k: _stamp(t, loaded_at) for k, t in part.tables.items()}))
             continue
         new.append(LoadedBundle(bundle.name, {k: _stamp(t, loaded_at) for k, t in bundle.tables.items()}))
         warnings.extend(bundle.warnings)
         rejects.extend({"input": str(path), **r} for r in bundle.rejects)
         rows += bundle.rows
-    if problems:
-        raise BundleError(problems)
+    if problems:  # every problem at once: also those of references, which are checked on the graph as a whole
+        found = _reference_problems(store, new + valid_parts, fresh)
+        raise BundleError(problems + _named_as_read(found, [b.name for b in new + valid_parts]))
     reached(SOURCES_READ)
     # The bundles kept are read under the load lock, held until the new graph is swapped in: a load that
     # ran meanwhile is either in what is read here, or this load fails with LoadLocked (graph/stores/load_lock.py).
@@ -91,19 +96,11 @@ def load_bundles(
         kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
         merged = kept + new
         reached(KEPT_READ)
-        # Entity resolution (loaders/resolve.py): ids of one real thing rewritten to one, decisions re-applied.
-        decisions = Decisions.load(matches_file(store))
-        resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in merged], decisions)
-        # Contract items (version 1.1): ids, categories, brands, matches to products; their review queue too.
-        resolved, item_queue = prepare_items(resolved, decisions)
-        decisions.queue = sorted(decisions.queue + item_queue, key=lambda r: (-r["score"], r["id"]))
-        if progress:
-            progress("resolving and checking", 0, 0)
-        tables = build_tables(resolved)
+        try:
+            tables = _rebuild(store, merged, progress, write=not dry_run)
+        except BundleError as exc:
+            raise BundleError(_named_as_read(exc.problems, [b.name for b in new])) from None
         warnings.extend(tables.warnings)
-        if not dry_run:
-            store.replace(merged, tables, progress)
-            decisions.save()
     return LoadReport(
         bundles=[b.name for b in new],
         rows_read=rows,
@@ -114,6 +111,72 @@ def load_bundles(
         written=not dry_run,
         rejects=rejects,
     )
+
+
+def _rebuild(store: Store, bundles: list[LoadedBundle], progress: Progress | None, *, write: bool) -> GraphTables:
+    """Resolve, check and build the graph of `bundles` and (with `write`) make it the store's graph; under the
+    load lock. Entity resolution (loaders/resolve/) rewrites the ids of one real thing to one and re-applies
+    the review decisions; contract items get their ids, categories, brands and matches (and their queue)."""
+    decisions = Decisions.load(matches_file(store))
+    resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in bundles], decisions)
+    resolved, item_queue = prepare_items(resolved, decisions)
+    decisions.queue = sorted(decisions.queue + item_queue, key=lambda r: (-r["score"], r["id"]))
+    if progress:
+        progress("resolving and checking", 0, 0)
+    tables = build_tables(resolved)
+    if write:
+        store.replace(bundles, tables, progress)
+        decisions.save()
+    return tables
+
+
+def _named_as_read(problems: list[Problem], inputs: list[str]) -> list[Problem]:
+    """Problems in the one input being loaded named by its file, as reading names them (`supply.csv`, not
+    `<bundle>/supply.csv`); with several inputs, or in a bundle loaded before, the bundle stays in the name."""
+    if len(inputs) != 1:
+        return list(problems)
+    prefix = inputs[0] + "/"
+    return [
+        Problem(p.file.removeprefix(prefix), p.line, p.column, p.message) if p.file.startswith(prefix) else p
+        for p in problems
+    ]
+
+
+def _valid_part(
+    path: Path, name: str | None, format: str | None, encoding: str | None, limits: ZipLimits | None
+) -> Bundle | None:
+    """The valid records of an input that has problems (as --skip-invalid reads it), or None if none can be read."""
+    try:
+        return read_source(path, name, format, None, True, encoding, limits)
+    except BundleError:
+        return None
+
+
+def _reference_problems(store: Store, new: list[LoadedBundle], fresh: bool) -> list[Problem]:
+    """The problems of references in the graph the inputs' valid records would make with what is loaded; a record
+    referring to an invalid one is not among them (it is set aside with it)."""
+    if not new:
+        return []
+    replaced = {b.name for b in new}
+    kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
+    try:
+        _rebuild(store, kept + new, None, write=False)
+    except BundleError as exc:
+        return list(exc.problems)
+    return []
+
+
+def remove_bundle(store: Store, name: str, progress: Progress | None = None) -> LoadReport:
+    """The graph rebuilt from every loaded bundle but `name`, all or nothing; NotFound if none is so named."""
+    started = time.perf_counter()
+    with store.load_lock():
+        loaded = store.bundles()
+        kept = [b for b in loaded if b.name != name]
+        if len(kept) == len(loaded):
+            names = ", ".join(sorted(b.name for b in loaded)) or "none"
+            raise NotFound(f"no bundle named {name!r} is loaded (loaded: {names})")
+        tables = _rebuild(store, kept, progress, write=True)
+    return LoadReport([], 0, tables.node_count, tables.rel_count, time.perf_counter() - started, tables.warnings)
 
 
 def _stamp(table: pa.Table, loaded_at: str) -> pa.Table:

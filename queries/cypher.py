@@ -155,14 +155,27 @@ OPEN_FINDINGS_BY_CATEGORY = (
     " ORDER BY findings DESC, category, severity"
 )
 
-AGENCY_CHAINS = (
-    "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory {id: $factory_id}) WHERE "
-    + _active(LINK_ACTIVE, "r")
-    + " OPTIONAL MATCH (g)-[l:RECRUITS_THROUGH]->(s:Agency) WHERE "
-    + _active(LINK_ACTIVE, "l")
-    + " RETURN g.id AS agency, g.name AS agency_name, g.country AS agency_country,"
-    " s.id AS subagent, s.name AS subagent_name, s.country AS subagent_country ORDER BY agency, subagent"
+# Agencies placing workers at a factory and every sub-agent up to MAX_AGENCY_HOPS (3) recruiting links away
+# (as the exposure walk follows them), each at its fewest links; every link active on $as_of.
+_CHAIN_RETURN = (
+    " WITH g, s, min(length(p)) AS hops"
+    " RETURN g.id AS agency, g.name AS agency_name, g.country AS agency_country,"
+    " s.id AS subagent, s.name AS subagent_name, s.country AS subagent_country, hops ORDER BY agency, hops, subagent"
 )
+AGENCY_CHAINS = {
+    "ladybug": "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory {id: $factory_id}) WHERE "
+    + _active(LINK_ACTIVE, "r")
+    + " OPTIONAL MATCH p = (g)-[:RECRUITS_THROUGH* 1..3 (l, n | WHERE "
+    + _active(LINK_ACTIVE, "l")
+    + ")]->(s:Agency)"
+    + _CHAIN_RETURN,
+    "neo4j": "MATCH (g:Agency)-[r:PLACES_WORKERS_AT]->(f:Factory {id: $factory_id}) WHERE "
+    + _active(LINK_ACTIVE, "r")
+    + " OPTIONAL MATCH p = (g)-[ls:RECRUITS_THROUGH*1..3]->(s:Agency) WHERE all(l IN ls WHERE "
+    + _active(LINK_ACTIVE, "l")
+    + ")"
+    + _CHAIN_RETURN,
+}
 
 DIRECT_SUPPLIERS = (
     "MATCH (s:Factory)-[r:SUPPLIES]->(b:Factory {id: $factory_id}) WHERE "
@@ -296,3 +309,9 @@ LINK_ORIGINS = {
     ("CONCERNS", "Finding", "Agency"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Agency)" + _LINK_ORIGIN,
     ("CONCERNS", "Finding", "Company"): "MATCH (a:Finding)-[r:CONCERNS]->(b:Company)" + _LINK_ORIGIN,
 }
+
+# What an exposure answer tells about each of its findings besides what the walk needs (queries/exposure_summary.py).
+FINDING_DETAILS = (
+    "MATCH (fi:Finding) WHERE fi.id IN $ids RETURN fi.id AS id, fi.reported_on AS reported_on,"
+    " fi.closed_on AS closed_on, fi.monitor AS monitor, fi.summary AS summary, fi.source_ids AS sources"
+)

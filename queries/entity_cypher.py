@@ -81,18 +81,33 @@ SOURCES_BY_ID = (
 
 # ---------------------------------------------------------------- shortest paths
 
-MAX_PATH_HOPS = 6  # part of the pattern text in both dialects (a bound there cannot be a parameter)
+MAX_PATH_HOPS = 8  # the default bound; a bound cannot be a parameter, so `hops_text` writes a checked int
+LONGEST_PATH_HOPS = 12
+# Paths follow the supply chain and the links around it, never a shared source (BACKED_BY) or a consortium
+# membership (MEMBER_OF): two findings backed by one report are not connected by it.
+PATH_TYPES = "|".join(
+    ident(t) for t in ("HOLDS", "CALL_OFF_OF", "HAS_ITEM", "INCLUDES", "ASSEMBLED_AT", "SUPPLIES", "PLACES_WORKERS_AT",
+                       "RECRUITS_THROUGH", "CONCERNS", "OPERATED_BY", "BRANDED_BY", "OWNED_BY", "AWARDED_TO",
+                       "LISTS_SITE")
+)
 
 SHORTEST_PATHS = {
-    "ladybug": "MATCH p = (a:{from_label} {id: $from})-[* ALL SHORTEST 1..6]-(b:{to_label} {id: $to})"
+    "ladybug": "MATCH p = (a:{from_label} {id: $from})-[:" + PATH_TYPES + "* ALL SHORTEST 1..{hops}]-(b:{to_label} {id: $to})"
     " RETURN properties(nodes(p), 'id') AS ids, properties(nodes(p), '_label') AS labels,"
     " list_transform(nodes(p), x -> " + display_of("x") + ") AS names,"
     " properties(rels(p), '_label') AS types, list_transform(nodes(p), x -> id(x)) AS node_keys,"
     " list_transform(rels(p), x -> x._src) AS rel_starts LIMIT $limit",
     "neo4j": "MATCH (a:{from_label} {id: $from}), (b:{to_label} {id: $to})"
-    " MATCH p = allShortestPaths((a)-[*..6]-(b))"
+    " MATCH p = allShortestPaths((a)-[:" + PATH_TYPES + "*..{hops}]-(b))"
     " RETURN [x IN nodes(p) | x.id] AS ids, [x IN nodes(p) | labels(x)[0]] AS labels,"
     " [x IN nodes(p) | " + display_of("x") + "] AS names,"
     " [x IN relationships(p) | type(x)] AS types, [x IN nodes(p) | elementId(x)] AS node_keys,"
     " [x IN relationships(p) | elementId(startNode(x))] AS rel_starts LIMIT $limit",
 }
+
+
+def hops_text(template: str, hops: int) -> str:
+    """The path template with its bound: an int checked here, never text from a request."""
+    if not isinstance(hops, int) or not 1 <= hops <= LONGEST_PATH_HOPS:
+        raise ValueError(f"hops must be an int between 1 and {LONGEST_PATH_HOPS}")
+    return template.replace("{hops}", str(hops))

@@ -19,6 +19,7 @@ from typing import Any
 from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.stores.protocol import Row, Store
 from supplygraph.queries.basis import BASES, RANK, Purchase, SiteSeeds, at_least, check_basis, listed_by, site_seeds
+from supplygraph.queries.exposure_summary import described, summary
 from supplygraph.queries.provenance import add_origins
 from supplygraph.queries.routes import Best, Route, nearer, source_list, walk_from
 from supplygraph.queries.steps import CypherSteps, steps_for
@@ -38,15 +39,17 @@ class Exposure:
     gaps: list[dict[str, Any]]
     contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # contracts on exposure paths
     provenance: dict[str, Any] | None = None  # the paths' other nodes and links, when asked (queries/provenance.py)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # title, url, date and kind of each source named
 
     def as_json(self) -> dict[str, Any]:
+        """The summary first, then the findings (most severe first), factories, agencies, gaps and sources."""
+        sections = {"findings": self.findings, "factories": self.factories, "agencies": self.agencies, "gaps": self.gaps}
         return {
             "affiliate": self.affiliate,
             "as_of": self.as_of.isoformat(),
-            "factories": self.factories,
-            "agencies": self.agencies,
-            "findings": self.findings,
-            "gaps": self.gaps,
+            "summary": summary(sections),
+            **sections,
+            "sources": self.sources,
         } | ({} if self.provenance is None else {"provenance": self.provenance})
 
 
@@ -267,6 +270,7 @@ def exposure_for_affiliate(
         factories, agencies, findings = (
             [i for i in items if at_least(i["basis"], minimum)] for items in (factories, agencies, findings)
         )
+    findings, sources = described(steps.store, findings, (factories, agencies))
     routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
     used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
     answer = Exposure(
@@ -278,6 +282,7 @@ def exposure_for_affiliate(
         findings=findings,
         gaps=walk.gaps,
         contracts={c: v for c, v in walk.contracts.items() if c in used},
+        sources=sources,
     )
     return add_origins(answer, steps) if provenance else answer
 

@@ -197,7 +197,8 @@ QUERIES: dict[str, NamedQuery] = {
         NamedQuery(
             "agency_chains",
             "Agencies placing workers at a factory",
-            "Agencies with a placement active on a day at a factory, and the sub-agents they recruit through.",
+            "Agencies with a placement active on a day at a factory, and every sub-agent up to 3 recruiting links "
+            "away (as exposure follows them), with the number of links (hops).",
             (Param("factory_id", "string", "the factory's id"), AS_OF),
             cypher.AGENCY_CHAINS,
         ),

@@ -134,9 +134,14 @@ def cases() -> list[Case]:
         ("GET", "/v1/entities?q=", None, "search"),
         ("GET", "/v1/entities?q=university", None, "search"),
         ("GET", "/v1/entities?type=affiliate&limit=500", None, "search"),
-        ("GET", "/v1/entities/factory/FA-TWP1", None, "entity"),
-        ("GET", "/v1/entities/company/CO-KOR", None, "entity"),
-        ("GET", "/v1/entities/contract/CT-LIN-01", None, "entity"),
+        ("GET", f"/v1/entities/factory/FA-TWP1?as_of={AS_OF}", None, "entity:factory:FA-TWP1"),
+        ("GET", f"/v1/entities/company/CO-KOR?as_of={AS_OF}", None, "entity:company:CO-KOR"),
+        ("GET", f"/v1/entities/contract/CT-LIN-01?as_of={AS_OF}", None, "entity:contract:CT-LIN-01"),
+        ("GET", f"/v1/entities/agency/AG-MM2?as_of={AS_OF}", None, "entity:agency:AG-MM2"),
+        ("GET", f"/v1/entities/finding/FI-203?as_of={AS_OF}", None, "entity:finding:FI-203"),
+        ("GET", f"/v1/entities/source/SRC-07?as_of={AS_OF}", None, "entity:source:SRC-07"),
+        ("GET", f"/v1/entities/finding/FI-101?as_of={AS_OF}", None, "entity:finding:FI-101"),
+        ("GET", f"/v1/entities/agency/FA-TWP1?as_of={AS_OF}", None, "entity:agency:FA-TWP1"),
         ("GET", "/v1/paths?from=AF-LIN&to=AG-MM2", None, "paths"),
         ("GET", "/v1/paths?from=FA-SH2&to=FA-FOIL", None, "paths"),
         ("GET", "/v1/queries", None, "list"),
@@ -148,8 +153,9 @@ def cases() -> list[Case]:
     return out
 
 
-def expected(who: str, about: str, mine: set[str] | None = None) -> int:
-    """The status `who` gets for a case; `mine`: the items of an affiliate key's own exposure answer."""
+def expected(who: str, about: str, mine: set[str] | None = None, named: set[tuple[str, str]] | None = None) -> int:
+    """The status `who` gets for a case; `mine`: the items of an affiliate key's own exposure answer, `named`:
+    the (type, id) of every entity that answer names."""
     if about == "open":
         return 200
     if who in (None, "bad"):
@@ -161,8 +167,13 @@ def expected(who: str, about: str, mine: set[str] | None = None) -> int:
         return 404
     if own is not None and about.startswith("reverse:"):  # only about items of its own answer
         return 200 if about.split(":", 1)[1] in (mine or set()) else 404
+    if own is not None and about.startswith("entity:"):  # what its own answer names, by type
+        kind, item = about.split(":")[1:]
+        return 200 if (kind, item) in (named or set()) else 404
+    if about.startswith("entity:"):
+        return 404 if about == "entity:agency:FA-TWP1" else 200
     if own is not None:  # an affiliate key on anything not about an affiliate
-        return {"search": 200, "list": 200, "entity": 404}.get(about, 403)
+        return {"search": 200, "list": 200}.get(about, 403)
     if about == "cypher":
         return 200 if who in ("researcher", "admin") else 403
     if about == "load":
@@ -171,6 +182,24 @@ def expected(who: str, about: str, mine: set[str] | None = None) -> int:
 
 
 WHO = [None, "bad", *ROLES, *(f"affiliate:{a}" for a in AFFILIATE_KEYS)]
+KINDS = {"factories": "factory", "agencies": "agency", "findings": "finding"}
+
+
+def answer_names(answer: dict[str, Any]) -> set[tuple[str, str]]:
+    """(type, id) of what an exposure answer names: items by their kind, sources, the other path nodes as any
+    of contract, product, item or company."""
+    named = {("affiliate", answer["affiliate"]["id"])}
+    path_ids = set()
+    for section, kind in KINDS.items():
+        for item in answer[section]:
+            named.add((kind, item["id"]))
+            named.update(("source", s) for s in item["sources"])
+            path_ids.update(item["path"])
+    for gap in answer["gaps"]:  # a product assembled nowhere known, or a contract item without a product
+        path_ids.update(i for i in (gap["id"], gap.get("item")) if i)
+    items = {i for _k, i in named}
+    named.update((kind, i) for i in path_ids - items for kind in ("contract", "product", "item", "company"))
+    return named
 
 
 @pytest.mark.parametrize("who", WHO, ids=lambda w: str(w))
@@ -180,9 +209,11 @@ def test_access_matrix(api: Api, who: str | None) -> None:
     own = who.split(":", 1)[1] if who and who.startswith("affiliate:") else None
     others = [(a, n) for a, n in AFFILIATES.items() if a != own]
     mine: set[str] = set()
+    named: set[tuple[str, str]] = set()
     if own is not None:
         answer = api.call(who, "GET", f"/v1/affiliates/{own}/exposure?as_of={AS_OF}").json()
         mine = {item["id"] for section in ("factories", "agencies", "findings") for item in answer[section]}
+        named = answer_names(answer)
     failures = []
     for method, url, body, about in cases():
         if body == "ZIP":
@@ -190,7 +221,7 @@ def test_access_matrix(api: Api, who: str | None) -> None:
             response = api.client.post(url, content=demo_zip(), headers={**headers, "Content-Type": "application/zip"})
         else:
             response = api.call(who, method, url, body)
-        want = expected(who, about, mine)
+        want = expected(who, about, mine, named)
         if response.status_code != want:
             failures.append(f"{method} {url} {body}: {response.status_code} != {want}: {response.text[:200]}")
             continue
@@ -238,7 +269,7 @@ def test_exposure_is_the_cli_json(api: Api) -> None:
         assert response.headers["content-type"] == "application/json"
         want = get_query("exposure").run(api.store, {"affiliate_id": affiliate, "as_of": AS_OF, "depth": 4})
         assert response.json() == json.loads(json.dumps(want))
-        assert list(response.json()) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps"]
+        assert list(response.json()) == ["affiliate", "as_of", "summary", "findings", "factories", "agencies", "gaps", "sources"]
         again = api.call(f"affiliate:{affiliate}", "GET", url)
         assert again.content == response.content  # the cached answer is byte-identical
         plain = api.call("investigator", "GET", url, headers={"Accept-Encoding": "identity"})
@@ -254,7 +285,7 @@ def test_exposure_with_provenance_is_the_cli_json(api: Api) -> None:
         url = f"/v1/affiliates/{affiliate}/exposure?as_of={AS_OF}"
         params = {"affiliate_id": affiliate, "as_of": AS_OF, "provenance": True}
         want = json.loads(json.dumps(get_query("exposure").run(api.store, params)))
-        assert list(want) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps", "provenance"]
+        assert list(want) == ["affiliate", "as_of", "summary", "findings", "factories", "agencies", "gaps", "sources", "provenance"]
         assert want["provenance"]["links"] and all(link["origins"] for link in want["provenance"]["links"])
         assert api.call(f"affiliate:{affiliate}", "GET", url + "&provenance=true").json() == want
         assert api.call(f"affiliate:{affiliate}", "POST", "/v1/queries/exposure", params).json() == want

@@ -38,13 +38,15 @@ def test_exposure_json_has_exactly_the_documented_shape(demo_db: Path) -> None:
     result = cli("exposure", "AF-LIN", "--as-of", "2026-06-01", "--json", db=demo_db)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert list(answer) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps"]
+    assert list(answer) == ["affiliate", "as_of", "summary", "findings", "factories", "agencies", "gaps", "sources"]
     assert answer["affiliate"] == {"id": "AF-LIN", "name": "Municipality of Lindenfluh"}
     assert answer["as_of"] == "2026-06-01"
     assert all(list(f) == ["id", "name", "country", "tier", "path", "sources", "basis"] for f in answer["factories"])
     assert all(list(a) == ["id", "name", "country", "path", "sources", "basis"] for a in answer["agencies"])
     assert all(
-        list(f) == ["id", "category", "severity", "status", "subject", "path", "sources", "basis"]
+        list(f)
+        == ["id", "category", "severity", "status", "reported_on", "closed_on", "monitor", "summary", "subject",
+            "path", "sources", "basis", "evidence"]
         for f in answer["findings"]
     )
     assert all(list(f["subject"]) == ["type", "id"] for f in answer["findings"])
@@ -75,12 +77,12 @@ def test_exposure_provenance_option(demo_db: Path) -> None:
     result = cli("exposure", "AF-UCB", "--as-of", "2026-06-01", "--provenance", "--json", db=demo_db)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert list(answer) == ["affiliate", "as_of", "factories", "agencies", "findings", "gaps", "provenance"]
+    assert list(answer) == ["affiliate", "as_of", "summary", "findings", "factories", "agencies", "gaps", "sources", "provenance"]
     assert all(
         list(f) == ["id", "name", "country", "tier", "path", "sources", "basis", "origins"] for f in answer["factories"]
     )
     assert all(list(a) == ["id", "name", "country", "path", "sources", "basis", "origins"] for a in answer["agencies"])
-    assert all(list(f)[-3:] == ["sources", "basis", "origins"] for f in answer["findings"])
+    assert all(list(f)[-4:] == ["sources", "basis", "evidence", "origins"] for f in answer["findings"])
     assert all(o.startswith("bundle/") and ", loaded " in o for f in answer["factories"] for o in f["origins"])
     assert list(answer["provenance"]) == ["nodes", "links"]
     assert {n["label"] for n in answer["provenance"]["nodes"]} == {"Affiliate", "Contract", "Product", "Company"}

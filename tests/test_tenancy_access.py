@@ -33,7 +33,7 @@ from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.entity_cypher import fill
 
 from tests.conftest import DEMO
-from tests.test_api_access import open_test_store
+from tests.test_api_access import answer_names, open_test_store
 
 AS_OF = "2026-06-01"
 TOKEN = re.compile(r"[A-Za-z0-9_@-]+(?:\.[A-Za-z0-9_@-]+)*")
@@ -222,11 +222,15 @@ def try_v1(t: Tenant) -> None:
             body = {"kind": kind, "item_id": item, "as_of": AS_OF}
             t.check(f"exposed_affiliates {body}", t.api.post("/v1/queries/exposed_affiliates", json=body),
                     AS_OF, 4, visible=item in mine)
+    held = t.api.post("/v1/queries/contracts_of_affiliate", json={"affiliate_id": t.own}).json()["rows"]
+    named = answer_names(t.answer(None, 4)) | {("contract", row["contract"]) for row in held}
     for label, ids in nodes.items():
         for node_id in t.tried(ids):
-            own = label == "Affiliate" and node_id == t.own
-            url = f"/v1/entities/{label.lower()}/{node_id}"
-            t.check(url, t.api.get(url), None, 4, visible=own)
+            # what its own answer names opens, by type (a framework it only calls off under may not)
+            mine = (label.lower(), node_id) in named
+            visible = True if mine else (None if label == "Contract" else False)
+            url = f"/v1/entities/{label.lower()}/{quote(node_id, safe='')}"
+            t.check(url, t.api.get(url), None, 4, visible=visible)
     for needle in t.tried(set(t.served.names.values())):
         t.check(f"/v1/entities?q={needle}", t.api.get("/v1/entities", params={"q": needle}), None, 4, visible=True,
                 echo=needle)

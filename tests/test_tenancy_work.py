@@ -54,22 +54,33 @@ def walks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_an_affiliate_search_searches_nothing_but_its_own_node(ui: Ui, queries_run: list[str]) -> None:
+def graph_wide(queries: list[str]) -> list[str]:
+    """The queries that read nodes beyond the ids they are given: a text search or a whole label."""
+    return [c for c in queries if "CONTAINS" in c or ("RETURN n AS node" in c and not ("IN $ids" in c or "{id: $" in c))]
+
+
+def test_an_affiliate_search_reads_only_what_its_own_answer_names(ui: Ui, queries_run: list[str]) -> None:
+    from tests.test_api_access import answer_names
+
     client = ui.client("AF-LIN")
     api = ui.client()
     api.headers["Authorization"] = f"Bearer {ui.keys['AF-LIN']}"
-    for needle in ("university", "lindenfluh", "FA-", "a"):
+    answer = api.get("/v1/affiliates/AF-LIN/exposure").json()
+    held = api.post("/v1/queries/contracts_of_affiliate", json={"affiliate_id": "AF-LIN"}).json()["rows"]
+    mine = {i for _kind, i in answer_names(answer)} | {r["contract"] for r in held}
+    for needle in ("university", "lindenfluh", "FA-", "a", "teakwood"):
         queries_run.clear()
         page = client.get("/ui/search", params={"q": needle})
         assert page.status_code == 200
-        assert not [c for c in queries_run if "CONTAINS" in c], queries_run  # no search over the graph
+        assert not graph_wide(queries_run), queries_run  # no search over the graph
         found = api.get("/v1/entities", params={"q": needle})
-        assert found.status_code == 200 and {i["id"] for i in found.json()["items"]} <= {"AF-LIN"}
-        assert not [c for c in queries_run if "CONTAINS" in c], queries_run
+        assert found.status_code == 200 and {i["id"] for i in found.json()["items"]} <= mine
+        assert not graph_wide(queries_run), queries_run
     assert "AF-LIN" in client.get("/ui/search", params={"q": "lindenfluh"}).text  # its own node is found
+    assert "FA-TWP1" in client.get("/ui/search", params={"q": "teakwood"}).text  # and a factory on its paths
     queries_run.clear()
     ui.client("investigator").get("/ui/search", params={"q": "university"})
-    assert [c for c in queries_run if "CONTAINS" in c]  # what the watch would see if it happened
+    assert graph_wide(queries_run)  # what the watch would see if it happened
 
 
 def test_reverse_questions_walk_only_the_keys_own_exposure(ui: Ui, walks: list[str]) -> None:

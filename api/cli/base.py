@@ -26,16 +26,16 @@ err = plain_console(stderr=True)
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="Data folder of the embedded store [env SUPPLYGRAPH_DB; default ./supplygraph-data]"),
+    typer.Option("--db", help="Data folder of the embedded store (env SUPPLYGRAPH_DB; default ./supplygraph-data)"),
 ]
 Neo4jOption = Annotated[
-    str | None, typer.Option("--neo4j", help="Neo4j URI, e.g. bolt://127.0.0.1:7687 [env NEO4J_URI]")
+    str | None, typer.Option("--neo4j", help="Neo4j URI, e.g. bolt://127.0.0.1:7687 (env NEO4J_URI)")
 ]
 AsOfOption = Annotated[
-    str | None, typer.Option("--as-of", help="Day the answer is true on, YYYY-MM-DD [default: today]")
+    str | None, typer.Option("--as-of", help="Day the answer is true on, YYYY-MM-DD (default: today)")
 ]
 DepthOption = Annotated[int, typer.Option("--depth", help="Supplier tiers to follow (1-8)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables", metavar="")]  # a flag: no value
 MinBasisOption = Annotated[
     str | None,
     typer.Option(

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from supplygraph.api import render
-from supplygraph.api.cli.base import AsOfOption, DbOption, app, out, parse_as_of
+from supplygraph.api.cli.base import AsOfOption, DbOption, Neo4jOption, app, out, parse_as_of
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores import open_store
 from supplygraph.graph.stores.protocol import Store
@@ -41,7 +41,7 @@ def command_name() -> str:
         return str(ran)
 
 
-def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path) -> None:
+def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path | str) -> None:
     report = load_bundles(store, [bundle], names=["demo"])
     console.print(
         f"Loaded the fictional demo bundle ({report.rows_read} rows → {report.nodes} nodes, "
@@ -92,7 +92,11 @@ def run_demo(console: Console, store: Store, bundle: Path, as_of: date, db: Path
 @app.command()
 def demo(
     db: DbOption = None,
+    neo4j: Neo4jOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """Build the fictional demo graph in the embedded store and show who is exposed to what."""
-    run_demo(out, open_store(db, None), DEMO_BUNDLE, parse_as_of(as_of), db or Settings().db)
+    """Build the fictional demo graph (in the embedded store, or Neo4j with --neo4j or NEO4J_URI; a bundle named
+    "demo", replaced when run again) and show who is exposed to what."""
+    store = open_store(db, neo4j)
+    where = getattr(store, "uri", None) or store.data_folder or db or Settings().db
+    run_demo(out, store, DEMO_BUNDLE, parse_as_of(as_of), where)

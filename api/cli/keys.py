@@ -24,7 +24,7 @@ from supplygraph.graph.settings import Settings
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 KeysOption = Annotated[
-    Path | None, typer.Option("--keys", help="Key file [env SUPPLYGRAPH_KEYS; default <db>/keys.sqlite]")
+    Path | None, typer.Option("--keys", help="Key file (env SUPPLYGRAPH_KEYS; default <db>/keys.sqlite)")
 ]
 
 

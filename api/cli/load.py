@@ -25,6 +25,7 @@ from supplygraph.api.cli.base import (
     out,
 )
 from supplygraph.api.terminal import visible, visible_lines
+from supplygraph.graph.errors import InvalidParameter
 from supplygraph.loaders.pipeline import load_bundles
 
 
@@ -48,15 +49,16 @@ def load(
     ],
     db: DbOption = None,
     neo4j: Neo4jOption = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before", metavar="")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing", metavar="")] = False,
     format: Annotated[
-        str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx [default: from each input]")
+        str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx (default: from each input)")
     ] = None,
     skip_invalid: Annotated[
         bool,
         typer.Option(
             "--skip-invalid",
+            metavar="",
             help="Load every valid record; set invalid ones (and records referring to them) aside in rejects.jsonl "
             "next to the data (file, line or JSON pointer, column, problem, the raw record)",
         ),
@@ -64,13 +66,20 @@ def load(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Read JSON and CSV inputs in this encoding, e.g. iso-8859-1")
     ] = None,
+    name: Annotated[
+        list[str] | None,
+        typer.Option("--name", help="The name to load an input under, once per input in order (default: its folder "
+                     "or file name); loading under a name already loaded replaces that bundle"),
+    ] = None,
 ) -> None:
     """Validate bundles and load them into the graph, all or nothing.
 
-    A bundle loaded again under the same name (its folder or zip name) replaces its earlier load;
-    other bundles stay. A bad bundle is reported with file, line and column, and nothing is written
+    A bundle loaded again under the same name (its folder or zip name, or --name) replaces its earlier
+    load; other bundles stay (`supplygraph bundles list`, `bundles remove NAME`). A bad bundle is reported with file, line and column, and nothing is written
     (with --skip-invalid the valid records are loaded and the others reported in rejects.jsonl).
     """
+    if name and len(name) != len(bundles):
+        raise InvalidParameter("--name", f"give one --name per input: {len(bundles)} inputs, {len(name)} names")
     store = open_cli_store(db, neo4j)
     with Progress(
         TextColumn("{task.description}", markup=False),
@@ -101,6 +110,7 @@ def load(
             format=format,
             skip_invalid=skip_invalid,
             encoding=encoding,
+            names=name or None,
         )
     for warning in report.warnings:
         err.print(visible_lines(f"warning: {warning}"))
@@ -109,7 +119,15 @@ def load(
 
         files = ", ".join(str(p) for p in write_rejects(report.rejects, bundles))
         err.print(visible_lines(f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}"))
-    verb = "validated (dry run, nothing written)" if dry_run else "loaded"
+    if dry_run:  # the counts are the whole graph's, with these inputs in it: say so
+        out.print(
+            f"validated (dry run, nothing written): {visible(', '.join(report.bundles))} — {report.rows_read:,} rows "
+            f"read; with them the graph would have {report.nodes:,} nodes and {report.relationships:,} relationships "
+            f"({report.seconds:.1f} s)",
+            highlight=False,
+        )
+        return
+    verb = "loaded"
     out.print(
         f"{verb}: {visible(', '.join(report.bundles))} — {report.rows_read:,} rows → {report.nodes:,} nodes, "
         f"{report.relationships:,} relationships in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)",

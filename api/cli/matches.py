@@ -35,12 +35,15 @@ def _decisions(db: Path | None, neo4j: str | None) -> tuple[Decisions, Store]:
     return Decisions.load(matches_file(store)), store
 
 
+MatchId = Annotated[str, typer.Argument(help="The entry's id, as `supplygraph matches list` shows it")]
+
+
 @matches_app.command("list")
 def list_matches(
     db: DbOption = None,
     neo4j: Neo4jOption = None,
-    decided: Annotated[bool, typer.Option("--decided", help="Decisions taken instead of the queue")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+    decided: Annotated[bool, typer.Option("--decided", help="Decisions taken instead of the queue", metavar="")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table", metavar="")] = False,
 ) -> None:
     """Entries waiting for review, best first: a pair scored 0.5-0.8, or a record with every cluster it matches
     when those clusters are not one thing. --decided lists accepts, rejects, splits and moves.
@@ -49,6 +52,9 @@ def list_matches(
     rows = list(decisions.decided.values()) if decided else decisions.queue
     if as_json:
         sys.stdout.write(json_text(rows) + "\n")
+        return
+    if not rows:  # an empty table would print only its header
+        out.print("no decisions taken" if decided else "nothing waits for review")
         return
     table = render.data_table("id", "label", "score", "records", "names", *(["decision"] if decided else []))
     for m in rows:
@@ -63,7 +69,7 @@ def list_matches(
 
 
 @matches_app.command("show")
-def show(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+def show(match_id: MatchId, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """One entry: its records side by side (name, address, city, country, ids, coordinates), the score of the
     first record with each other one and what drove it (each comparison's evidence in bits)."""
     decisions, store = _decisions(db, neo4j)
@@ -100,13 +106,13 @@ def _decide(match_id: str, decision: str, db: Path | None, neo4j: str | None) ->
 
 
 @matches_app.command("accept")
-def accept(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+def accept(match_id: MatchId, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """The entry's records are one thing: merge them all, now and on every later load."""
     _decide(match_id, "accept", db, neo4j)
 
 
 @matches_app.command("reject")
-def reject(match_id: str, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
+def reject(match_id: MatchId, db: DbOption = None, neo4j: Neo4jOption = None) -> None:
     """The entry's first record is none of the others: never merge it with them."""
     _decide(match_id, "reject", db, neo4j)
 

@@ -7,8 +7,8 @@ includes what its members call off under its frameworks (queries/exposure.py).
 A generation (a load) never changes, so encoded answers are cached per (generation, affiliate, day,
 depth, provenance), gzip-compressed, and sent compressed to clients that accept it (X-Cache: hit or
 miss). An answer not cached is computed in a worker process (api/walkers.py) under a slot of the
-caller's key (api/fairness.py: 429 or 503 when there is none); `category` and `min_severity` filter
-the findings afterwards. With `provenance=true` every item names the input records it came from (`origins`), and the answer those of
+caller's key (api/fairness.py: 429 or 503 when there is none); filters, pages and the CSV or XLSX
+exports are made from it afterwards (queries/exposure_pages.py, api/answer_export.py). With `provenance=true` every item names the input records it came from (`origins`), and the answer those of
 every other node and link on the paths (queries/provenance.py).
 """
 
@@ -22,14 +22,16 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from supplygraph.api.answer_export import safe_name, to_csv, to_xlsx
 from supplygraph.api.deps import Caller, ExposureCache, State
 from supplygraph.api.keys import Principal, Role
 from supplygraph.api.models import Exposure
-from supplygraph.api.routers.common import SEVERITY_RANK, AsOf, Depth, FindingCategory, PathId, Severity, problems
+from supplygraph.api.routers.common import AsOf, Depth, FindingCategory, PathId, Severity, problems
 from supplygraph.api.walkers import exposure_answer, walker_config
 from supplygraph.graph.errors import NotFound
-from supplygraph.queries.basis import BASES, at_least
+from supplygraph.queries.basis import BASES
 from supplygraph.queries.exposure import check_depth
+from supplygraph.queries.exposure_pages import filtered, page, parse_sections
 
 router = APIRouter(tags=["exposure"])
 Basis = StrEnum("Basis", {b: b for b in BASES})  # type: ignore[misc]
@@ -85,10 +87,18 @@ def _json(body: bytes, request: Request, cache: str) -> Response:
     return Response(gzip.decompress(body), media_type="application/json", headers=headers)
 
 
+ExportFormat = StrEnum("ExportFormat", {f: f for f in ("json", "csv", "xlsx")})  # type: ignore[misc]
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 @router.get(
     "/v1/affiliates/{affiliate_id:entity_id}/exposure",
     response_model=Exposure,
-    responses=problems(403, 404, 429),
+    responses=problems(403, 404, 429)
+    | {200: {"content": {t: {} for t in EXPORT_TYPES.values()}, "description": "the answer (JSON, CSV or XLSX)"}},
     summary="What an affiliate is exposed to, with paths and sources",
 )
 async def exposure(
@@ -98,22 +108,55 @@ async def exposure(
     app_state: State,
     as_of: AsOf = None,
     depth: Depth = 4,
-    category: Annotated[FindingCategory | None, Query(description="only findings of this category")] = None,
-    min_severity: Annotated[Severity | None, Query(description="only findings at least this severe")] = None,
+    category: Annotated[
+        FindingCategory | None,
+        Query(description="only findings of this category (one of the bundle format's finding categories)"),
+    ] = None,
+    min_severity: Annotated[
+        Severity | None,
+        Query(description="only findings at least this severe (low < medium < high < critical); "
+              "a finding without a severity is left out"),
+    ] = None,
     provenance: Annotated[
         bool, Query(description="name the input records behind every item, node and link on the paths")
     ] = False,
     min_basis: Annotated[
         Basis | None, Query(description="only factories, agencies and findings of this basis or stronger")
     ] = None,
+    fields: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^(findings|factories|agencies|gaps)(,(findings|factories|agencies|gaps))*$",
+            description="the sections to return, comma-separated, of findings, factories, agencies, gaps (default "
+            "all); the summary is always there",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=100_000, description="at most this many items of each section (default all)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="items of each section to skip")] = 0,
+    format: Annotated[
+        ExportFormat,
+        Query(description="json, or csv / xlsx: one row per item (section, id, name, tier, basis, path, sources...)"),
+    ] = ExportFormat.json,  # type: ignore[attr-defined]
 ) -> Response:
-    """Factories by tier, agencies and sub-agents, open findings and disclosure gaps on `as_of`, each with
-    its path from the affiliate and the sources behind it. `category` and `min_severity` filter findings
-    (a finding without a severity is left out by `min_severity`). With `provenance=true`, items name the
-    input records they came from (`origins`: file, format, record, day loaded) and `provenance` does the
-    same for the paths' affiliate, contracts, products, companies and every link on them."""
+    """The answer opens with a `summary` (counts by section, severity, category, tier, country and basis),
+    then open findings (most severe first, then most recently reported, then by id in natural order: X2
+    before X10), each with its monitor, summary, dates and `evidence` (its own sources' title, URL and
+    date); then factories by tier, agencies and sub-agents, disclosure gaps, and `sources` (title, URL,
+    date of every source named). Every item has its path from the affiliate and the sources behind it.
+
+    `category` and `min_severity` filter the findings, `min_basis` every section but the gaps; the summary
+    counts what the filters keep. `fields`, `limit` and `offset` cut a page out of each section asked for;
+    `page` then says how many each has in all and where the next page starts (the summary is never
+    cut). `format=csv` or `xlsx` sends the same items as a table (filters and page applied). With
+    `provenance=true`, items name the input records they came from (`origins`: file, format, record,
+    day loaded) and `provenance` does the same for the paths' affiliate, contracts, products, companies
+    and every link on them."""
     check_own(caller, affiliate_id)
     check_depth(depth, app_state.settings.max_depth)
+    sections = parse_sections(fields)
     day = as_of or date.today()
     # A cached answer is sent from the event loop, taking no slot and no thread.
     generation = await app_state.access.generation_now()
@@ -122,17 +165,23 @@ async def exposure(
     cache = "hit" if body is not None else "miss"
     if body is None:
         body = await computed(app_state, caller, key)
-    if category is None and min_severity is None and min_basis is None:
+    whole = fields is None and limit is None and offset == 0
+    filters = (category, min_severity, min_basis)
+    if all(f is None for f in filters) and whole and format.value == "json":
         return _json(body, request, cache)
     answer = json.loads(gzip.decompress(body))
-    if min_basis is not None:  # gaps are always listed
-        for section in ("factories", "agencies", "findings"):
-            answer[section] = [i for i in answer[section] if at_least(i["basis"], min_basis.value)]
-    findings = answer["findings"]
-    if category is not None:
-        findings = [f for f in findings if f["category"] == category.value]
-    if min_severity is not None:
-        least = SEVERITY_RANK[min_severity.value]
-        findings = [f for f in findings if SEVERITY_RANK.get(f["severity"], -1) >= least]
-    answer["findings"] = findings
-    return Response(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+    if any(f is not None for f in filters):
+        answer = filtered(
+            answer,
+            category=None if category is None else category.value,
+            min_severity=None if min_severity is None else min_severity.value,
+            min_basis=None if min_basis is None else min_basis.value,
+        )
+    if not whole:
+        answer = page(answer, sections, limit, offset)
+    if format.value == "json":
+        return Response(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+    data = to_csv(answer) if format.value == "csv" else to_xlsx(answer)
+    name = f"exposure-{safe_name(affiliate_id)}-{day.isoformat()}.{format.value}"
+    return Response(data, media_type=EXPORT_TYPES[format.value],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

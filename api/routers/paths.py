@@ -1,4 +1,5 @@
-"""GET /v1/paths?from=&to=: the shortest paths (up to 6 relationships, any direction) between two nodes.
+"""GET /v1/paths?from=&to=: the shortest paths (up to `max_hops` links, any direction) between two nodes, along
+the supply chain and the links around it, never through a shared source or a consortium membership.
 
 Not for affiliate keys (403): paths run through nodes that other affiliates share.
 """
@@ -50,19 +51,35 @@ async def paths(
     from_type: Annotated[EntityType | None, Query(description="type of `from`, when its id is ambiguous")] = None,
     to_type: Annotated[EntityType | None, Query(description="type of `to`, when its id is ambiguous")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PATHS, description=f"paths at most (1-{MAX_PATHS})")] = 10,
+    max_hops: Annotated[
+        int, Query(ge=1, le=q.LONGEST_PATH_HOPS, description=f"links at most (1-{q.LONGEST_PATH_HOPS})")
+    ] = q.MAX_PATH_HOPS,
 ) -> dict[str, Any]:
-    """Every shortest path of up to 6 relationships between `from` and `to`, relationships followed either way."""
+    """Every shortest path of up to `max_hops` links between `from` and `to`, links followed either way: the
+    supply chain (HOLDS, CALL_OFF_OF, HAS_ITEM, INCLUDES, ASSEMBLED_AT, SUPPLIES, PLACES_WORKERS_AT,
+    RECRUITS_THROUGH, CONCERNS) and the companies around it (OPERATED_BY, BRANDED_BY, OWNED_BY, AWARDED_TO,
+    LISTS_SITE); never a shared source (BACKED_BY) or a consortium membership (MEMBER_OF). When there is none
+    that short, `longer` says how many links the shortest has (up to 12), or that there is none."""
 
-    def compute() -> tuple[tuple[str, str | None], tuple[str, str | None], list[dict[str, Any]]]:
+    def compute() -> tuple[tuple[str, str | None], tuple[str, str | None], list[dict[str, Any]], str | None]:
         with app_state.access.use() as store:
             start = _node(store, "from", from_, from_type)
             end = _node(store, "to", to, to_type)
             if (start[0], from_) == (end[0], to):
                 raise InvalidParameter("to", "is the same node as 'from'")
             text = fill(q.SHORTEST_PATHS[store.dialect], from_label=start[0], to_label=end[0])
-            return start, end, store.run(text, {"from": from_, "to": to, "limit": limit})
+            params = {"from": from_, "to": to, "limit": limit}
+            rows = store.run(q.hops_text(text, max_hops), params)
+            longer = None
+            if not rows:
+                beyond = store.run(q.hops_text(text, q.LONGEST_PATH_HOPS), {**params, "limit": 1})
+                longer = (
+                    f"the shortest path has {len(beyond[0]['types'])} links, more than max_hops ({max_hops})"
+                    if beyond else f"no path of at most {q.LONGEST_PATH_HOPS} links"
+                )
+            return start, end, rows, longer
 
-    start, end, rows = await app_state.fairness.run(caller, compute)  # expensive: api/fairness.py
+    start, end, rows, longer = await app_state.fairness.run(caller, compute)  # expensive: api/fairness.py
     items: list[dict[str, Any]] = []
     for row in rows:
         keys, starts = row["node_keys"], row["rel_starts"]
@@ -83,7 +100,8 @@ async def paths(
     return {
         "from": {"type": TYPES[start[0]], "id": from_, "name": start[1]},
         "to": {"type": TYPES[end[0]], "id": to, "name": end[1]},
-        "max_hops": q.MAX_PATH_HOPS,
+        "max_hops": max_hops,
+        "longer": longer,
         "count": len(items),
         "limit": limit,
         "items": items,

@@ -68,11 +68,15 @@ def _endpoint(kind: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         }
 
     answer.__doc__ = (
-        f"Affiliates exposed to a {kind} on `as_of`, each with its path, sources and first contract, and the "
+        f"Affiliates exposed to {article(kind)} {kind} on `as_of`, each with its path, sources and first contract, and the "
         "leverage: how many affiliates and their combined contract value per currency. An affiliate key "
         "sees only itself."
     )
     return answer
+
+
+def article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
 
 
 for _kind, _plural in (("factory", "factories"), ("agency", "agencies"), ("finding", "findings")):
@@ -83,7 +87,7 @@ for _kind, _plural in (("factory", "factories"), ("agency", "agencies"), ("findi
         response_model=ExposedAffiliates,
         response_model_exclude_unset=True,
         responses=problems(404, 429),
-        summary=f"Affiliates exposed to a {_kind}",
+        summary=f"Affiliates exposed to {article(_kind)} {_kind}",
         name=f"exposed_affiliates_{_kind}",
         operation_id=f"exposed_affiliates_{_kind}",
     )

@@ -163,7 +163,9 @@ class Sandbox:
 
 def _death(returncode: int | None, timeout_s: float) -> Exception:
     if returncode == -signal.SIGXCPU:
-        return QueryTimeout(f"query stopped: it used more than {math.ceil(timeout_s) + 1} s of CPU")
+        return QueryTimeout(
+            f"query stopped after its timeout of {timeout_s:g} s (it reached its CPU limit, {math.ceil(timeout_s) + 1} s)"
+        )
     if returncode == -signal.SIGXFSZ:
         return QueryRefused("the query tried to write a file")
     if returncode in (-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGKILL, -signal.SIGBUS):

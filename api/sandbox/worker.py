@@ -11,6 +11,8 @@ import math
 import os
 import resource
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from datetime import date, datetime
 from datetime import time as dtime
@@ -19,6 +21,8 @@ from typing import Any
 
 from supplygraph.graph.errors import EmptyGraph, QueryRefused, QueryTimeout, StoreUnavailable
 from supplygraph.graph.stores import open_from_config
+
+PARENT_POLL_S = 0.5
 
 
 def jsonable(value: Any) -> Any:
@@ -73,6 +77,13 @@ def _work(job: Mapping[str, Any]) -> dict[str, Any]:
         store.close()
 
 
+def _end_with(parent: int) -> None:
+    """The worker ends when the process that started it has gone, however it went (killed, or its group)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
 def worker_main() -> None:
     answer_fd = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -83,6 +94,8 @@ def worker_main() -> None:
     raw = sys.stdin.buffer.read()
     if not raw:
         os._exit(0)  # a spare that was never used
+    parent = os.getppid()  # the worker has a session of its own: a signal to its parent's group misses it
+    threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     job = json.loads(raw)
     kinds = {QueryRefused: "refused", QueryTimeout: "timeout", EmptyGraph: "empty", StoreUnavailable: "unavailable"}
     try:

@@ -24,6 +24,7 @@ from supplygraph.queries import entity_cypher as q
 from supplygraph.queries.entity_cypher import fill
 from supplygraph.queries.exposure import source_list
 from supplygraph.queries.link_index import finding_open
+from supplygraph.queries.search import search as search_nodes
 
 from . import cypher as ui_cypher
 
@@ -152,17 +153,15 @@ def neighbourhood_drawing(store: Store, detail: dict[str, Any], depth: int, hidd
                    edges=builder.edges, options=network_options())
 
 
-def search(store: Store, needle: str, limit: int = 25) -> list[dict[str, Any]]:
-    """Per type: the count of matches and the first `limit` of them with their country."""
+def search(
+    store: Store, needle: str, limit: int = 25, *, among: Any = None, type_: str | None = None,
+    country: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per type (factories first): the count of matches and the first `limit` of them with their country
+    (queries/search.py: accents, case and word order ignored). `among`: see queries.search.search."""
+    labels = [type_] if type_ else None
     groups = []
-    for label, spec in SCHEMA.nodes.items():
-        display = spec.display
-        count = store.run(fill(q.SEARCH_COUNT, label=label, display=display), {"q": needle})[0]["n"]
-        if not count:
-            continue
-        template = ui_cypher.SEARCH_WITH_COUNTRY if any(p.name == "country" for p in spec.properties) else ui_cypher.SEARCH_NO_COUNTRY
-        rows = store.run(fill(template, label=label, display=display), {"q": needle, "limit": limit})
-        groups.append({"type": label.lower(), "label": label, "count": int(count),
-                       "items": [{"id": r["id"], "name": None if r["name"] is None else str(r["name"]),
-                                  "country": r.get("country")} for r in rows]})
+    for found in search_nodes(store, needle, labels, country, among):
+        groups.append({"type": found.label.lower(), "label": found.label, "count": len(found.items),
+                       "items": [{"id": i, "name": name, "country": c} for _l, i, name, c in found.items[:limit]]})
     return groups

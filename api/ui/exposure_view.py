@@ -7,6 +7,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
+from supplygraph.api.render import summary_lines
 from supplygraph.api.ui.labels import labels_of, name_hints, short, source_rows
 from supplygraph.api.ui.network import (
     BASIS_EDGES,
@@ -55,6 +56,14 @@ def exposure_drawing(
         hints = name_hints(exposure)
         title = f"Exposure of {exposure['affiliate']['name']} ({item_id})"
         brands = _company_names(store, exposure)
+        for fi in exposure["findings"]:
+            open_findings[fi["id"]] = fi
+            answers.append({"kind": "finding", "id": fi["id"], "path": fi["path"], "sources": fi["sources"],
+                            "severity": fi["severity"], "basis": fi["basis"], "listed": fi.get("listed"),
+                            "text": f"Open finding {fi['id']}: {fi['category'].replace('_', ' ')}"
+                                    f" ({fi['severity'] or 'no severity'}) at {fi['subject']['type']} "
+                                    f"{fi['subject']['id']}" + basis_words(fi, brands),
+                            "told": finding_told(fi)})
         for f in exposure["factories"]:
             answers.append({"kind": "factory", "id": f["id"], "path": f["path"], "sources": f["sources"],
                             "basis": f["basis"], "listed": f.get("listed"),
@@ -63,13 +72,6 @@ def exposure_drawing(
             answers.append({"kind": "agency", "id": a["id"], "path": a["path"], "sources": a["sources"],
                             "basis": a["basis"], "listed": a.get("listed"),
                             "text": f"Recruitment agency {a['name']} ({a['country']})" + basis_words(a, brands)})
-        for fi in exposure["findings"]:
-            open_findings[fi["id"]] = fi
-            answers.append({"kind": "finding", "id": fi["id"], "path": fi["path"], "sources": fi["sources"],
-                            "severity": fi["severity"], "basis": fi["basis"], "listed": fi.get("listed"),
-                            "text": f"Open finding {fi['id']}: {fi['category'].replace('_', ' ')}"
-                                    f" ({fi['severity'] or 'no severity'}) at {fi['subject']['type']} "
-                                    f"{fi['subject']['id']}" + basis_words(fi, brands)})
         for gap in exposure["gaps"]:
             what = f"product {gap['model']} ({gap['id']})" if gap.get("model") else f"contract item {gap['item']}"
             listed = f"; covered by {gap['brand_list']}'s published supplier list" if gap.get("brand_list") else ""
@@ -90,6 +92,8 @@ def exposure_drawing(
         answer["keys"] = path_keys
     drawing.title = title
     drawing.as_of = as_of.isoformat()
+    if kind == "affiliate":
+        drawing.summary = summary_lines(exposure["summary"])
     sources = source_rows(store, (s for a in answers for s in a["sources"]))
     names = {n["id"]: n["label"] for n in drawing.nodes}
     for a in answers:
@@ -97,6 +101,14 @@ def exposure_drawing(
         a["path_text"] = " → ".join(names.get(k, k) for k in a.get("keys", []))
     drawing.answers = answers
     return drawing
+
+
+def finding_told(finding: dict[str, Any]) -> str | None:
+    """Who reported a finding, when, and what they found, in one line."""
+    said = [finding.get("monitor"), finding.get("reported_on") and f"reported {finding['reported_on']}"]
+    head = ", ".join(str(p) for p in said if p)
+    text = f"{head}: {finding['summary']}" if head and finding.get("summary") else head or finding.get("summary")
+    return text or None
 
 
 def basis_words(item: dict[str, Any], brands: dict[str, str]) -> str:

@@ -71,6 +71,7 @@ class Drawing:
     options: dict[str, Any] = field(default_factory=dict)
     answers: list[dict[str, Any]] = field(default_factory=list)
     as_of: str | None = None
+    summary: list[str] = field(default_factory=list)  # an affiliate's answer: its counts, in lines
     _script: str | None = field(default=None, repr=False)
 
     def data(self) -> dict[str, Any]:

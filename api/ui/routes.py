@@ -112,18 +112,20 @@ def home(request: Request) -> Response:
 
 
 @router.get("/search")
-def search_page(request: Request, q: str = "") -> Response:
+def search_page(request: Request, q: str = "", type: str = "", country: str = "") -> Response:
     def work(caller: Principal) -> Response:
-        needle = q.strip().lower()[:200]
+        needle = q.strip()[:200]
+        label = {lb.lower(): lb for lb in SCHEMA.nodes}.get(type.strip().lower())
+        where = country.strip().upper()[:2] or None
         groups: list[dict[str, Any]] = []
-        if needle:
+        if needle or label or where:
+            # an affiliate key searches only the nodes of its own graph (its exposure today and its contracts)
+            among = tenancy.own_nodes(_own_graph(request, caller)) if caller.role == Role.affiliate else None
             with pages.app_state(request).access.use() as store:
-                if caller.role == Role.affiliate:  # its own node only: nothing else is searched
-                    groups = tenancy.own_search(store, caller.affiliate_id or "", needle)
-                else:
-                    groups = entity_view.search(store, needle)
+                groups = entity_view.search(store, needle, among=among, type_=label, country=where)
         total = sum(g["count"] for g in groups)
-        return pages.page(request, "search.html", caller, q=q, groups=groups, total=total)
+        return pages.page(request, "search.html", caller, q=q, groups=groups, total=total, type=label or "",
+                          country=where or "", types=list(SCHEMA.nodes))
 
     return _guard(request, work)
 

@@ -5,8 +5,8 @@ may not, since products, factories and suppliers are shared and lead to other af
 network is drawn instead from an `OwnGraph`: the nodes and links of its own exposure drawing (today, the
 default depth; the drawing keeps only the findings of its answer) plus the contracts it holds. Every
 neighbour page, "and N more" count and export is computed inside that graph, and nothing outside it is
-read, so no page, count or timing depends on another affiliate's data. Its search looks only at its own
-affiliate node. Pages for anything else answer 404 (api/ui/routes.py).
+read, so no page, count or timing depends on another affiliate's data. Its search lists only the nodes
+of that graph. Pages for anything else answer 404 (api/ui/routes.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from typing import Any
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.queries import cypher
-from supplygraph.queries import entity_cypher as q
-from supplygraph.queries.entity_cypher import fill
 
 from .network import ENTITY_NODE_BUDGET, NEIGHBOUR_CAP, Drawing, NetworkBuilder, network_options
 
@@ -141,14 +139,10 @@ def own_neighbourhood(graph: OwnGraph, title: str, depth: int) -> Drawing:
     return Drawing(title=title, kind="entity", nodes=builder.nodes, edges=builder.edges, options=network_options())
 
 
-def own_search(store: Store, affiliate_id: str, needle: str) -> list[dict[str, Any]]:
-    """Search groups for an affiliate key: its own node if it matches; no other node is searched."""
-    rows = store.run(fill(q.NODE, label="Affiliate"), {"id": affiliate_id})
-    if not rows:
-        return []
-    node = rows[0]["node"]
-    name = None if node.get("name") is None else str(node["name"])
-    if needle not in affiliate_id.lower() and needle not in (name or "").lower():
-        return []
-    item = {"id": affiliate_id, "name": name, "country": node.get("country")}
-    return [{"type": "affiliate", "label": "Affiliate", "count": 1, "items": [item]}]
+def own_nodes(graph: OwnGraph) -> dict[str, set[str]]:
+    """The ids of the nodes of an affiliate's own graph, by label: all its search may read."""
+    by_label: dict[str, set[str]] = {}
+    for key in graph.nodes:
+        label, node_id = key.split(":", 1)
+        by_label.setdefault(label, set()).add(node_id)
+    return by_label

@@ -32,6 +32,7 @@ from supplygraph.graph.private_files import make_private_folder
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row
+from supplygraph.graph.stores.readable import ladybug_readable
 from supplygraph.graph.tables import GraphTables
 
 
@@ -130,7 +131,7 @@ class LadybugStore:
         rows: list[list[Any]] = []
         while result.has_next() and len(rows) <= max_rows:
             row = result.get_next()
-            rows.append(list(row.values()) if isinstance(row, dict) else list(row))
+            rows.append(ladybug_readable(list(row.values()) if isinstance(row, dict) else list(row)))
         truncated = len(rows) > max_rows
         return result.get_column_names(), rows[:max_rows], truncated
 

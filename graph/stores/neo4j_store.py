@@ -37,6 +37,7 @@ from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reach
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
 from supplygraph.graph.stores.neo4j_writer import Counter, GraphWriter
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
+from supplygraph.graph.stores.readable import neo4j_readable
 from supplygraph.graph.stores.saved_reads import SavedReads
 from supplygraph.graph.tables import GraphTables
 
@@ -199,7 +200,7 @@ class Neo4jStore:
                 for record in result:
                     if len(rows) > max_rows:
                         break
-                    rows.append([_native(record[k]) for k in keys])
+                    rows.append([neo4j_readable(record[k], _native) for k in keys])
                 result.consume()
         except ServiceUnavailable as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} does not answer: {exc}") from exc

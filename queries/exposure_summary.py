@@ -1,0 +1,118 @@
+"""An exposure answer as people act on it: a summary of counts first, findings in the order to read them,
+each with its summary, monitor, dates and its own sources (title, URL, date).
+
+Findings are ordered most severe first (no severity last), then most recently reported first (no date
+last), then by id in natural order (X2 before X10). The summary counts the whole answer it is given:
+the API computes it after filtering and before cutting a page, so a page never changes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries import cypher
+from supplygraph.queries.entity_cypher import SOURCES_BY_ID
+from supplygraph.queries.routes import source_list
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low")  # most severe first
+NO_SEVERITY = "none"
+SECTIONS = ("findings", "factories", "agencies", "gaps")
+DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
+    """A sort key under which X2 comes before X10 (runs of digits compare as numbers)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in DIGITS.split(text) if part)
+
+
+def severity_rank(severity: str | None) -> int:
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+
+def ordered_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most severe first, then most recently reported, then natural id order (sorts are stable)."""
+    by_id = sorted(findings, key=lambda f: natural_key(str(f["id"])))
+    by_day = sorted(by_id, key=lambda f: (f.get("reported_on") is not None, f.get("reported_on") or ""), reverse=True)
+    return sorted(by_day, key=lambda f: severity_rank(f.get("severity")))
+
+
+def summary(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """Counts of the answer's items: per section, factories by tier and country, findings by severity
+    (most severe first) and category (most frequent first), and every item by basis."""
+    factories, agencies, findings = answer["factories"], answer["agencies"], answer["findings"]
+    severities = Counter(f.get("severity") or NO_SEVERITY for f in findings)
+    categories = Counter(f["category"] for f in findings)
+    countries = Counter(str(f.get("country") or "unknown") for f in factories)
+    bases = Counter(i.get("basis", "disclosed") for i in (*factories, *agencies, *findings))
+    return {
+        "findings": len(findings),
+        "factories": len(factories),
+        "agencies": len(agencies),
+        "gaps": len(answer["gaps"]),
+        "findings_by_severity": {s: severities[s] for s in (*SEVERITY_ORDER, NO_SEVERITY) if severities[s]},
+        "findings_by_category": dict(sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "factories_by_tier": {str(t): n for t, n in sorted(Counter(f["tier"] for f in factories).items())},
+        "factories_by_country": dict(sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "by_basis": dict(sorted(bases.items())),
+    }
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, date) else (None if value is None else str(value))
+
+
+def source_details(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Title, URL, date published and kind of each source named, by id (ids without a node left out)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = store.run(SOURCES_BY_ID, {"ids": wanted})
+    return {
+        r["id"]: {"title": r["title"], "url": r["url"], "published_on": _day(r["published_on"]), "kind": r["kind"]}
+        for r in rows
+    }
+
+
+def finding_details(store: Store, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Monitor, summary, dates and own sources of each finding, by id."""
+    if not ids:
+        return {}
+    return {
+        r["id"]: {
+            "reported_on": _day(r["reported_on"]),
+            "closed_on": _day(r["closed_on"]),
+            "monitor": r["monitor"],
+            "summary": r["summary"],
+            "sources": source_list(r["sources"]),
+        }
+        for r in store.run(cypher.FINDING_DETAILS, {"ids": list(ids)})
+    }
+
+
+FINDING_FIELDS = ("reported_on", "closed_on", "monitor", "summary")  # told after status, before the subject
+UNKNOWN_SOURCE = {"title": None, "url": None, "published_on": None, "kind": None}  # named, but no such node
+
+
+def described(
+    store: Store, findings: list[dict[str, Any]], others: Iterable[list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The findings in reading order, each with its dates, monitor, summary and `evidence` (its own sources
+    with title, URL and date), and the details of every source the findings and `others` name."""
+    told = finding_details(store, sorted(f["id"] for f in findings))
+    named = {s for items in (findings, *others) for i in items for s in i["sources"]}
+    named.update(s for d in told.values() for s in d["sources"])
+    sources = source_details(store, named)
+    out = []
+    for f in findings:
+        details = told.get(f["id"], {})
+        at = list(f).index("subject")
+        fields = list(f.items())
+        item = dict(fields[:at] + [(k, details.get(k)) for k in FINDING_FIELDS] + fields[at:])
+        item["evidence"] = [{"id": s, **sources.get(s, UNKNOWN_SOURCE)} for s in details.get("sources", ())]
+        out.append(item)
+    return ordered_findings(out), sources
