@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders.pipeline import load_bundles
-from supplygraph.queries.exposure import MAX_AGENCY_HOPS
 from supplygraph.queries.registry import get_query
+from supplygraph.queries.walk import MAX_AGENCY_HOPS
 
 from tests.conftest import DEMO
 

@@ -22,22 +22,19 @@ from supplygraph.api.tenancy import own_answer
 from supplygraph.api.visible import Visible, visible_entities
 from supplygraph.graph.errors import NotFound
 from supplygraph.graph.schema import SCHEMA
-from supplygraph.graph.stores.protocol import Store
 from supplygraph.graph.stores.readable import relationship_out
 from supplygraph.queries import cypher
 from supplygraph.queries import entity_cypher as q
+from supplygraph.queries.entities import entity_node, for_dialect, linked_source_ids
 from supplygraph.queries.entity_cypher import fill
-from supplygraph.queries.exposure import check_depth, source_list
+from supplygraph.queries.exposure import check_depth
+from supplygraph.queries.routes import source_list
 from supplygraph.queries.search import IN_STORE, ORDER, flat
 from supplygraph.queries.search import search as search_nodes
 
 router = APIRouter(tags=["entities"])
 MAX_SOURCES = 200
 REDACTED_FOR_AFFILIATES = {"parent_id"}
-
-
-def _text(template: str | dict[str, str], store: Store) -> str:
-    return template if isinstance(template, str) else template[store.dialect]
 
 
 @router.get("/v1/entities", response_model=EntityList, responses=problems(), summary="Search entities by name or id")
@@ -153,20 +150,15 @@ def _entity(
     """The entity's page; with `visible` (an affiliate key) only what stays among the entities it may open."""
     hidden: list[str] = []
     with app_state.access.use() as store:
-        rows = store.run(fill(q.NODE, label=label), {"id": id_})
-        if not rows:
-            raise NotFound(f"no {type_name} with id {id_!r}")
-        node = {k: v for k, v in rows[0]["node"].items() if not k.startswith("_") and v is not None}
+        node = entity_node(store, label, id_, type_name)
         params = {"id": id_, "hidden": hidden}
-        total = store.run(fill(_text(q.NEIGHBOUR_COUNT, store), label=label), params)[0]["n"]
+        total = store.run(fill(for_dialect(q.NEIGHBOUR_COUNT, store), label=label), params)[0]["n"]
         if visible is None:
-            page = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": offset, "limit": limit})
-            source_ids = list(source_list(node.get("source_ids")))
-            for row in store.run(fill(_text(q.LINK_SOURCE_IDS, store), label=label), params):
-                source_ids.extend(s for s in source_list(row["ids"]) if s not in source_ids)
+            page = store.run(fill(for_dialect(q.NEIGHBOURS, store), label=label), {**params, "skip": offset, "limit": limit})
+            source_ids = linked_source_ids(store, label, id_, node, hidden)
         else:
             node = {k: v for k, v in visible.properties(label, node).items() if k not in REDACTED_FOR_AFFILIATES}
-            every = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": 0, "limit": total})
+            every = store.run(fill(for_dialect(q.NEIGHBOURS, store), label=label), {**params, "skip": 0, "limit": total})
             shown = [
                 {**r, "rel": visible.properties(None, r["rel"] or {})}
                 for r in every

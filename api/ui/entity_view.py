@@ -21,8 +21,8 @@ from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.queries import entity_cypher as q
+from supplygraph.queries.entities import entity_node, for_dialect, linked_source_ids
 from supplygraph.queries.entity_cypher import fill
-from supplygraph.queries.exposure import source_list
 from supplygraph.queries.link_index import finding_open
 from supplygraph.queries.search import search as search_nodes
 
@@ -31,22 +31,13 @@ from . import cypher as ui_cypher
 LABELS = {label.lower(): label for label in SCHEMA.nodes}
 
 
-def _text(template: str | dict[str, str], store: Store) -> str:
-    return template if isinstance(template, str) else template[store.dialect]
-
-
 def entity_detail(store: Store, type_: str, id_: str, hidden: list[str], redacted: set[str]) -> dict[str, Any]:
     label = LABELS.get(type_)
     if label is None:
         raise NotFound(f"no {type_} with id {id_!r}")
-    rows = store.run(fill(q.NODE, label=label), {"id": id_})
-    if not rows:
-        raise NotFound(f"no {type_} with id {id_!r}")
-    node = {k: v for k, v in rows[0]["node"].items() if not k.startswith("_") and v is not None and k not in redacted}
+    node = {k: v for k, v in entity_node(store, label, id_, type_).items() if k not in redacted}
     display = SCHEMA.nodes[label].display
-    source_ids = list(source_list(node.get("source_ids")))
-    for row in store.run(fill(_text(q.LINK_SOURCE_IDS, store), label=label), {"id": id_, "hidden": hidden}):
-        source_ids.extend(s for s in source_list(row["ids"]) if s not in source_ids)
+    source_ids = linked_source_ids(store, label, id_, node, hidden)
     sources = list(source_rows(store, source_ids[:200]).values())
     findings: list[dict[str, Any]] = []
     closed: list[dict[str, Any]] = []  # remediated, closed or not yet reported: listed muted
@@ -71,8 +62,8 @@ def neighbours_page(
     store: Store, label: str, id_: str, hidden: list[str], offset: int = 0, limit: int = NEIGHBOUR_CAP
 ) -> tuple[list[dict[str, Any]], int]:
     params = {"id": id_, "hidden": hidden}
-    total = store.run(fill(_text(q.NEIGHBOUR_COUNT, store), label=label), params)[0]["n"]
-    rows = store.run(fill(_text(q.NEIGHBOURS, store), label=label), {**params, "skip": offset, "limit": limit})
+    total = store.run(fill(for_dialect(q.NEIGHBOUR_COUNT, store), label=label), params)[0]["n"]
+    rows = store.run(fill(for_dialect(q.NEIGHBOURS, store), label=label), {**params, "skip": offset, "limit": limit})
     return rows, int(total)
 
 
