@@ -189,7 +189,7 @@ def test_login_search_entity_and_expand(page: Any, served: Served) -> None:
 def test_exposure_view_date_and_exports(
     page: Any, served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from supplygraph.api.ui import routes
+    from supplygraph.api.ui import exposure_routes as routes
 
     monkeypatch.setattr(routes, "ANSWER_PAGE", 4)  # the served app runs in this process
     login(page, served, "investigator")

@@ -222,7 +222,7 @@ def test_remediated_findings_are_muted(ui: Ui) -> None:
 
 
 def test_the_side_list_comes_a_page_at_a_time(ui: Ui, monkeypatch: pytest.MonkeyPatch) -> None:
-    from supplygraph.api.ui import routes
+    from supplygraph.api.ui import exposure_routes as routes
 
     client = ui.client("investigator")
     every = client.get("/ui/exposure/affiliate/AF-DBH/export.json", params={"as_of": AS_OF}).json()["answers"]

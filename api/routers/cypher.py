@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from supplygraph.api.deps import Researcher, State
-from supplygraph.api.models import CypherIn, CypherOut
+from supplygraph.api.resource_models import CypherIn, CypherOut
 from supplygraph.api.routers.common import problems
 from supplygraph.api.sandbox import check_query
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from supplygraph.api.deps import Caller, State
 from supplygraph.api.keys import Principal, Role
-from supplygraph.api.models import Entity, EntityList
+from supplygraph.api.resource_models import Entity, EntityList
 from supplygraph.api.routers.common import LABELS, TYPES, EntityType, Limit, Offset, problems
 from supplygraph.api.sandbox import jsonable
 from supplygraph.api.tenancy import own_answer

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from supplygraph.api.deps import Admin, State
-from supplygraph.api.models import LoadOut
 from supplygraph.api.problems import ApiError
+from supplygraph.api.resource_models import LoadOut
 from supplygraph.api.routers.common import problems
 from supplygraph.graph.temp_folders import make_temp_folder
 from supplygraph.loaders.pipeline import load_bundles

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from supplygraph.api.deps import Investigator, State
-from supplygraph.api.models import Paths
+from supplygraph.api.resource_models import Paths
 from supplygraph.api.routers.common import LABELS, TYPES, EntityType, problems
 from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.schema import SCHEMA

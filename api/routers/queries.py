@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path
 from supplygraph.api.deps import Caller, State
 from supplygraph.api.keys import Principal, Role
-from supplygraph.api.models import ExposedAffiliatesAnswer, Exposure, QueryList, Rows
+from supplygraph.api.models import Exposure
 from supplygraph.api.problems import forbidden
+from supplygraph.api.resource_models import ExposedAffiliatesAnswer, QueryList, Rows
 from supplygraph.api.routers.affiliates import check_own
 from supplygraph.api.routers.common import problems
 from supplygraph.api.tenancy import check_reachable

@@ -7,9 +7,11 @@ import io
 import json
 
 import networkx as nx
+from fastapi.responses import Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from supplygraph.api.entity_ids import urlencode_all
 from supplygraph.api.ui.network import SEVERITY_COLOURS, STATIC, TEMPLATES, VIS_CSS, VIS_JS, Drawing, script_json
+from supplygraph.graph.errors import NotFound
 
 
 def to_graphml(drawing: Drawing) -> bytes:
@@ -62,3 +64,21 @@ def standalone_html(drawing: Drawing) -> str:
         ui_js=Markup(_inline((STATIC / "ui.js").read_text(encoding="utf-8"), "script")),
         ui_css=Markup(_inline((STATIC / "ui.css").read_text(encoding="utf-8"), "style")),
     )
+
+
+EXPORTS = {"graphml": "application/graphml+xml", "json": "application/json", "html": "text/html"}
+
+
+def export_response(drawing: Drawing, fmt: str, stem: str) -> Response:
+    """The drawing as a download in `fmt` (graphml, json or html); NotFound for another format."""
+    if fmt not in EXPORTS:
+        raise NotFound("no such export format")
+    if fmt == "graphml":
+        body = to_graphml(drawing)
+    elif fmt == "json":
+        body = to_json(drawing)
+    else:
+        body = standalone_html(drawing).encode()
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)
+    headers = {"Content-Disposition": f'attachment; filename="{safe}.{fmt}"', "Cache-Control": "no-store"}
+    return Response(body, media_type=EXPORTS[fmt], headers=headers)

@@ -13,6 +13,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from supplygraph.graph.schema import SCHEMA
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -207,3 +209,9 @@ def script_json(data: Any) -> str:
     """JSON safe inside a <script> element."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def legend() -> dict[str, Any]:
+    """What the legend of a drawing shows: severities and their colours, node styles and type names."""
+    return {"severities": list(SCHEMA.enums["severity"]), "severity_colours": SEVERITY_COLOURS,
+            "styles": STYLE, "type_names": TYPE_NAMES}

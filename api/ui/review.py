@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from supplygraph.api.entity_ids import id_in_path  # and the entity_id path convertor, for ids with '/'
 from supplygraph.api.keys import Principal, Role
-from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
+from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders import review
 from supplygraph.loaders.resolve import Decisions, matches_file
@@ -29,8 +29,8 @@ from supplygraph.loaders.resolve.nodes import node_members
 from supplygraph.queries.items import item_and_product
 
 from . import pages
+from .guard import guarded
 from .login import cross_site, read_form, same_site
-from .pages import LoginNeeded
 
 router = APIRouter(prefix="/review", include_in_schema=False)  # under the /ui router (api/ui/routes.py)
 MAX_FORM = 16 * 1024  # record ids to split out: far below this
@@ -38,19 +38,15 @@ QUEUE_PAGE = 200  # entries listed per queue page
 ITEM = "Item"
 
 
-def guarded(request: Request, work: Callable[[Principal], Response]) -> Response:
-    """Runs `work(caller)` for any key but an affiliate's, which is told nothing exists here; no session goes
-    to the login page; errors become pages."""
-    try:
-        caller = pages.caller(request)
-    except LoginNeeded:
-        return RedirectResponse(f"/ui/login?next={quote(request.url.path)}", status_code=303)
-    if caller.role == Role.affiliate:
-        return pages.page(request, "error.html", caller, status=404, message="Not found, or not visible to this key.")
-    try:
+def staff_only(request: Request, work: Callable[[Principal], Response]) -> Response:
+    """Runs `work(caller)` for any key but an affiliate's, which is told nothing exists here (api/ui/guard.py)."""
+
+    def checked(caller: Principal) -> Response:
+        if caller.role == Role.affiliate:
+            raise NotFound("no review pages")
         return work(caller)
-    except SupplygraphError as exc:  # an unknown entry or node, a bad record id, another load running
-        return pages.page(request, "error.html", caller, status=exc.http_status, message=str(exc))
+
+    return guarded(request, checked)
 
 
 def form_fields(form: dict[str, list[str]] | None) -> dict[str, list[str]]:
@@ -80,12 +76,12 @@ def queue_of(request: Request, items: bool) -> list[dict[str, Any]]:
 
 @router.get("")
 def entity_queue(request: Request, done: str = "", page: str = "0") -> Response:
-    return guarded(request, lambda caller: listing(request, caller, False, done, page))
+    return staff_only(request, lambda caller: listing(request, caller, False, done, page))
 
 
 @router.get("/items")
 def item_queue(request: Request, done: str = "", page: str = "0") -> Response:
-    return guarded(request, lambda caller: listing(request, caller, True, done, page))
+    return staff_only(request, lambda caller: listing(request, caller, True, done, page))
 
 
 def listing(request: Request, caller: Principal, items: bool, done: str, page: str) -> Response:
@@ -112,7 +108,7 @@ def entry_page(request: Request, match_id: str) -> Response:
         return pages.page(request, "review_entry.html", caller, entry=found, members=members, records=records,
                           fields=fields, decision=decision)  # fmt: skip
 
-    return guarded(request, work)
+    return staff_only(request, work)
 
 
 def field_order(field: str) -> tuple[int, str]:
@@ -132,7 +128,7 @@ async def posted(request: Request, act: Callable[[dict[str, list[str]], Store], 
         with writable(request) as store:
             return RedirectResponse(act(fields, store), status_code=303)
 
-    return await run_in_threadpool(guarded, request, work)
+    return await run_in_threadpool(staff_only, request, work)
 
 
 def done_at(path: str, message: str) -> str:
@@ -166,7 +162,7 @@ def node_page(request: Request, node_id: str, done: str = "") -> Response:
         return pages.page(request, "review_node.html", caller, node=node_id, label=label, members=members,
                           records=records, fields=fields, done=done[:300])  # fmt: skip
 
-    return guarded(request, work)
+    return staff_only(request, work)
 
 
 @router.post("/node/{node_id:entity_id}/split")
