@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.schema import SCHEMA
-from supplygraph.graph.stores.protocol import Store
+from supplygraph.graph.stores.protocol import Store, ident
 from supplygraph.loaders.pipeline import LoadReport, load_bundles
 from supplygraph.loaders.resolve import Decisions, matches_file
-from supplygraph.loaders.resolve.nodes import check_split, node_members
+from supplygraph.loaders.resolve.nodes import MERGEABLE, check_split, node_members
 
 SIDE_BY_SIDE = ("name", "address", "city", "country", "lat", "lng", "os_id", "lei", "identifier_scheme",
                 "identifier_id", "registration_numbers", "license_no", "source_format")  # fmt: skip
@@ -71,8 +71,10 @@ def move(store: Store, record: str, to: str) -> tuple[str, LoadReport]:
 
 def nodes_holding(store: Store, label: str, record: str) -> list[str]:
     """The nodes of `label` whose id is `record` or whose merged ids list it."""
-    rows = store.run(  # label from node_members (the schema's mergeable types), never from input
-        f"MATCH (n:{label}) WHERE n.id = $id OR n.merged_ids = $id OR n.merged_ids STARTS WITH $head "
+    if label not in MERGEABLE:
+        raise NotFound(f"no {label.lower()} node merges records")
+    rows = store.run(
+        f"MATCH (n:{ident(label)}) WHERE n.id = $id OR n.merged_ids = $id OR n.merged_ids STARTS WITH $head "
         "OR n.merged_ids ENDS WITH $tail OR n.merged_ids CONTAINS $middle RETURN n.id AS id",
         {"id": record, "head": record + "|", "tail": "|" + record, "middle": "|" + record + "|"},
     )

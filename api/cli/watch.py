@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from supplygraph.api import render
-from supplygraph.api.cli.base import AsOfOption, DbOption, JsonOption, Neo4jOption, err, out
+from supplygraph.api.cli.base import AsOfOption, DbOption, JsonOption, Neo4jOption, err, out, parse_as_of
 from supplygraph.api.keys import KeyRing, keys_path
 from supplygraph.api.terminal import json_text
 from supplygraph.api.watches.access import check_question, live_tenants, tenant_of, visible_watch
@@ -42,15 +41,6 @@ Keys = Annotated[
 
 def open_watches(db: Path | None, keys: Path | None) -> WatchStore:
     return WatchStore(watches_path(keys or keys_path(Settings(), db)))
-
-
-def _day(raw: str | None) -> date:
-    if raw is None:
-        return date.today()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidParameter("--as-of", f"{raw!r} is not a date; expected YYYY-MM-DD") from None
 
 
 @watch_app.command("add")
@@ -82,7 +72,7 @@ def add(
     watches = open_watches(db, keys)
     if webhook is not None:
         check_webhook(watches, webhook)
-    day = _day(as_of)
+    day = parse_as_of(as_of)
     store = open_store(db, neo4j)
     try:
         snapshot, generation = watch_answer(store, question, day), store.generation
@@ -126,7 +116,7 @@ def evaluate(as_of: AsOfOption = None, db: DbOption = None, neo4j: Neo4jOption =
     store = open_store(db, neo4j)
     try:
         live = live_tenants(KeyRing(keys or keys_path(Settings(), db)))  # watches of revoked keys pause
-        done = evaluate_watches(store, open_watches(db, keys), _day(as_of), tenants=live)
+        done = evaluate_watches(store, open_watches(db, keys), parse_as_of(as_of), tenants=live)
     finally:
         store.close()
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.graph.stores.protocol import ident
 
 MERGEABLE = ("Company", "Factory", "Agency", "Affiliate")
 
@@ -13,7 +14,7 @@ def node_members(store: Any, node: str) -> tuple[str, list[str]]:
     """The label of node `node` and the original ids merged into it (the node's own id alone if none were)."""
     for label in MERGEABLE:  # labels from the schema's mergeable node types, never from input
         # the whole node: a graph where no node of a label was merged has no merged_ids property to name
-        rows = store.run(f"MATCH (n:{label}) WHERE n.id = $id RETURN n AS node", {"id": node})
+        rows = store.run(f"MATCH (n:{ident(label)}) WHERE n.id = $id RETURN n AS node", {"id": node})
         if rows:
             merged = dict(rows[0]["node"]).get("merged_ids")
             return label, merged.split("|") if merged else [node]
