@@ -145,6 +145,8 @@ def cases() -> list[Case]:
         ("GET", "/v1/paths?from=AF-LIN&to=AG-MM2", None, "paths"),
         ("GET", "/v1/paths?from=FA-SH2&to=FA-FOIL", None, "paths"),
         ("GET", "/v1/queries", None, "list"),
+        ("GET", "/v1/schema", None, "list"),
+        ("GET", "/v1/watches", None, "list"),
         ("POST", "/v1/queries/node_counts", {}, "investigator-query"),
         ("POST", "/v1/queries/agency_chains", {"factory_id": "FA-TWP1", "as_of": AS_OF}, "investigator-query"),
         ("POST", "/v1/cypher", {"query": "MATCH (f:Factory) RETURN count(*) AS n"}, "cypher"),
