@@ -76,7 +76,7 @@ def test_investigators_land_on_the_overview_ranked_by_affiliates_exposed(api: Ap
     assert int(tiles["findings_open"].replace(",", "")) == len(open_ids)
     loads = page.text.split('id="loads"')[1].split("</table>")[0]
     for bundle in api.store.bundles():
-        assert f"<td title=" in loads and f">{bundle.name}</td>" in loads
+        assert "<td title=" in loads and f">{bundle.name}</td>" in loads
 
 
 def test_affiliates_land_on_their_own_summary_never_the_overview(api: Api) -> None:

@@ -274,7 +274,7 @@ def test_the_drawing_cache_drops_the_least_recently_used() -> None:
 
 def test_affiliate_keys_see_only_their_own_views(ui: Ui) -> None:
     client = ui.client("AF-LIN")
-    assert client.get("/ui/").headers["location"] == "/ui/exposure/affiliate/AF-LIN"
+    assert client.get("/ui/").headers["location"] == "/ui/summary/affiliate/AF-LIN"  # its own summary
     assert client.get("/ui/exposure/affiliate/AF-LIN", params={"as_of": AS_OF}).status_code == 200
     for url in (
         "/ui/exposure/affiliate/AF-DBH",
