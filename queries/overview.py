@@ -81,11 +81,9 @@ def finding_leverage(store: Store, as_of: date, depth: int = 4) -> list[dict[str
     return out
 
 
-def graph_counts(store: Store, as_of: date) -> dict[str, int]:
-    """Factories, agencies, affiliates and contracts in the graph, and the findings open on `as_of`."""
-    counts = {name: int(store.run(COUNT_NODES[label])[0]["n"]) for label, name in COUNTED.items()}
-    counts["findings_open"] = len(store.run(OPEN_FINDINGS, {"as_of": as_of}))
-    return counts
+def graph_counts(store: Store) -> dict[str, int]:
+    """Factories, agencies, affiliates and contracts in the graph."""
+    return {name: int(store.run(COUNT_NODES[label])[0]["n"]) for label, name in COUNTED.items()}
 
 
 def recent_loads(store: Store) -> list[dict[str, Any]]:
@@ -104,5 +102,6 @@ def recent_loads(store: Store) -> list[dict[str, Any]]:
 
 
 def overview(store: Store, as_of: date, depth: int = 4) -> Overview:
-    return Overview(as_of=as_of, counts=graph_counts(store, as_of), findings=finding_leverage(store, as_of, depth),
-                    loads=recent_loads(store))
+    findings = finding_leverage(store, as_of, depth)
+    counts = {**graph_counts(store), "findings_open": len(findings)}  # every finding open on the day
+    return Overview(as_of=as_of, counts=counts, findings=findings, loads=recent_loads(store))
