@@ -5,9 +5,9 @@
 For each size: the synthetic bundle (benchmarks/synthetic.py, cached in --workdir), a full embedded load by
 `supplygraph load` in a child process (wall time, and the peak RSS of its whole process tree sampled every
 0.25 s), `supplygraph exposure` in a new process, warm exposure p50/p95 over --queries random affiliates in
-this process, and the incremental load of a 1k-row and a 10k-row bundle (`supplygraph load --add`, when
-that option exists). With --neo4j the same on Neo4j (the database at URI is replaced). `uptime` is printed
-at the start and the end: figures on a busy machine are not those of an idle one.
+this process, and the incremental load of a 1k-row and a 10k-row bundle (`supplygraph load --add` or
+`--incremental`, when this version has either). With --neo4j the same on Neo4j (the database at URI is
+replaced). `uptime` is printed at the start and the end: figures on a busy machine are not those of an idle one.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def delta_bundle(folder: Path, size: int, rows: int) -> Path:
 def add_option() -> str | None:
     """The option of `supplygraph load` that adds a bundle incrementally, if this version has one."""
     text = subprocess.run([CLI, "load", "--help"], capture_output=True, text=True, check=False).stdout
-    return "--add" if "--add" in text else None
+    return next((option for option in ("--add", "--incremental") if option in text), None)
 
 
 def warm_exposure(store: Store, queries: int) -> tuple[float, float, float]:
@@ -150,7 +150,7 @@ def bench(size: int, workdir: Path, queries: int, target: list[str], label: str)
     for rows in (1_000, 10_000):
         if option is None:
             adds.append(f"{rows // 1000}k: not available")
-            print(f"[{label} {size:,}] incremental load of {rows:,} rows: not available (no `supplygraph load --add`)")
+            print(f"[{label} {size:,}] incremental load of {rows:,} rows: not available (no `supplygraph load --add` or `--incremental`)")
             continue
         delta = delta_bundle(workdir, size, rows)
         seconds, peak, said = run_measured([CLI, "load", option, str(delta), *where])

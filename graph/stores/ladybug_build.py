@@ -54,7 +54,10 @@ def _rel_ddl(rel_type: str, parts: list[RelPart]) -> tuple[str, list[str]]:
 CHILD_BYTES = 64 << 20  # a graph whose node tables hold more than this is copied by child processes
 SLICE_ROWS = 1_000_000  # node rows copied by one child process
 REL_ROWS = 4_000_000  # relationship rows copied by one child (more when one relationship table has more)
-COPY_POOL_BYTES = 1 << 30  # a child's buffer pool to start with (doubled for a COPY that needs more)
+# A child's buffer pool to start with (doubled for a statement that needs more); 0: LadybugDB's default (most of the
+# machine's memory). A bound does not bound a relationship COPY, which allocates most of its memory outside the pool
+# and spills the rest: at 1M factories it made the COPY slower and no smaller (docs/benchmarks.md, issue 17).
+COPY_POOL_BYTES = 0
 
 
 def _steps(tables: GraphTables) -> Iterator[tuple[str, list[str], str, pa.Table]]:
@@ -103,7 +106,7 @@ def build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> N
 def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None) -> None:
     """The same COPYs, run by fresh child processes (graph/stores/ladybug_copy.py) from Arrow files staged beside the
     database and removed once copied: tables together up to SLICE_ROWS node rows (a larger node table in slices) or
-    REL_ROWS relationship rows per child, each child with a buffer pool of COPY_POOL_BYTES (more if a COPY needs it).
+    REL_ROWS relationship rows per child, each child with a buffer pool of COPY_POOL_BYTES when that is set.
     Every file is staged first and `tables` released, so the loading process holds none of the graph while the
     children copy it, and what LadybugDB keeps after a COPY goes back with each child. A relationship table is
     copied whole by one child: appending to a non-empty one rewrites what it holds, so slicing it would cost more
