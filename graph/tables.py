@@ -28,14 +28,22 @@ class GraphTables:
     nodes: dict[str, pa.Table]
     rels: list[RelPart]
     warnings: list[Problem] = field(default_factory=list)
+    released: tuple[int, int] | None = None  # (nodes, relationships) once the tables were handed over and dropped
 
     @property
     def node_count(self) -> int:
-        return sum(t.num_rows for t in self.nodes.values())
+        return self.released[0] if self.released else sum(t.num_rows for t in self.nodes.values())
 
     @property
     def rel_count(self) -> int:
-        return sum(p.table.num_rows for p in self.rels)
+        return self.released[1] if self.released else sum(p.table.num_rows for p in self.rels)
+
+    def release(self) -> None:
+        """Drop the tables (a store has written them where it reads them from), keeping their counts: whoever
+        holds this object no longer holds their memory while the store copies them."""
+        self.released = (self.node_count, self.rel_count)
+        self.nodes.clear()
+        self.rels.clear()
 
 
 def _with_origin(table: pa.Table, bundle: str, file: str) -> pl.DataFrame:

@@ -49,6 +49,8 @@ def _bad(column: pa.Array, converted: pa.Array) -> pa.Array:
 
 
 def to_date(column: pa.Array) -> Converted:
+    if column.null_count == len(column):  # an optional column left empty (validity dates of most links): nothing to parse
+        return pa.nulls(len(column), pa.date32()), pa.array(np.zeros(len(column), bool)), lambda v: ""
     shaped = pc.match_substring_regex(column, DATE_RE)
     parsed = pc.strptime(column, format="%Y-%m-%d", unit="s", error_is_null=True)
     dates = pc.cast(parsed, pa.date32())

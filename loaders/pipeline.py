@@ -85,6 +85,7 @@ def load_bundles(
         warnings.extend(bundle.warnings)
         rejects.extend({"input": str(path), **r} for r in bundle.rejects)
         rows += bundle.rows
+        bundle.tables.clear()  # the LoadedBundle holds them; dropped with it when the store maps its own copies
     if problems:  # every problem at once: also those of references, which are checked on the graph as a whole
         found = _reference_problems(store, new + valid_parts, fresh)
         raise BundleError(problems + _named_as_read(found, [b.name for b in new + valid_parts]))
@@ -124,6 +125,7 @@ def _rebuild(store: Store, bundles: list[LoadedBundle], progress: Progress | Non
     if progress:
         progress("resolving and checking", 0, 0)
     tables = build_tables(resolved)
+    del resolved  # not held while the store writes the graph
     if write:
         store.replace(bundles, tables, progress)
         decisions.save()

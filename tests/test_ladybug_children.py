@@ -124,3 +124,15 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
     except OSError:
         return "Z"
+
+
+def test_a_child_whose_buffer_pool_is_too_small_grows_it_and_gives_the_same_graph(tmp_path, monkeypatch) -> None:
+    bundle = tmp_path / "synthetic"
+    generate(bundle, factories=3_000)
+    here = LadybugStore(tmp_path / "here")
+    load_bundles(here, [DEMO, bundle])
+    monkeypatch.setattr(ladybug_store, "CHILD_BYTES", 0)
+    monkeypatch.setattr(ladybug_store, "COPY_POOL_BYTES", 1 << 20)  # too small even for a CREATE: doubled until it fits
+    children = LadybugStore(tmp_path / "children")
+    load_bundles(children, [DEMO, bundle])
+    assert dump_graph(children) == dump_graph(here)

@@ -3,6 +3,7 @@ small graph and in bounded child processes (graph/stores/ladybug_copy.py) for a 
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import os
@@ -51,8 +52,12 @@ def _rel_ddl(rel_type: str, parts: list[RelPart]) -> tuple[str, list[str]]:
 
 
 CHILD_BYTES = 64 << 20  # a graph whose node tables hold more than this is copied by child processes
-SLICE_ROWS = 100_000  # node rows copied by one child process
-REL_ROWS = 400_000  # relationship rows copied by one child (more when one relationship table has more)
+SLICE_ROWS = 1_000_000  # node rows copied by one child process
+REL_ROWS = 4_000_000  # relationship rows copied by one child (more when one relationship table has more)
+# A child's buffer pool to start with (doubled for a statement that needs more); 0: LadybugDB's default (most of the
+# machine's memory). A bound does not bound a relationship COPY, which allocates most of its memory outside the pool
+# and spills the rest: at 1M factories it made the COPY slower and no smaller (docs/benchmarks.md, issue 17).
+COPY_POOL_BYTES = 0
 
 
 def _steps(tables: GraphTables) -> Iterator[tuple[str, list[str], str, pa.Table]]:
@@ -100,21 +105,38 @@ def build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> N
 
 def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None) -> None:
     """The same COPYs, run by fresh child processes (graph/stores/ladybug_copy.py) from Arrow files staged beside the
-    database and removed once copied: node tables in slices of SLICE_ROWS rows, small tables and slices together
-    up to SLICE_ROWS rows per child (relationships: REL_ROWS). What LadybugDB keeps after a COPY goes back with
-    each child, so a load's peak does not grow with the number of nodes. A relationship table is copied whole by
-    one child: appending to a non-empty one rewrites what it holds, so slicing it would cost more than it saves
-    (measurements in the README, "Loading real-world data"). The database is part of the new generation: a
-    failed or killed load changes nothing (and a child dies with the load)."""
+    database and removed once copied: tables together up to SLICE_ROWS node rows (a larger node table in slices) or
+    REL_ROWS relationship rows per child, each child with a buffer pool of COPY_POOL_BYTES when that is set.
+    Every file is staged first and `tables` released, so the loading process holds none of the graph while the
+    children copy it, and what LadybugDB keeps after a COPY goes back with each child. A relationship table is
+    copied whole by one child: appending to a non-empty one rewrites what it holds, so slicing it would cost more
+    than it saves. The database is part of the new generation: a failed or killed load changes nothing (and a
+    child dies with the load)."""
     total = tables.node_count + tables.rel_count
     staging = path.parent / "staging"
     staging.mkdir()
-    job: list[dict[str, Any]] = []
-    done = 0
+    jobs: list[list[dict[str, Any]]] = [[]]
     numbers = itertools.count()
-
-    def flush() -> None:
-        nonlocal done
+    for name, ddl, copy, rows in _steps(tables):
+        pieces, most = [rows], REL_ROWS
+        if name in SCHEMA.nodes:
+            pieces = [rows.slice(start, SLICE_ROWS) for start in range(0, rows.num_rows, SLICE_ROWS)] or [rows]
+            most = SLICE_ROWS
+        for piece in pieces:
+            if jobs[-1] and sum(step["rows"] for step in jobs[-1]) + piece.num_rows > most:
+                jobs.append([])
+            file = None
+            if piece.num_rows:
+                file = str(staging / f"{next(numbers):05d}.arrow")
+                write_arrow_file(file, piece)
+            jobs[-1].append({"name": name, "ddl": ddl, "copy": copy, "file": file, "rows": piece.num_rows})
+            ddl = []
+        del rows, pieces
+    tables.release()
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    done = 0
+    for job in jobs:
         _run_child(path, job)
         for step in job:
             if step["file"]:
@@ -122,29 +144,11 @@ def _build_in_children(path: Path, tables: GraphTables, progress: Progress | Non
             done += step["rows"]
             if progress:
                 progress(step["name"], done, total)
-        job.clear()
-
-    for name, ddl, copy, rows in _steps(tables):
-        pieces, most = [rows], REL_ROWS
-        if name in SCHEMA.nodes:
-            pieces = [rows.slice(start, SLICE_ROWS) for start in range(0, rows.num_rows, SLICE_ROWS)] or [rows]
-            most = SLICE_ROWS
-        for piece in pieces:
-            if job and sum(step["rows"] for step in job) + piece.num_rows > most:
-                flush()
-            file = None
-            if piece.num_rows:
-                file = str(staging / f"{next(numbers):05d}.arrow")
-                write_arrow_file(file, piece)
-            job.append({"name": name, "ddl": ddl, "copy": copy, "file": file, "rows": piece.num_rows})
-            ddl = []
-    if job:
-        flush()
     staging.rmdir()
 
 
 def _run_child(path: Path, steps: list[dict[str, Any]]) -> None:
-    job = json.dumps({"database": str(path), "steps": steps})
+    job = json.dumps({"database": str(path), "pool_bytes": COPY_POOL_BYTES, "steps": steps})
     done = subprocess.run(
         [sys.executable, "-m", "supplygraph.graph.stores.ladybug_copy"],
         input=job.encode(),

@@ -206,12 +206,16 @@ class LadybugStore:
 
 
 def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
+    """The bundles' records in the generation; each table written is swapped, in the bundle, for the same table
+    memory-mapped from its file, so that what the load read no longer takes heap while the graph is copied."""
     entries = []
     for i, bundle in enumerate(bundles):
         sub = f"{i:02d}-{bundle.name}"
         (folder / "bundles" / sub).mkdir(parents=True)
         for table_name, table in bundle.tables.items():
-            write_arrow_file(str(folder / "bundles" / sub / f"{table_name}.arrow"), table)
+            file = folder / "bundles" / sub / f"{table_name}.arrow"
+            write_arrow_file(str(file), table)
+            bundle.tables[table_name] = read_arrow_file(file)
         entries.append({"name": bundle.name, "folder": sub, "rows": {k: t.num_rows for k, t in bundle.tables.items()}})
     (folder / "manifest.json").write_text(json.dumps({"bundles": entries}, indent=2))
 

@@ -31,7 +31,7 @@ from supplygraph.loaders.resolve.decisions import Decisions, Links, entry_id, ma
 from supplygraph.loaders.resolve.features import TermStats, addr_key, features, name_key
 from supplygraph.loaders.resolve.listings import listings
 from supplygraph.loaders.resolve.scoring import Scorer
-from supplygraph.loaders.resolve.tables import Bundles, canonical, records, rewrite
+from supplygraph.loaders.resolve.tables import Bundles, canonical, one_group, records, rewrite
 
 LABELS = ("Company", "Factory", "Agency", "Affiliate")
 __all__ = ["AUTO", "LABELS", "REVIEW", "Bundles", "Decisions", "Links", "addr_key", "entry_id", "matches_file",
@@ -52,6 +52,8 @@ def resolve_entities(bundles: Bundles, decisions: Decisions) -> tuple[Bundles, l
     queue: list[dict[str, Any]] = []
     links = decisions.links()
     for label in (*LABELS, "Product"):  # products last: their brands are resolved by then
+        if one_group(bundles, label):
+            continue
         recs = records(bundles, label)
         if len({r["group"] for r in recs.values()}) < 2:
             continue

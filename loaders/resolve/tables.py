@@ -16,6 +16,14 @@ WANTED = ("name", "country", "address", "street_address", "city", "locality", "p
           "brand_id", "model")  # fmt: skip
 
 
+def one_group(bundles: Bundles, label: str) -> bool:
+    """Whether every record of `label` is in one group (one bundle has them, none from a loader known only by name):
+    then `records` would find nothing to match, and is not built (a dict per record)."""
+    stem = SCHEMA.nodes[label].file.removesuffix(".csv")
+    tables = [tables[stem] for _bundle, tables in bundles if stem in tables]
+    return len(tables) < 2 and not any("source_format" in t.column_names for t in tables)
+
+
 def records(bundles: Bundles, label: str) -> dict[str, dict[str, Any]]:
     """Original id -> what resolution needs to know about it (the last non-empty value of each field)."""
     stem = SCHEMA.nodes[label].file.removesuffix(".csv")
