@@ -69,11 +69,14 @@ def plan_incremental(
                for stem in touched}  # fmt: skip
     gone = {NODE_TABLES[stem]: pc.filter(ids, pc.invert(pc.is_in(ids, value_set=defined[NODE_TABLES[stem]])))
             for stem, ids in touched.items()}  # fmt: skip
-    if len(gone.get("Source", [])):
-        return f"no bundle describes source {gone['Source'][0].as_py()!r} any more, and other records may cite it"
     unlinked = _unlinked(removed)
     referred = _referred(cut + [("", {name: pa.table({"from_id": p.table["from"], "to_id": p.table["to"]})
                                       for name, p in unlinked.items()})])
+    dropped = gone.get("Source", pa.array([], pa.string()))
+    if len(dropped):
+        cited = _cited([*kept, *new], referred.get("Source"))
+        if pc.any(pc.is_in(dropped, value_set=cited)).as_py():
+            return "a source no bundle describes any more is still cited (the full load reports it)"
     bare: dict[str, pa.Array] = {}
     for label, ids in referred.items():
         stem = SCHEMA.nodes[label].stem
@@ -146,6 +149,16 @@ def _unlinked(removed: list[LoadedBundle]) -> dict[str, RelPart]:
         if pieces:
             out[name] = RelPart(link.rel, link.source.node, link.target.node, pa.concat_tables(pieces))
     return out
+
+
+def _cited(bundles: list[LoadedBundle], referred: pa.Array | None) -> pa.Array:
+    """Every source id cited by the bundles' findings and links, and `referred`."""
+    cited = [] if referred is None else [referred]
+    for bundle in bundles:
+        for name, table in bundle.tables.items():
+            if (name == "findings" or name in SCHEMA.links) and "source_ids" in table.column_names:
+                cited.append(pc.list_flatten(table.column("source_ids").combine_chunks()))
+    return _unique(cited)
 
 
 def _referred(cut: list[tuple[str, dict[str, pa.Table]]]) -> dict[str, pa.Array]:
