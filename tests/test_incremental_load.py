@@ -120,3 +120,51 @@ def test_cli_says_how_it_loaded(tmp_path: Path) -> None:
     resolved = cli("load", str(extra), db=db).stdout
     assert "full rebuild" in resolved and "factories" in resolved
     assert "--rebuild" in cli("load", "--help").stdout
+
+
+def test_sigkill_during_an_incremental_load_leaves_the_graph_before(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.bench_incremental import write_small_bundle
+    from benchmarks.synthetic import generate
+    from supplygraph.graph.stores.ladybug_store import LadybugStore
+
+    root = Path(__file__).resolve().parent.parent
+    db = tmp_path / "db"
+    store = LadybugStore(db)
+    generate(tmp_path / "graph", factories=5_000)
+    load_bundles(store, [tmp_path / "graph"])
+    write_small_bundle(tmp_path / "monitor", 5_000, 5_000, 250, seed=3)
+    before, current = dump_graph(store), (db / "CURRENT").read_text()
+    env = dict(os.environ, PYTHONPATH=str(root))
+    env.pop("NEO4J_URI", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "supplygraph.api.cli", "load", str(tmp_path / "monitor"), "--db", str(db)],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            copies = [g / "graph.lbug" for g in (db / "generations").iterdir() if g.name != current.strip()]
+            if any(c.exists() for c in copies):  # the current database is being copied, or the delta written into it
+                break
+            assert proc.poll() is None, f"the load finished before it could be killed: {proc.communicate()[0]!r}"
+            time.sleep(0.005)
+        else:
+            raise AssertionError("the load never started writing a new generation")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert (db / "CURRENT").read_text() == current
+    reopened = LadybugStore(db)
+    assert dump_graph(reopened) == before
+    report = load_bundles(reopened, [tmp_path / "monitor"])  # the next load goes through and clears the half-written one
+    assert report.rebuilt_because == "" and len(list((db / "generations").iterdir())) <= 2
+    assert reopened.run("MATCH (f:Finding) WHERE f.id STARTS WITH 'INC-' RETURN count(f) AS n")[0]["n"] == 2495
