@@ -29,12 +29,15 @@ from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders.pipeline import load_bundles
 
 
-def write_small_bundle(folder: Path, rows: int, factories: int, agencies: int, seed: int) -> None:
-    """A monitor's bundle of `rows` rows about the synthetic graph's factories and agencies."""
+def write_small_bundle(
+    folder: Path, rows: int, factories: int, agencies: int, seed: int, findings_only: bool = False
+) -> None:
+    """A monitor's bundle of `rows` rows about the synthetic graph's factories and agencies (half findings, half
+    links; or only findings)."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     sources = [f"INC-S{seed}-{i}" for i in range(10)]
-    n_findings = (rows - len(sources)) // 2
+    n_findings = rows - len(sources) if findings_only else (rows - len(sources)) // 2
     n_supply = (rows - len(sources) - n_findings) * 3 // 4
     n_place = rows - len(sources) - n_findings - n_supply
 
@@ -70,6 +73,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="the data folder of the embedded graph")
     parser.add_argument("--neo4j", help="a Neo4j URI instead (its graph loaded from benchmarks/synthetic.py)")
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--findings-only", action="store_true", help="bundles of sources and findings, no links")
     args = parser.parse_args()
     if args.neo4j:
         settings = Neo4jSettings()
@@ -77,12 +81,15 @@ def main() -> None:
     else:
         store = LadybugStore(args.db)
     factories, agencies = count(store, "Factory"), count(store, "Agency")
+    kind = "sources and findings" if args.findings_only else "sources, findings, supply links and placements"
+    print(f"bundles of {kind}")
     print(f"graph: {factories:,} factories, {agencies:,} agencies ({store.dialect}); load average {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:
             for step, seed in (("add", rows), ("replace", rows + 1)):
-                folder = Path(tmp) / f"seed{seed}" / f"monitor-{rows}"
-                write_small_bundle(folder, rows, factories, agencies, seed)
+                kind = "findings" if args.findings_only else "monitor"
+                folder = Path(tmp) / f"seed{seed}" / f"{kind}-{rows}"
+                write_small_bundle(folder, rows, factories, agencies, seed, args.findings_only)
                 started = time.perf_counter()
                 report = load_bundles(store, [folder])
                 seconds = time.perf_counter() - started
