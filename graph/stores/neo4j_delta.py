@@ -16,6 +16,7 @@ import neo4j
 import pyarrow as pa
 import pyarrow.parquet as pq
 from supplygraph.graph.delta import GraphDelta, own_references
+from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, reached
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, ident
 
 BATCH = 2_000
@@ -32,6 +33,7 @@ def apply_delta(
     """Write `delta`, replace the saved records of the bundles `delta.removed` by those of `added`, and record a
     complete load; returns its id. `labels`: the labels of saved bundles and of load records."""
     load = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    reached(WRITING)
     with driver.session(database=database) as session:
         session.execute_write(_write, delta, added, labels, load, progress)
     return load
@@ -88,6 +90,7 @@ def _write(
         " incremental: true})",
         {"id": load},
     ).consume()
+    reached(WRITTEN)  # written, not yet committed: readers still see the graph before
 
 
 def _batched(tx: neo4j.ManagedTransaction, cypher: str, rows: list[Any], **params: Any) -> None:
