@@ -44,6 +44,8 @@ def plan_incremental(
     bundles of their names; or why it must be rebuilt instead. `auto`: only when the change is small."""
     if not loaded:
         return "no graph loaded yet"
+    if not new:  # a rebuild of what is loaded, as after a review decision: resolution runs again
+        return "nothing new to add: the graph is rebuilt from what is loaded"
     names = {b.name for b in new}
     removed = [b for b in loaded if b.name in names]
     kept = [b for b in loaded if b.name not in names]
