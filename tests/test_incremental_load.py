@@ -76,7 +76,7 @@ def answers(store, rows: dict[str, list[dict[str, str]]]) -> dict:
     return out
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(base=bundles(), data=st.data())
 def test_adds_and_replacements_equal_one_fresh_load(store_factory, tmp_path_factory, base, data) -> None:
     store = store_factory()
