@@ -72,8 +72,8 @@ def plan_incremental(
     gone = {NODE_TABLES[stem]: pc.filter(ids, pc.invert(pc.is_in(ids, value_set=defined[NODE_TABLES[stem]])))
             for stem, ids in touched.items()}  # fmt: skip
     unlinked = _unlinked(removed)
-    referred = _referred(cut + [("", {name: pa.table({"from_id": p.table["from"], "to_id": p.table["to"]})
-                                      for name, p in unlinked.items()})])
+    ends = {name: pa.table({"from_id": p.table["from"], "to_id": p.table["to"]}) for name, p in unlinked.items()}
+    referred = _referred([*cut, ("", ends)])  # the replaced links' ends too: they are found by their start
     dropped = gone.get("Source", pa.array([], pa.string()))
     if len(dropped):
         cited = _cited([*kept, *new], referred.get("Source"))
@@ -177,7 +177,9 @@ def _referred(cut: list[tuple[str, dict[str, pa.Table]]]) -> dict[str, pa.Array]
     for _name, tables in cut:
         for stem, label in NODE_TABLES.items():
             table = tables.get(stem)
-            for ref in own_references(label) if table is not None else []:
+            if table is None:
+                continue
+            for ref in own_references(label):
                 if ref.column not in table.column_names:
                     continue
                 rows = table if ref.when is None else table.filter(pc.equal(table.column("subject_type"), ref.when))

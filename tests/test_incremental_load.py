@@ -76,7 +76,7 @@ def answers(store, rows: dict[str, list[dict[str, str]]]) -> dict:
     return out
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(base=bundles(), data=st.data())
 def test_adds_and_replacements_equal_one_fresh_load(store_factory, tmp_path_factory, base, data) -> None:
     store = store_factory()
@@ -129,9 +129,10 @@ def test_sigkill_during_an_incremental_load_leaves_the_graph_before(tmp_path: Pa
     import sys
     import time
 
+    from supplygraph.graph.stores.ladybug_store import LadybugStore
+
     from benchmarks.bench_incremental import write_small_bundle
     from benchmarks.synthetic import generate
-    from supplygraph.graph.stores.ladybug_store import LadybugStore
 
     root = Path(__file__).resolve().parent.parent
     db = tmp_path / "db"

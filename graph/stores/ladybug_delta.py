@@ -79,12 +79,13 @@ def _write_nodes(conn: ladybug.Connection, label: str, rows: pa.Table) -> None:
         f"UNWIND $ids AS x MATCH (n:{ident(label)} {{id: x}}) RETURN n.id AS id", {"ids": rows.column("id").to_pylist()}
     )
     assert not isinstance(found, list)
-    existing = pa.array([r[0] for r in found.get_all()], pa.string())
+    existing = found.get_as_arrow().column("id").combine_chunks().cast(pa.string())
     old = pc.is_in(table.column("id"), value_set=existing)
     if pc.any(old).as_py():  # LOAD FROM an Arrow table: every column keeps its type, nulls too
         changed = table.filter(old)
         assignments = ", ".join(f"_node.{ident(c)} = {ident(c)}" for c in table.column_names if c != "id")
         conn.execute(f"LOAD FROM changed MATCH (_node:{ident(label)} {{id: `id`}}) SET {assignments}")
+        del changed  # read by name by the statement above, as `fresh` and `rows` are by COPY
     fresh = table.filter(pc.invert(old))
     if fresh.num_rows:
         conn.execute(f"COPY {ident(label)} FROM fresh")

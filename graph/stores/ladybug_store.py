@@ -27,9 +27,9 @@ import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
 from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
+from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
-from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
