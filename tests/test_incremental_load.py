@@ -169,3 +169,44 @@ def test_sigkill_during_an_incremental_load_leaves_the_graph_before(tmp_path: Pa
     report = load_bundles(reopened, [tmp_path / "monitor"])  # the next load goes through and clears the half-written one
     assert report.rebuilt_because == "" and len(list((db / "generations").iterdir())) <= 2
     assert reopened.run("MATCH (f:Finding) WHERE f.id STARTS WITH 'INC-' RETURN count(f) AS n")[0]["n"] == 2495
+
+
+def test_readers_see_the_graph_before_until_the_change_is_whole(store_factory, tmp_path: Path) -> None:
+    """At the last stage before an incremental load is made visible (the copy written but not current; the
+    transaction written but not committed), another reader still gets the graph before; a load that fails
+    there leaves it."""
+    import pytest
+    from supplygraph.graph.stores import load_lock
+
+    store = store_factory()
+    load_bundles(store, [DEMO], fresh=True)
+    before = dump_graph(store)
+    monitor = tmp_path / "monitor"
+    monitor.mkdir()
+    (monitor / "findings.csv").write_text("finding_id,subject_type,subject_id,category,source_id\nFI-M1,factory,FA-SH2,wages,SRC-01\n")
+    (monitor / "supply.csv").write_text("supplier_factory_id,buyer_factory_id,source_id\nFA-SH2,FA-DVB,SRC-01\n")
+    seen: list[dict] = []
+
+    def read_then(fail: bool):
+        def hook(stage: str) -> None:
+            if stage == load_lock.WRITTEN:
+                reader = store if store.dialect == "neo4j" else type(store)(tmp_path / "db")
+                seen.append(dump_graph(reader))
+                if fail:
+                    raise RuntimeError("the load dies here")
+        return hook
+
+    load_lock.stage_hooks.append(read_then(fail=True))
+    try:
+        with pytest.raises(RuntimeError, match="dies here"):
+            load_bundles(store, [monitor], incremental=True)
+    finally:
+        load_lock.stage_hooks.clear()
+    assert seen == [before] and dump_graph(store) == before and [b.name for b in store.bundles()] == ["bundle"]
+    load_lock.stage_hooks.append(read_then(fail=False))
+    try:
+        assert load_bundles(store, [monitor], incremental=True).rebuilt_because == ""
+    finally:
+        load_lock.stage_hooks.clear()
+    assert seen[1] == before and dump_graph(store) != before
+    assert store.run("MATCH (f:Finding {id: 'FI-M1'})-[:CONCERNS]->(x) RETURN x.id AS id") == [{"id": "FA-SH2"}]
