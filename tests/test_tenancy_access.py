@@ -2,7 +2,8 @@
 
 For each affiliate, with its own key: open every /ui page, drawing, export, neighbour page and search it
 can reach (entity pages for every node of the graph at depths 1-3, exposure views of every affiliate,
-factory and agency at several depths, a search for every name and id) and every /v1 route an affiliate
+factory and agency at several depths, the finding-centred view of every finding, every affiliate's
+summary, the overview, a search for every name and id) and every /v1 route an affiliate
 key may call. Every graph id in a response must be in the set its own exposure answer (factories,
 agencies, findings, the nodes on their paths, sources, gaps) and its own contracts (their ids and
 frameworks) contain, for the same day and depth; and no other affiliate's name may appear. What it may
@@ -207,6 +208,16 @@ def try_ui(t: Tenant) -> None:
                 base = f"/ui/exposure/{kind}/{item}"
                 for url in (f"{base}?{query}", f"{base}/export.json?{query}"):
                     t.check(url, t.ui.get(url), AS_OF, depth, visible=item in mine)
+    for finding in t.tried(nodes.get("Finding", set())):  # the finding-centred view: its own findings only
+        url = f"/ui/exposure/finding/{finding}?as_of={AS_OF}&depth=4"
+        t.check(url, t.ui.get(url), AS_OF, 4, visible=finding in t.items("finding", AS_OF, 4))
+    for affiliate in sorted(nodes["Affiliate"]):  # summaries: its own only
+        url = f"/ui/summary/affiliate/{affiliate}?as_of={AS_OF}"
+        t.check(url, t.ui.get(url), AS_OF, 4, visible=affiliate == t.own)
+    for url in ("/ui/", "/ui/overview"):  # never the overview of the whole graph: its own summary
+        landed = t.ui.get(url)
+        if landed.status_code != 303 or landed.headers["location"] != f"/ui/summary/affiliate/{quote(t.own, safe='')}":
+            t.served.failures.append(f"{t.own}: {url}: {landed.status_code} {landed.headers.get('location')}")
     for needle in t.tried(set(t.served.names.values()) | t.all_ids):
         url = f"/ui/search?q={needle}"
         t.check(url, t.ui.get("/ui/search", params={"q": needle}), None, today_depth, visible=True, echo=needle)

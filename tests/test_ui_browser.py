@@ -240,7 +240,8 @@ def test_exposure_view_date_and_exports(
 
 def test_affiliate_key_cannot_open_another_affiliates_view(page: Any, served: Served) -> None:
     login(page, served, "AF-LIN")
-    assert page.url.endswith("/ui/exposure/affiliate/AF-LIN")
+    assert page.url.endswith("/ui/summary/affiliate/AF-LIN")  # it lands on its own summary
+    page.click("#exposure-link")
     assert drawn_nodes(page) > 3
     answer = page.goto(f"{served.base}/ui/exposure/affiliate/AF-DBH?as_of={AS_OF}")
     assert answer is not None and answer.status == 404

@@ -48,7 +48,7 @@ def export(
 
 @app.command()
 def viz(
-    kind: Annotated[str, typer.Argument(help="affiliate, factory or agency")],
+    kind: Annotated[str, typer.Argument(help="affiliate, factory, agency or finding")],
     item_id: Annotated[str, typer.Argument(metavar="ID", help="Its id")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The .html file to write")],
     as_of: AsOfOption = None,
@@ -56,7 +56,8 @@ def viz(
     db: DbOption = None,
     neo4j: Neo4jOption = None,
 ) -> None:
-    """Write the exposure view of the browser (/ui) as one standalone HTML file that works offline."""
+    """Write the exposure view of the browser (/ui) as one standalone HTML file that works offline (for a finding:
+    the affiliates exposed to it and their paths, as in /ui/exposure/finding/ID)."""
     from supplygraph.api.ui.exports import standalone_html
     from supplygraph.api.ui.exposure_view import exposure_drawing
 

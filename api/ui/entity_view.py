@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from supplygraph.api.ui.entity_links import property_links, web_url
 from supplygraph.api.ui.labels import short, source_rows
 from supplygraph.api.ui.network import (
     ENTITY_NODE_BUDGET,
@@ -38,7 +39,7 @@ def entity_detail(store: Store, type_: str, id_: str, hidden: list[str], redacte
     node = {k: v for k, v in entity_node(store, label, id_, type_).items() if k not in redacted}
     display = SCHEMA.nodes[label].display
     source_ids = linked_source_ids(store, label, id_, node, hidden)
-    sources = list(source_rows(store, source_ids[:200]).values())
+    sources = [{**s, "link": web_url(s.get("url"))} for s in source_rows(store, source_ids[:200]).values()]
     findings: list[dict[str, Any]] = []
     closed: list[dict[str, Any]] = []  # remediated, closed or not yet reported: listed muted
     if type_ in ("factory", "agency", "company"):
@@ -52,6 +53,8 @@ def entity_detail(store: Store, type_: str, id_: str, hidden: list[str], redacte
         "id": id_,
         "name": str(node.get(display)) if display != "id" and node.get(display) is not None else id_,
         "properties": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in node.items()},
+        "links": property_links(label, node),  # properties naming other entities: linked to their pages
+        "web": {k: web_url(v) for k, v in node.items() if web_url(v)},  # http(s) URLs: linked
         "sources": sources,
         "findings": findings,
         "closed_findings": closed,

@@ -61,7 +61,7 @@ FOLLOWS = {
 }
 # How a link of a path of each basis is drawn (the links the basis rests on): matched dashed, brand lists dotted.
 BASIS_EDGES = {"matched": {"dashes": [8, 5]}, "brand_list": {"dashes": [2, 4]}}
-EXPOSURE_KINDS = ("affiliate", "factory", "agency")
+EXPOSURE_KINDS = ("affiliate", "factory", "agency", "finding")  # finding: the finding-centred view (api/ui/finding_view.py)
 
 
 @dataclass

@@ -12,10 +12,9 @@ drawn from their own exposure answer and contracts (api/ui/tenancy.py).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from supplygraph.api.keys import Principal, Role
 from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.schema import SCHEMA
@@ -25,8 +24,10 @@ from supplygraph.queries.entity_cypher import fill
 from . import entity_view, exports, network, pages, tenancy
 from .exposure_routes import cached_exposure_drawing
 from .exposure_routes import router as exposure_router
+from .finding_view import router as finding_router
 from .guard import guarded, hidden_labels, parse_int
 from .login import router as login_router
+from .overview import router as overview_router
 from .review import router as review_router
 
 STATIC_FILES = {
@@ -34,25 +35,15 @@ STATIC_FILES = {
     "vis-network.css": (network.VIS_CSS, "text/css"),
     "ui.js": (network.STATIC / "ui.js", "text/javascript"),
     "ui.css": (network.STATIC / "ui.css", "text/css"),
+    "overview.css": (network.STATIC / "overview.css", "text/css"),
 }
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 router.include_router(login_router)
+router.include_router(overview_router)  # /ui/ and /ui/overview, an affiliate's /ui/summary (api/ui/overview.py)
+router.include_router(finding_router)  # /ui/exposure/finding/{id}, before the other exposure views (api/ui/finding_view.py)
 router.include_router(exposure_router)  # /ui/exposure: exposure views (api/ui/exposure_routes.py)
 router.include_router(review_router)  # /ui/review: review queues, split and move (api/ui/review.py)
-
-
-# ---------------------------------------------------------------- login
-
-
-@router.get("/")
-def home(request: Request) -> Response:
-    def work(caller: Principal) -> Response:
-        if caller.role == Role.affiliate:
-            return RedirectResponse(f"/ui/exposure/affiliate/{quote(caller.affiliate_id or '')}", status_code=303)
-        return RedirectResponse("/ui/search", status_code=303)
-
-    return guarded(request, work)
 
 
 # ---------------------------------------------------------------- search and entities
