@@ -104,7 +104,7 @@ def _aligned(conn: ladybug.Connection, name: str, rows: pa.Table, ends: list[str
     for column, kind in columns.items():
         wanted = ARROW_TYPES.get(kind, pa.string())
         out[column] = rows.column(column).cast(wanted) if column in rows.column_names else pa.nulls(rows.num_rows, wanted)
-    return pa.table(out)
+    return pa.table(out).combine_chunks()  # one batch: LadybugDB's scan of Arrow stops at an empty one
 
 
 def _columns(conn: ladybug.Connection, name: str) -> dict[str, str]:
