@@ -20,6 +20,7 @@ from supplygraph.graph.temp_folders import remove_stale_temp_folders
 from supplygraph.loaders import read_source
 from supplygraph.loaders.bundle import Bundle
 from supplygraph.loaders.contract_items import prepare_items
+from supplygraph.loaders.incremental import load_incrementally
 from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
 from supplygraph.loaders.zip_limits import ZipLimits
 
@@ -34,6 +35,7 @@ class LoadReport:
     warnings: list[Problem] = field(default_factory=list)
     written: bool = True
     rejects: list[dict] = field(default_factory=list)  # records set aside by skip_invalid (loaders.quarantine)
+    rebuilt_because: str = ""  # why the whole graph was built, when it was: empty for an incremental load
 
     @property
     def skipped(self) -> int:
@@ -57,8 +59,12 @@ def load_bundles(
     skip_invalid: bool = False,
     encoding: str | None = None,
     limits: ZipLimits | None = None,
+    incremental: bool | None = None,
 ) -> LoadReport:
     """Validate `paths` and make the store's graph hold them (replacing earlier loads of the same bundle names).
+
+    `incremental`: None writes only what changes when that is possible and the inputs are small beside the graph,
+    True whenever it is possible, False rebuilds the whole graph (loaders/incremental.py); the graph is the same.
 
     With `skip_invalid` every valid record is loaded and the invalid ones (and those referring to them) are
     returned in the report's `rejects` instead of refusing the load; `encoding` reads files that are not UTF-8."""
@@ -94,23 +100,29 @@ def load_bundles(
     # ran meanwhile is either in what is read here, or this load fails with LoadLocked (graph/stores/load_lock.py).
     with nullcontext() if dry_run else store.load_lock():
         replaced = {b.name for b in new}
-        kept = [] if fresh else [b for b in store.bundles() if b.name not in replaced]
+        loaded = [] if fresh else store.bundles()
+        kept = [b for b in loaded if b.name not in replaced]
         merged = kept + new
         reached(KEPT_READ)
-        try:
-            tables = _rebuild(store, merged, progress, write=not dry_run)
-        except BundleError as exc:
-            raise BundleError(_named_as_read(exc.problems, [b.name for b in new])) from None
-        warnings.extend(tables.warnings)
+        added: tuple[int, int] | str = "a dry run" if dry_run else "asked to rebuild" if incremental is False else ""
+        if not added:  # a small change goes by a delta (loaders/incremental.py), else the whole graph is rebuilt
+            added = load_incrementally(store, loaded, new, auto=incremental is None, progress=progress)
+        if isinstance(added, str):
+            try:
+                tables = _rebuild(store, merged, progress, write=not dry_run)
+            except BundleError as exc:
+                raise BundleError(_named_as_read(exc.problems, [b.name for b in new])) from None
+            warnings.extend(tables.warnings)
     return LoadReport(
         bundles=[b.name for b in new],
         rows_read=rows,
-        nodes=tables.node_count,
-        relationships=tables.rel_count,
+        nodes=added[0] if isinstance(added, tuple) else tables.node_count,
+        relationships=added[1] if isinstance(added, tuple) else tables.rel_count,
         seconds=time.perf_counter() - started,
         warnings=warnings,
         written=not dry_run,
         rejects=rejects,
+        rebuilt_because=added if isinstance(added, str) else "",
     )
 
 

@@ -50,6 +50,10 @@ def load(
     db: DbOption = None,
     neo4j: Neo4jOption = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Drop every bundle loaded before", metavar="")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", metavar="", help="Rebuild the whole graph even when only what changes could be written"),
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing", metavar="")] = False,
     format: Annotated[
         str | None, typer.Option("--format", help="bundle, ocds, oshub, ftm or xlsx (default: from each input)")
@@ -77,6 +81,11 @@ def load(
     A bundle loaded again under the same name (its folder or zip name, or --name) replaces its earlier
     load; other bundles stay (`supplygraph bundles list`, `bundles remove NAME`). A bad bundle is reported with file, line and column, and nothing is written
     (with --skip-invalid the valid records are loaded and the others reported in rejects.jsonl).
+
+    Incremental by default: a bundle of sources, findings and link files (supply, assembly, placements, agency
+    links, brand sites) that is small beside the graph (at most 50,000 rows and a quarter of those loaded) is
+    added, or replaces its earlier load, by writing only what it changes; any other load rebuilds the whole graph
+    and the output says why. Both give the same graph. --rebuild always rebuilds; --fresh starts from nothing.
     """
     if name and len(name) != len(bundles):
         raise InvalidParameter("--name", f"give one --name per input: {len(bundles)} inputs, {len(name)} names")
@@ -111,6 +120,7 @@ def load(
             skip_invalid=skip_invalid,
             encoding=encoding,
             names=name or None,
+            incremental=False if rebuild else None,
         )
     for warning in report.warnings:
         err.print(visible_lines(f"warning: {warning}"))
@@ -128,8 +138,12 @@ def load(
         )
         return
     verb = "loaded"
+    how = "incremental" if not report.rebuilt_because else f"full rebuild: {report.rebuilt_because}"
+    if rebuild:
+        how = "full rebuild: --rebuild"
     out.print(
         f"{verb}: {visible(', '.join(report.bundles))} — {report.rows_read:,} rows → {report.nodes:,} nodes, "
-        f"{report.relationships:,} relationships in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)",
+        f"{report.relationships:,} relationships in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s; "
+        f"{visible(how)})",
         highlight=False,
     )

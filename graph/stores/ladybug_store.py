@@ -27,9 +27,11 @@ import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
 from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
+from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
 from supplygraph.graph.stores.ladybug_build import build_graph
+from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row
 from supplygraph.graph.stores.readable import ladybug_readable
@@ -181,22 +183,45 @@ class LadybugStore:
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         with self.load_lock():
-            name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
-            folder = self.root / "generations" / name
-            folder.mkdir(parents=True)
+            name, folder = self._new_generation()
             _write_bundles(folder, bundles)
             reached(WRITING)
             build_graph(folder / "graph.lbug", tables, progress)
-            _fsync_tree(folder)
-            pointer = self.root / "CURRENT.tmp"
-            pointer.write_text(name + "\n")
-            with open(pointer) as fh:
-                os.fsync(fh.fileno())
+            self._make_current(name)
+
+    def apply_delta(self, bundles: list[LoadedBundle], delta: GraphDelta, progress: Progress | None = None) -> None:
+        """An incremental load (graph/stores/ladybug_delta.py): the current database copied into a new generation,
+        `delta` written into the copy, the bundles kept linked (not copied) from the current generation."""
+        with self.load_lock():
             previous = self._current_name()
-            reached(WRITTEN)
-            os.replace(pointer, self.root / "CURRENT")
-            _fsync_dir(self.root)
-            self._collect_garbage(keep={name, previous})
+            if previous is None:
+                raise EmptyGraph(f"no graph in {self.root} to add to")
+            old = self.root / "generations" / previous
+            name, folder = self._new_generation()
+            _write_bundles(folder, bundles, linked_from=old, unchanged=set(delta.kept))
+            reached(WRITING)
+            copy_database(old / "graph.lbug", folder / "graph.lbug")
+            apply_delta(folder / "graph.lbug", delta, progress)
+            self._make_current(name)
+
+    def _new_generation(self) -> tuple[str, Path]:
+        name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+        folder = self.root / "generations" / name
+        folder.mkdir(parents=True)
+        return name, folder
+
+    def _make_current(self, name: str) -> None:
+        """Make the written generation `name` current (an atomic rename), keeping the one before."""
+        _fsync_tree(self.root / "generations" / name)
+        pointer = self.root / "CURRENT.tmp"
+        pointer.write_text(name + "\n")
+        with open(pointer) as fh:
+            os.fsync(fh.fileno())
+        previous = self._current_name()
+        reached(WRITTEN)
+        os.replace(pointer, self.root / "CURRENT")
+        _fsync_dir(self.root)
+        self._collect_garbage(keep={name, previous})
 
     def _collect_garbage(self, keep: set[str | None]) -> None:
         """Remove generations that are neither current nor the one before (left by failed or killed loads)."""
@@ -205,17 +230,28 @@ class LadybugStore:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
-    """The bundles' records in the generation; each table written is swapped, in the bundle, for the same table
-    memory-mapped from its file, so that what the load read no longer takes heap while the graph is copied."""
+def _write_bundles(
+    folder: Path, bundles: list[LoadedBundle], linked_from: Path | None = None, unchanged: set[str] | None = None
+) -> None:
+    """The bundles' records as Arrow files and the manifest; those of the `unchanged` bundles hard-linked from
+    generation `linked_from` (its files are never written again), not copied. Each table written is swapped, in
+    the bundle, for the same table memory-mapped from its file, so that what the load read no longer takes heap
+    while the graph is copied."""
     entries = []
+    before = {}
+    if linked_from is not None:
+        before = {e["name"]: e["folder"] for e in json.loads((linked_from / "manifest.json").read_text())["bundles"]}
     for i, bundle in enumerate(bundles):
         sub = f"{i:02d}-{bundle.name}"
         (folder / "bundles" / sub).mkdir(parents=True)
+        old = linked_from / "bundles" / before[bundle.name] if linked_from and bundle.name in (unchanged or ()) else None
         for table_name, table in bundle.tables.items():
-            file = folder / "bundles" / sub / f"{table_name}.arrow"
-            write_arrow_file(str(file), table)
-            bundle.tables[table_name] = read_arrow_file(file)
+            target = folder / "bundles" / sub / f"{table_name}.arrow"
+            if old is not None and (old / target.name).exists():
+                os.link(old / target.name, target)
+            else:
+                write_arrow_file(str(target), table)
+            bundle.tables[table_name] = read_arrow_file(target)
         entries.append({"name": bundle.name, "folder": sub, "rows": {k: t.num_rows for k, t in bundle.tables.items()}})
     (folder / "manifest.json").write_text(json.dumps({"bundles": entries}, indent=2))
 

@@ -30,10 +30,12 @@ import neo4j
 import pyarrow as pa
 import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
+from supplygraph.graph.stores.neo4j_delta import apply_delta
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
 from supplygraph.graph.stores.neo4j_writer import Counter, GraphWriter
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
@@ -277,6 +279,13 @@ class Neo4jStore:
             f"MATCH (l:{ident(LOAD_LABEL)} {{id: $id}}) SET l.status = 'complete', l.finished = datetime()",
             {"id": load},
         )
+
+    def apply_delta(self, bundles: list[LoadedBundle], delta: GraphDelta, progress: Progress | None = None) -> None:
+        """An incremental load in one transaction (graph/stores/neo4j_delta.py)."""
+        with self.load_lock():
+            self.ensure_constraints()
+            added = [b for b in bundles if b.name not in delta.kept]
+            apply_delta(self.driver, self.database, delta, added, (BUNDLE_LABEL, LOAD_LABEL), progress)
 
     def _save_bundles(self, bundles: list[LoadedBundle]) -> None:
         self.write(f"MATCH (b:{ident(BUNDLE_LABEL)}) DETACH DELETE b")

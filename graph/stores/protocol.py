@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.tables import GraphTables
 
 Row = dict[str, Any]
@@ -82,6 +83,9 @@ class Store(Protocol):
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         """Make the graph exactly `tables` (built from `bundles`), all or nothing."""
+
+    def apply_delta(self, bundles: list[LoadedBundle], delta: GraphDelta, progress: Progress | None = None) -> None:
+        """Make the graph that of `bundles` by writing `delta` (loaders/incremental.py), all or nothing."""
 
     @property
     def generation(self) -> str | None:
