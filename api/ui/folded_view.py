@@ -1,0 +1,111 @@
+"""An affiliate's exposure view that stays readable at any size: its answer filtered (api/ui/view_filters.py),
+the paths to findings and agencies drawn and the other factories folded per tier and country
+(api/ui/folding.py), laid out in the screen's shape (api/ui/aspect_layout.py).
+
+Every node carries the page it opens (`sg_href`): an entity page, or for a folded group the same view
+with that group expanded. An affiliate's key reads only its own answer, so what it is shown, folded
+groups and their counts included, is a part of that answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from supplygraph.api.render import summary_lines
+from supplygraph.api.ui.aspect_layout import aspect_layout
+from supplygraph.api.ui.exposure_view import affiliate_answers, draw_paths
+from supplygraph.api.ui.folding import FOLD_PREFIX, FoldPlan, fold_plan
+from supplygraph.api.ui.labels import name_hints, source_rows
+from supplygraph.api.ui.network import STYLE, Drawing, tier_options
+from supplygraph.api.ui.view_filters import ViewFilters, apply_filters
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries.exposure import exposure_for_affiliate
+
+FONT_SIZE = 14  # canvas units; the browser starts at a zoom where it is at least 11 px (static/exposure.js)
+LABEL_WIDTH = 60  # characters of a name drawn before it is cut
+FOLD_LINKS = 4  # links drawn into a folded group at most (from other groups first, then drawn nodes)
+FOLD_STYLE = {"shape": "box", "color": {"background": "#fbeedd", "border": "#e69138"},
+              "shapeProperties": {"borderDashes": [5, 3]}, "font": {"size": FONT_SIZE + 1}}
+
+
+def entity_href(key: str) -> str:
+    """The entity page of a drawing's node key 'Label:id'."""
+    label, node_id = key.split(":", 1)
+    return f"/ui/entity/{label.lower()}/{quote(node_id, safe='')}"
+
+
+def folded_drawing(
+    store: Store, affiliate_id: str, as_of: date, depth: int, filters: ViewFilters,
+    *, findings_allowed: set[str] | None = None,
+) -> Drawing:
+    """The view of an affiliate's exposure answer on `as_of` at `depth`, as `filters` ask.
+
+    `findings_allowed`: for an affiliate's key, the findings of its own answer (no other is drawn).
+    """
+    whole = exposure_for_affiliate(store, affiliate_id, as_of, depth).as_json()
+    answer = apply_filters(whole, filters)
+    plan = fold_plan(answer, filters.expand, fold=filters.fold_choice, findings_only=filters.findings_only)
+    answers, open_findings = affiliate_answers(store, answer)
+    shown = {f["id"] for f in answer["findings"]}
+    finding_filter = filters.min_severity or filters.category or filters.tier or filters.country or filters.min_basis
+    allowed = shown if finding_filter or findings_allowed is not None else None
+    by_id = {a["id"]: a for a in answers if a["path"]}
+    bases = [by_id[path[-1]].get("basis", "disclosed") if path[-1] in by_id else "disclosed" for path in plan.paths]
+    drawing, keys = draw_paths(store, plan.paths, as_of, open_findings, name_hints(answer), allowed, bases,
+                               label_width=LABEL_WIDTH)
+    key_of: dict[str, str] = {}  # id -> its node's key (ids are unique across labels but for rare clashes)
+    for path_keys in keys:
+        for k in path_keys:
+            key_of.setdefault(k.split(":", 1)[1], k)
+    _add_groups(drawing, plan, key_of, filters, affiliate_id)
+    for node in drawing.nodes:
+        if "sg_href" not in node:
+            node["sg_href"] = entity_href(node["id"])
+    aspect_layout(drawing.nodes, drawing.edges)
+    drawing.options = tier_options() | {"groups": STYLE | {"fold": FOLD_STYLE}}
+    drawing.options["nodes"] = {"font": {"size": FONT_SIZE, "face": "sans-serif"}}
+    names = {n["id"]: n["label"] for n in drawing.nodes}
+    sources = source_rows(store, (s for a in answers for s in a["sources"]))
+    for a in answers:
+        path_keys = [key_of[i] for i in a["path"] if i in key_of]
+        if a["id"] in plan.folded_of:
+            path_keys.append("Fold:" + plan.folded_of[a["id"]])
+        a["keys"] = path_keys
+        a["path_links"] = [{"id": i, "name": names.get(key_of.get(i, ""), i), "href": entity_href(key_of[i])
+                            if i in key_of else None} for i in a["path"]]
+        a["href"] = entity_href(key_of[a["id"]]) if a["id"] in key_of else f"/ui/entity/{a['kind']}/{quote(a['id'])}"
+        a["sources"] = [sources.get(s, {"id": s}) for s in a["sources"]]
+    drawing.answers = answers
+    drawing.title = f"Exposure of {whole['affiliate']['name']} ({affiliate_id})"
+    drawing.as_of = as_of.isoformat()
+    drawing.summary = summary_lines(answer["summary"])
+    drawing.summary.append(_fold_line(plan))
+    return drawing
+
+
+def _fold_line(plan: FoldPlan) -> str:
+    if plan.omitted:
+        return f"  {plan.omitted:,} factories off the paths to findings are not drawn"
+    if not plan.groups:
+        return "  every factory drawn"
+    return (f"  {plan.folded:,} factories without findings or agencies on the way to one, folded into "
+            f"{len(plan.groups):,} nodes by tier and country (click one to draw its factories)")
+
+
+def _add_groups(drawing: Drawing, plan: FoldPlan, key_of: dict[str, str], filters: ViewFilters, own: str) -> None:
+    """A node for each folded group, at its tier's level, linked from the nodes its factories are reached from."""
+    known = {n["id"] for n in drawing.nodes}
+    for group in plan.groups.values():
+        sources = sorted({s for s in (p if p.startswith(FOLD_PREFIX) else key_of.get(p) for p in group.parents)
+                          if s is not None and (s in known or s.startswith(FOLD_PREFIX))},
+                         key=lambda s: (not s.startswith(FOLD_PREFIX), s))
+        drawn = f"; {FOLD_LINKS} of those links drawn" if len(sources) > FOLD_LINKS else ""
+        drawing.nodes.append({
+            "id": group.key, "label": group.label, "group": "fold", "level": 3 + group.tier, "sg_type": "fold",
+            "sg_tier": group.tier, "sg_country": group.country, "sg_count": len(group.factories),
+            "title": f"{group.label}, reached from {len(sources):,} nodes{drawn}: click to draw them one by one",
+            "sg_href": f"/ui/exposure/affiliate/{quote(own, safe='')}{filters.expanded(group.name)}",
+        })
+        drawing.edges.extend({"from": s, "to": group.key, "dashes": [5, 3]} for s in sources[:FOLD_LINKS])
