@@ -66,16 +66,16 @@ def folded_drawing(
     aspect_layout(drawing.nodes, drawing.edges)
     drawing.options = tier_options() | {"groups": STYLE | {"fold": FOLD_STYLE}}
     drawing.options["nodes"] = {"font": {"size": FONT_SIZE, "face": "sans-serif"}}
-    names = {n["id"]: n["label"] for n in drawing.nodes}
+    label_of = {n["id"]: n["label"] for n in drawing.nodes}
+    link_of = {i: (label_of.get(k, i), entity_href(k)) for i, k in key_of.items()}  # id -> (name, page)
     sources = source_rows(store, (s for a in answers for s in a["sources"]))
     for a in answers:
         path_keys = [key_of[i] for i in a["path"] if i in key_of]
         if a["id"] in plan.folded_of:
-            path_keys.append("Fold:" + plan.folded_of[a["id"]])
+            path_keys.append(FOLD_PREFIX + plan.folded_of[a["id"]])
         a["keys"] = path_keys
-        a["path_links"] = [{"id": i, "name": names.get(key_of.get(i, ""), i), "href": entity_href(key_of[i])
-                            if i in key_of else None} for i in a["path"]]
-        a["href"] = entity_href(key_of[a["id"]]) if a["id"] in key_of else f"/ui/entity/{a['kind']}/{quote(a['id'])}"
+        a["path_links"] = [(i, *link_of.get(i, (i, None))) for i in a["path"]]  # (id, name, page or None)
+        a["href"] = link_of[a["id"]][1] if a["id"] in link_of else f"/ui/entity/{a['kind']}/{quote(a['id'], safe='')}"
         a["sources"] = [sources.get(s, {"id": s}) for s in a["sources"]]
     drawing.answers = answers
     drawing.title = f"Exposure of {whole['affiliate']['name']} ({affiliate_id})"
