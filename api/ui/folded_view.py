@@ -10,7 +10,6 @@ groups and their counts included, is a part of that answer.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from urllib.parse import quote
 
 from supplygraph.api.render import summary_lines
