@@ -22,7 +22,7 @@ from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.exposure import exposure_for_affiliate
 from supplygraph.queries.exposure_pages import filtered
 
-from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser, click_node, serve
+from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, _require_browser, click_node, serve
 
 AS_OF = "2026-06-01"
 FIRST_DRAW_S = 2.0
@@ -104,6 +104,10 @@ def test_first_draw_shows_every_open_finding_and_the_folded_factories(browser: A
     assert got["labelPx"] >= 11
     assert 0.5 <= got["width"] / got["height"] <= 3  # about the screen's shape, no sliver
     assert seconds <= FIRST_DRAW_S
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "ui-exposure-folded.png"))
+    page.click("#fit-all")
+    page.screenshot(path=str(OUTPUT / "ui-exposure-folded-all.png"))
 
 
 def test_a_filter_changes_the_drawing_as_the_answer_says(browser: Any, big: Big) -> None:

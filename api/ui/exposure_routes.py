@@ -14,6 +14,7 @@ from supplygraph.graph.errors import NotFound
 
 from . import exports, exposure_view, folded_routes, network, pages
 from .drawing_cache import drawings
+from .folded_view import with_links
 from .guard import guarded, parse_day, parse_int
 from .pages import templates
 
@@ -80,11 +81,11 @@ def exposure_page(request: Request, kind: str, id_: str, as_of: str | None = Non
     def work(caller: Principal) -> Response:
         if kind == "affiliate":  # folded and filtered (api/ui/folded_routes.py)
             filters = folded_routes.request_filters(request)
-            drawing = folded_routes.cached_folded_drawing(request, caller, id_, filters)
-            query = filters.query(as_of=drawing.as_of)
-            more = _more_answers(kind, id_, drawing, query, ANSWER_PAGE)
-            return pages.page(request, "exposure_folded.html", caller, drawing=drawing, kind=kind, item_id=id_,
-                              query=query, answers=drawing.answers[:ANSWER_PAGE], more_answers=more,
+            folded = folded_routes.cached_folded_drawing(request, caller, id_, filters)
+            query = filters.query(as_of=folded.as_of)
+            more = _more_answers(kind, id_, folded, query, ANSWER_PAGE)
+            return pages.page(request, "exposure_folded.html", caller, drawing=folded, kind=kind, item_id=id_,
+                              query=query, answers=with_links(folded, folded.answers[:ANSWER_PAGE]), more_answers=more,
                               **folded_routes.form_choices(request, filters), **network.legend())
         drawing = cached_exposure_drawing(request, caller, kind, id_, as_of, depth)
         return pages.page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_,
@@ -104,17 +105,20 @@ def exposure_answers(
 
     def work(caller: Principal) -> Response:
         items = "_answer_items.html"
+        drawing: network.Drawing
         if kind == "affiliate":
             filters = folded_routes.request_filters(request)
-            drawing = folded_routes.cached_folded_drawing(request, caller, id_, filters)
+            folded = drawing = folded_routes.cached_folded_drawing(request, caller, id_, filters)
             query, items = filters.query(as_of=drawing.as_of), "_folded_answer_items.html"
+            start = parse_int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
+            answers = with_links(folded, folded.answers[start:start + 5 * ANSWER_PAGE])
         else:
             drawing = cached_exposure_drawing(request, caller, kind, id_, as_of, depth)
             query = _query(drawing.as_of, depth)
-        start = parse_int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
+            start = parse_int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
+            answers = drawing.answers[start:start + 5 * ANSWER_PAGE]
         end = start + 5 * ANSWER_PAGE
-        html = templates.env.get_template(items).render(
-            answers=drawing.answers[start:end], severity_colours=network.SEVERITY_COLOURS)
+        html = templates.env.get_template(items).render(answers=answers, severity_colours=network.SEVERITY_COLOURS)
         return JSONResponse({"html": html, "next": _more_answers(kind, id_, drawing, query, end)},
                             headers={"Cache-Control": "no-store"})
 

@@ -14,9 +14,8 @@ from supplygraph.queries.exposure_summary import SEVERITY_ORDER
 
 from . import pages
 from .drawing_cache import drawings
-from .folded_view import folded_drawing
+from .folded_view import FoldedDrawing, folded_drawing
 from .guard import parse_day, parse_int
-from .network import Drawing
 from .view_filters import CATEGORIES, ViewFilters, parse_filters
 
 
@@ -25,7 +24,7 @@ def request_filters(request: Request) -> ViewFilters:
     return parse_filters(request.query_params, request.query_params.getlist("expand"), max_depth)
 
 
-def cached_folded_drawing(request: Request, caller: Principal, id_: str, filters: ViewFilters) -> Drawing:
+def cached_folded_drawing(request: Request, caller: Principal, id_: str, filters: ViewFilters) -> FoldedDrawing:
     """The folded view of affiliate `id_`'s exposure as `filters` ask; an affiliate's key sees only its own."""
     own = caller.affiliate_id if caller.role == Role.affiliate else None
     if own is not None and id_ != own:
@@ -37,9 +36,9 @@ def cached_folded_drawing(request: Request, caller: Principal, id_: str, filters
     with app_state.access.use() as store:
         generation = store.generation
         key = (generation, "folded", id_, day, depth, own, filters.key())
-        drawing = cache.get(key) if generation else None
-        if drawing is not None:
-            return drawing
+        cached = cache.get(key) if generation else None
+        if isinstance(cached, FoldedDrawing):
+            return cached
         app_state.fairness.take(caller.key_id, "threads")  # as every exposure drawing (exposure_routes.py)
         try:
             drawing = folded_drawing(store, id_, day, depth, filters, findings_allowed=set() if own else None)

@@ -9,7 +9,9 @@ groups and their counts included, is a part of that answer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Any
 from urllib.parse import quote
 
 from supplygraph.api.render import summary_lines
@@ -24,9 +26,21 @@ from supplygraph.queries.exposure import exposure_for_affiliate
 
 FONT_SIZE = 14  # canvas units; the browser starts at a zoom where it is at least 11 px (static/exposure.js)
 LABEL_WIDTH = 60  # characters of a name drawn before it is cut
+# Shapes small enough that a label under one stays clear of the next row (aspect_layout.ROW apart).
+SMALL_SHAPES = {kind: STYLE[kind] | {"size": size} for kind, size in (
+    ("contract", 7), ("product", 8), ("factory", 7), ("agency", 8), ("subagent", 7), ("company", 7),
+    ("item", 7), ("finding", 10))}
 FOLD_LINKS = 4  # links drawn into a folded group at most (from other groups first, then drawn nodes)
 FOLD_STYLE = {"shape": "box", "color": {"background": "#fbeedd", "border": "#e69138"},
               "shapeProperties": {"borderDashes": [5, 3]}, "font": {"size": FONT_SIZE + 1}}
+
+
+@dataclass
+class FoldedDrawing(Drawing):
+    """A folded view: besides the drawing, each drawn id's (node key, name, page) and each folded factory's group."""
+
+    links: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    folded_of: dict[str, str] = field(default_factory=dict)
 
 
 def entity_href(key: str) -> str:
@@ -38,7 +52,7 @@ def entity_href(key: str) -> str:
 def folded_drawing(
     store: Store, affiliate_id: str, as_of: date, depth: int, filters: ViewFilters,
     *, findings_allowed: set[str] | None = None,
-) -> Drawing:
+) -> FoldedDrawing:
     """The view of an affiliate's exposure answer on `as_of` at `depth`, as `filters` ask.
 
     `findings_allowed`: for an affiliate's key, the findings of its own answer (no other is drawn).
@@ -63,25 +77,38 @@ def folded_drawing(
         if "sg_href" not in node:
             node["sg_href"] = entity_href(node["id"])
     aspect_layout(drawing.nodes, drawing.edges)
-    drawing.options = tier_options() | {"groups": STYLE | {"fold": FOLD_STYLE}}
+    drawing.options = tier_options() | {"groups": STYLE | SMALL_SHAPES | {"fold": FOLD_STYLE}}
     drawing.options["nodes"] = {"font": {"size": FONT_SIZE, "face": "sans-serif"}}
     label_of = {n["id"]: n["label"] for n in drawing.nodes}
-    link_of = {i: (label_of.get(k, i), entity_href(k)) for i, k in key_of.items()}  # id -> (name, page)
+    folded = FoldedDrawing(**{f.name: getattr(drawing, f.name) for f in fields(Drawing)}, folded_of=plan.folded_of,
+                           links={i: (k, label_of.get(k, i), entity_href(k)) for i, k in key_of.items()})
     sources = source_rows(store, (s for a in answers for s in a["sources"]))
     for a in answers:
-        path_keys = [key_of[i] for i in a["path"] if i in key_of]
-        if a["id"] in plan.folded_of:
-            path_keys.append(FOLD_PREFIX + plan.folded_of[a["id"]])
-        a["keys"] = path_keys
-        a["path_links"] = [(i, *link_of.get(i, (i, None))) for i in a["path"]]  # (id, name, page or None)
-        a["href"] = link_of[a["id"]][1] if a["id"] in link_of else f"/ui/entity/{a['kind']}/{quote(a['id'], safe='')}"
         a["sources"] = [sources.get(s, {"id": s}) for s in a["sources"]]
+    drawing = folded
     drawing.answers = answers
     drawing.title = f"Exposure of {whole['affiliate']['name']} ({affiliate_id})"
     drawing.as_of = as_of.isoformat()
     drawing.summary = summary_lines(answer["summary"])
     drawing.summary.append(_fold_line(plan))
     return drawing
+
+
+def with_links(drawing: FoldedDrawing, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`answers` (some of the drawing's) with the keys of their drawn path, and their item and path as links.
+
+    Done for the answers a page lists, not for all of a large view's at once."""
+    links = drawing.links
+    for a in answers:
+        if "path_links" in a:
+            continue
+        keys = [links[i][0] for i in a["path"] if i in links]
+        if a["id"] in drawing.folded_of:
+            keys.append(FOLD_PREFIX + drawing.folded_of[a["id"]])
+        a["keys"] = keys
+        a["path_links"] = [(i, links[i][1], links[i][2]) if i in links else (i, i, None) for i in a["path"]]
+        a["href"] = links[a["id"]][2] if a["id"] in links else f"/ui/entity/{a['kind']}/{quote(a['id'], safe='')}"
+    return answers
 
 
 def _fold_line(plan: FoldPlan) -> str:
@@ -94,7 +121,7 @@ def _fold_line(plan: FoldPlan) -> str:
 
 
 def _add_groups(drawing: Drawing, plan: FoldPlan, key_of: dict[str, str], filters: ViewFilters, own: str) -> None:
-    """A node for each folded group, at its tier's level, linked from the nodes its factories are reached from."""
+    """A node for each folded group, in a column after its tier's factories, linked from the nodes its factories are reached from."""
     known = {n["id"] for n in drawing.nodes}
     for group in plan.groups.values():
         sources = sorted({s for s in (p if p.startswith(FOLD_PREFIX) else key_of.get(p) for p in group.parents)
@@ -102,7 +129,7 @@ def _add_groups(drawing: Drawing, plan: FoldPlan, key_of: dict[str, str], filter
                          key=lambda s: (not s.startswith(FOLD_PREFIX), s))
         drawn = f"; {FOLD_LINKS} of those links drawn" if len(sources) > FOLD_LINKS else ""
         drawing.nodes.append({
-            "id": group.key, "label": group.label, "group": "fold", "level": 3 + group.tier, "sg_type": "fold",
+            "id": group.key, "label": group.label, "group": "fold", "level": 3.5 + group.tier, "sg_type": "fold",
             "sg_tier": group.tier, "sg_country": group.country, "sg_count": len(group.factories),
             "title": f"{group.label}, reached from {len(sources):,} nodes{drawn}: click to draw them one by one",
             "sg_href": f"/ui/exposure/affiliate/{quote(own, safe='')}{filters.expanded(group.name)}",

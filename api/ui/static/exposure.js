@@ -17,18 +17,19 @@
   });
 
   function readableView() {
-    // Fit the whole drawing when its labels are readable so; otherwise start at a readable zoom at the
-    // top left (the affiliate and its contracts), from where the paths run right.
-    network.fit({ animation: false });
+    // vis-network starts fitted to the whole drawing: kept when its labels are readable so; otherwise the
+    // view starts at a readable zoom at the left, beside the affiliate, with the paths running right from it.
     var least = READABLE / font;
     if (network.getScale() < least) {
-      var minX = Infinity, minY = Infinity;
+      var minX = Infinity, minY = Infinity, root = null;
       var positions = network.getPositions();
       Object.keys(positions).forEach(function (k) {
         minX = Math.min(minX, positions[k].x); minY = Math.min(minY, positions[k].y);
+        if (root === null && k.indexOf("Affiliate:") === 0) { root = positions[k]; }
       });
       var w = box.clientWidth / least, h = box.clientHeight / least;
-      network.moveTo({ position: { x: minX - 40 + w / 2, y: minY - 20 + h / 2 }, scale: least, animation: false });
+      var y = root ? Math.max(root.y, minY - 20 + h / 2) : minY - 20 + h / 2;
+      network.moveTo({ position: { x: minX - 40 + w / 2, y: y }, scale: least, animation: false });
     }
     sg.labelPx = network.getScale() * font;
   }
