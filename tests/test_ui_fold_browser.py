@@ -155,6 +155,12 @@ def test_a_click_opens_the_nodes_page(browser: Any, served: Big) -> None:
     assert key not in {k for k, _n, _l in expanded["folds"]}
     page.click("#answers li.answer a.answer-link >> nth=0")
     page.wait_for_url("**/ui/entity/finding/**")
+    factory = finding["path"][-2]  # who is exposed to a factory: its nodes open their pages too, depth kept
+    page.goto(f"{served.base}/ui/exposure/factory/{factory}?as_of={AS_OF}&depth=5")
+    ready(page)
+    assert page.input_value("#depth") == "5"
+    click_node(page, "Affiliate:A0")
+    page.wait_for_url("**/ui/entity/affiliate/A0")
 
 
 def test_an_affiliate_sees_only_its_own_folded_exposure(browser: Any, served: Big) -> None:
