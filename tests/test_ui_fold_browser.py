@@ -171,5 +171,8 @@ def test_an_affiliate_sees_only_its_own_folded_exposure(browser: Any, served: Bi
     assert set(got["findings"]) == {f["id"] for f in served.answer["findings"]}
     assert set(got["factories"]) <= own_factories
     assert sum(n for _k, n, _l in got["folds"]) == len(own_factories - set(got["factories"]))
+    hrefs = page.evaluate("window.sg.nodes.get().filter(n => n.sg_type !== 'fold').map(n => n.sg_href)")
+    assert hrefs.count("/ui/entity/affiliate/A0") == 1 and hrefs.count(None) == len(hrefs) - 1  # no 404 links
+    assert not page.locator("#answers a[href^='/ui/entity/']").count()
     answer = page.goto(f"{served.base}/ui/exposure/affiliate/A1?as_of={AS_OF}")
     assert answer is not None and answer.status == 404

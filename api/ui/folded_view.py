@@ -39,14 +39,15 @@ FOLD_STYLE = {"shape": "box", "color": {"background": "#fbeedd", "border": "#e69
 class FoldedDrawing(Drawing):
     """A folded view: besides the drawing, each drawn id's (node key, name, page) and each folded factory's group."""
 
-    links: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    links: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     folded_of: dict[str, str] = field(default_factory=dict)
+    pages: bool = True  # whether entity pages are linked (not for an affiliate's key: /ui shows it none)
 
 
-def entity_href(key: str) -> str:
-    """The entity page of a drawing's node key 'Label:id'."""
+def entity_href(key: str, pages: bool = True) -> str | None:
+    """The entity page of a drawing's node key 'Label:id' (None when entity pages are not linked)."""
     label, node_id = key.split(":", 1)
-    return f"/ui/entity/{label.lower()}/{quote(node_id, safe='')}"
+    return f"/ui/entity/{label.lower()}/{quote(node_id, safe='')}" if pages else None
 
 
 def folded_drawing(
@@ -58,6 +59,7 @@ def folded_drawing(
     `findings_allowed`: for an affiliate's key, the findings of its own answer (no other is drawn).
     """
     whole = exposure_for_affiliate(store, affiliate_id, as_of, depth).as_json()
+    pages = findings_allowed is None
     answer = apply_filters(whole, filters)
     plan = fold_plan(answer, filters.expand, fold=filters.fold_choice, findings_only=filters.findings_only)
     answers, open_findings = affiliate_answers(store, answer)
@@ -75,13 +77,14 @@ def folded_drawing(
     _add_groups(drawing, plan, key_of, filters, affiliate_id)
     for node in drawing.nodes:
         if "sg_href" not in node:
-            node["sg_href"] = entity_href(node["id"])
+            node["sg_href"] = entity_href(node["id"], pages or node["id"] == f"Affiliate:{affiliate_id}")
     aspect_layout(drawing.nodes, drawing.edges)
     drawing.options = tier_options() | {"groups": STYLE | SMALL_SHAPES | {"fold": FOLD_STYLE}}
     drawing.options["nodes"] = {"font": {"size": FONT_SIZE, "face": "sans-serif"}}
     label_of = {n["id"]: n["label"] for n in drawing.nodes}
     folded = FoldedDrawing(**{f.name: getattr(drawing, f.name) for f in fields(Drawing)}, folded_of=plan.folded_of,
-                           links={i: (k, label_of.get(k, i), entity_href(k)) for i, k in key_of.items()})
+                           links={i: (k, label_of.get(k, i), entity_href(k, pages)) for i, k in key_of.items()},
+                           pages=pages)
     sources = source_rows(store, (s for a in answers for s in a["sources"]))
     for a in answers:
         a["sources"] = [sources.get(s, {"id": s}) for s in a["sources"]]
@@ -107,7 +110,8 @@ def with_links(drawing: FoldedDrawing, answers: list[dict[str, Any]]) -> list[di
             keys.append(FOLD_PREFIX + drawing.folded_of[a["id"]])
         a["keys"] = keys
         a["path_links"] = [(i, links[i][1], links[i][2]) if i in links else (i, i, None) for i in a["path"]]
-        a["href"] = links[a["id"]][2] if a["id"] in links else f"/ui/entity/{a['kind']}/{quote(a['id'], safe='')}"
+        a["href"] = links[a["id"]][2] if a["id"] in links else entity_href(f"{a['kind']}:{a['id']}", drawing.pages)
+        a["source_pages"] = drawing.pages
     return answers
 
 

@@ -14,8 +14,8 @@
     if (!params.nodes.length) { return; }
     var node = sg.nodes.get(params.nodes[0]);
     if (!node) { return; }
-    var cut = node.id.indexOf(":");  // keys are Label:id; a node without sg_href opens the entity page of that
-    var href = node.sg_href || (cut > 0 ? "/ui/entity/" + node.id.slice(0, cut).toLowerCase() + "/" +
+    var cut = node.id.indexOf(":");  // keys are Label:id; a node without sg_href opens that entity's page
+    var href = "sg_href" in node ? node.sg_href : (cut > 0 ? "/ui/entity/" + node.id.slice(0, cut).toLowerCase() + "/" +
       encodeURIComponent(node.id.slice(cut + 1)) : null);
     if (href) { window.location.assign(href); }
   });
