@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse, Response
 from supplygraph.api.keys import Principal, Role
 from supplygraph.graph.errors import NotFound
 
-from . import exports, exposure_view, network, pages
+from . import exports, exposure_view, folded_routes, network, pages
 from .drawing_cache import drawings
+from .folded_view import with_links
 from .guard import guarded, parse_day, parse_int
 from .pages import templates
 
@@ -67,21 +68,30 @@ def _query(as_of: str | None, depth: str | None, **more: Any) -> str:
         f"&{k}={v}" for k, v in more.items())
 
 
-def _more_answers(kind: str, id_: str, drawing: network.Drawing, depth: str | None, offset: int) -> dict[str, Any] | None:
+def _more_answers(kind: str, id_: str, drawing: network.Drawing, query: str, offset: int) -> dict[str, Any] | None:
     left = len(drawing.answers) - offset
     if left <= 0:
         return None
-    url = f"/ui/exposure/{kind}/{quote(id_, safe='')}/answers" + _query(drawing.as_of, depth, offset=offset)
+    url = f"/ui/exposure/{kind}/{quote(id_, safe='')}/answers{query}&offset={offset}"
     return {"url": url, "left": left}
 
 
 @router.get("/exposure/{kind}/{id_:entity_id}")
 def exposure_page(request: Request, kind: str, id_: str, as_of: str | None = None, depth: str | None = None) -> Response:
     def work(caller: Principal) -> Response:
+        if kind == "affiliate":  # folded and filtered (api/ui/folded_routes.py)
+            filters = folded_routes.request_filters(request)
+            folded = folded_routes.cached_folded_drawing(request, caller, id_, filters)
+            query = filters.query(as_of=folded.as_of)
+            more = _more_answers(kind, id_, folded, query, ANSWER_PAGE)
+            return pages.page(request, "exposure_folded.html", caller, drawing=folded, kind=kind, item_id=id_,
+                              query=query, answers=with_links(folded, folded.answers[:ANSWER_PAGE]), more_answers=more,
+                              **folded_routes.form_choices(request, filters), **network.legend())
         drawing = cached_exposure_drawing(request, caller, kind, id_, as_of, depth)
         return pages.page(request, "exposure.html", caller, drawing=drawing, kind=kind, item_id=id_,
                      query=_query(drawing.as_of, depth), answers=drawing.answers[:ANSWER_PAGE],
-                     more_answers=_more_answers(kind, id_, drawing, depth, ANSWER_PAGE), **network.legend())
+                     more_answers=_more_answers(kind, id_, drawing, _query(drawing.as_of, depth), ANSWER_PAGE),
+                     **network.legend())
 
     return guarded(request, work)
 
@@ -94,12 +104,22 @@ def exposure_answers(
     """The next answers of an exposure view's side list, as list items: {"html": ..., "next": {url, left} | null}."""
 
     def work(caller: Principal) -> Response:
-        drawing = cached_exposure_drawing(request, caller, kind, id_, as_of, depth)
-        start = parse_int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
+        items = "_answer_items.html"
+        drawing: network.Drawing
+        if kind == "affiliate":
+            filters = folded_routes.request_filters(request)
+            folded = drawing = folded_routes.cached_folded_drawing(request, caller, id_, filters)
+            query, items = filters.query(as_of=drawing.as_of), "_folded_answer_items.html"
+            start = parse_int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
+            answers = with_links(folded, folded.answers[start:start + 5 * ANSWER_PAGE])
+        else:
+            drawing = cached_exposure_drawing(request, caller, kind, id_, as_of, depth)
+            query = _query(drawing.as_of, depth)
+            start = parse_int(offset, ANSWER_PAGE, "offset", 0, 10_000_000)
+            answers = drawing.answers[start:start + 5 * ANSWER_PAGE]
         end = start + 5 * ANSWER_PAGE
-        html = templates.env.get_template("_answer_items.html").render(
-            answers=drawing.answers[start:end], severity_colours=network.SEVERITY_COLOURS)
-        return JSONResponse({"html": html, "next": _more_answers(kind, id_, drawing, depth, end)},
+        html = templates.env.get_template(items).render(answers=answers, severity_colours=network.SEVERITY_COLOURS)
+        return JSONResponse({"html": html, "next": _more_answers(kind, id_, drawing, query, end)},
                             headers={"Cache-Control": "no-store"})
 
     return guarded(request, work, api=True)

@@ -55,28 +55,7 @@ def exposure_drawing(
         exposure = exposure_for_affiliate(store, item_id, as_of, depth).as_json()
         hints = name_hints(exposure)
         title = f"Exposure of {exposure['affiliate']['name']} ({item_id})"
-        brands = _company_names(store, exposure)
-        for fi in exposure["findings"]:
-            open_findings[fi["id"]] = fi
-            answers.append({"kind": "finding", "id": fi["id"], "path": fi["path"], "sources": fi["sources"],
-                            "severity": fi["severity"], "basis": fi["basis"], "listed": fi.get("listed"),
-                            "text": f"Open finding {fi['id']}: {fi['category'].replace('_', ' ')}"
-                                    f" ({fi['severity'] or 'no severity'}) at {fi['subject']['type']} "
-                                    f"{fi['subject']['id']}" + basis_words(fi, brands),
-                            "told": finding_told(fi)})
-        for f in exposure["factories"]:
-            answers.append({"kind": "factory", "id": f["id"], "path": f["path"], "sources": f["sources"],
-                            "basis": f["basis"], "listed": f.get("listed"),
-                            "text": f"Tier {f['tier']} factory {f['name']} ({f['country']})" + basis_words(f, brands)})
-        for a in exposure["agencies"]:
-            answers.append({"kind": "agency", "id": a["id"], "path": a["path"], "sources": a["sources"],
-                            "basis": a["basis"], "listed": a.get("listed"),
-                            "text": f"Recruitment agency {a['name']} ({a['country']})" + basis_words(a, brands)})
-        for gap in exposure["gaps"]:
-            what = f"product {gap['model']} ({gap['id']})" if gap.get("model") else f"contract item {gap['item']}"
-            listed = f"; covered by {gap['brand_list']}'s published supplier list" if gap.get("brand_list") else ""
-            answers.append({"kind": "gap", "id": gap["id"], "path": [], "sources": [],
-                            "text": f"Disclosure gap: {what} assembled nowhere known{listed}"})
+        answers, open_findings = affiliate_answers(store, exposure)
     else:
         reverse = exposed_affiliates(store, kind, item_id, as_of, depth, only=only).as_json()
         title = f"Affiliates exposed to {kind} {reverse['item']['name']} ({item_id})"
@@ -86,7 +65,7 @@ def exposure_drawing(
                             "text": f"{a['name']} ({a['id']}) is exposed{tier} through contract "
                                     f"{a['contract']['id']}"})
     with_paths = [a for a in answers if a["path"]]
-    drawing, keys = _draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings, hints,
+    drawing, keys = draw_paths(store, [a["path"] for a in with_paths], as_of, open_findings, hints,
                                 findings_allowed, [a.get("basis", "disclosed") for a in with_paths])
     for answer, path_keys in zip(with_paths, keys, strict=True):
         answer["keys"] = path_keys
@@ -101,6 +80,37 @@ def exposure_drawing(
         a["path_text"] = " → ".join(names.get(k, k) for k in a.get("keys", []))
     drawing.answers = answers
     return drawing
+
+
+def affiliate_answers(
+    store: Store, exposure: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The items of an affiliate's exposure answer (as JSON) in words, and its open findings by id."""
+    answers: list[dict[str, Any]] = []
+    open_findings: dict[str, dict[str, Any]] = {}
+    brands = _company_names(store, exposure)
+    for fi in exposure["findings"]:
+        open_findings[fi["id"]] = fi
+        answers.append({"kind": "finding", "id": fi["id"], "path": fi["path"], "sources": fi["sources"],
+                        "severity": fi["severity"], "basis": fi["basis"], "listed": fi.get("listed"),
+                        "text": f"Open finding {fi['id']}: {fi['category'].replace('_', ' ')}"
+                                f" ({fi['severity'] or 'no severity'}) at {fi['subject']['type']} "
+                                f"{fi['subject']['id']}" + basis_words(fi, brands),
+                        "told": finding_told(fi)})
+    for f in exposure["factories"]:
+        answers.append({"kind": "factory", "id": f["id"], "path": f["path"], "sources": f["sources"],
+                        "basis": f["basis"], "listed": f.get("listed"),
+                        "text": f"Tier {f['tier']} factory {f['name']} ({f['country']})" + basis_words(f, brands)})
+    for a in exposure["agencies"]:
+        answers.append({"kind": "agency", "id": a["id"], "path": a["path"], "sources": a["sources"],
+                        "basis": a["basis"], "listed": a.get("listed"),
+                        "text": f"Recruitment agency {a['name']} ({a['country']})" + basis_words(a, brands)})
+    for gap in exposure["gaps"]:
+        what = f"product {gap['model']} ({gap['id']})" if gap.get("model") else f"contract item {gap['item']}"
+        listed = f"; covered by {gap['brand_list']}'s published supplier list" if gap.get("brand_list") else ""
+        answers.append({"kind": "gap", "id": gap["id"], "path": [], "sources": [],
+                        "text": f"Disclosure gap: {what} assembled nowhere known{listed}"})
+    return answers, open_findings
 
 
 def finding_told(finding: dict[str, Any]) -> str | None:
@@ -145,10 +155,10 @@ def _weak_links(path_keys: list[list[str]], bases: list[str]) -> dict[tuple[str,
     return {pair: BASIS_EDGES[order[r]] for pair, r in strongest.items() if r}
 
 
-def _draw_paths(
+def draw_paths(
     store: Store, paths: list[list[str]], as_of: date, open_findings: dict[str, dict[str, Any]],
     hints: dict[str, dict[str, str | None]], findings_allowed: set[str] | None = None,
-    bases: list[str] | None = None,
+    bases: list[str] | None = None, label_width: int = 28,
 ) -> tuple[Drawing, list[list[str]]]:
     ids = {i for path in paths for i in path}
     known = labels_of(store, ids, ["Affiliate", "Contract", "Product", "Item", "Factory", "Agency", "Company",
@@ -207,7 +217,7 @@ def _draw_paths(
             extra["sg_muted"] = not open_
             name = f"{node_id} {str(row.get('category') or name).replace('_', ' ')}"
             text = f"finding {name}, severity {row.get('severity')}, {row.get('status')}"
-        builder.node(key, kind, short(name), text, **extra)
+        builder.node(key, kind, short(name, label_width), text, **extra)
     weak = _weak_links(path_keys, bases) if bases else {}
     for a, b in dict.fromkeys(pair for keys in path_keys for pair in pairwise(keys)):  # each link once
         builder.edge(a, b, **weak.get((a, b), {}))

@@ -34,6 +34,7 @@ STATIC_FILES = {
     "vis-network.min.js": (network.VIS_JS, "text/javascript"),
     "vis-network.css": (network.VIS_CSS, "text/css"),
     "ui.js": (network.STATIC / "ui.js", "text/javascript"),
+    "exposure.js": (network.STATIC / "exposure.js", "text/javascript"),
     "ui.css": (network.STATIC / "ui.css", "text/css"),
     "overview.css": (network.STATIC / "overview.css", "text/css"),
 }
