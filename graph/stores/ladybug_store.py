@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
+from supplygraph.graph.stores.generation_hooks import generation_built
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row
@@ -81,6 +82,9 @@ class LadybugStore:
     def link_reads(self) -> ArrowReader:
         self._connection()
         return self
+
+    def link_index_folder(self, generation: str) -> Path | None:
+        return self.root / "generations" / generation / "link-index"
 
     @property
     def data_folder(self) -> Path | None:
@@ -187,6 +191,7 @@ class LadybugStore:
             _write_bundles(folder, bundles)
             reached(WRITING)
             build_graph(folder / "graph.lbug", tables, progress)
+            _built_hooks(self.root, name)
             _fsync_tree(folder)
             pointer = self.root / "CURRENT.tmp"
             pointer.write_text(name + "\n")
@@ -203,6 +208,15 @@ class LadybugStore:
         for folder in (self.root / "generations").iterdir():
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _built_hooks(root: Path, name: str) -> None:
+    """What the layers above do for a new generation (its link index files), reading it before it is current."""
+    reader = PinnedLadybugStore(root, name)
+    try:
+        generation_built(reader, name)
+    finally:
+        reader.close()
 
 
 def _write_bundles(folder: Path, bundles: list[LoadedBundle]) -> None:
