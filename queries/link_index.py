@@ -132,13 +132,13 @@ class LinkIndex:
         """Details (name, country, operator) of the factories `ids` the graph has, by id."""
         codes = self.supply_walk.keys.codes(ids)
         found = codes >= 0
-        codes = codes[found]
-        rows = self.factory_details.take(pa.array(codes, type=pa.int64())).to_pylist()
+        rows = self.factory_details.take(pa.array(codes[found], type=pa.int64()))
         wanted = [i for i, f in zip(ids, found.tolist(), strict=True) if f]
+        columns = [rows.column(c).to_pylist() for c in ("known", "name", "country", "operator")]
         return {
-            i: {"id": i, "name": r["name"], "country": r["country"], "operator": r["operator"]}
-            for i, r in zip(wanted, rows, strict=True)
-            if r["known"]
+            i: {"id": i, "name": name, "country": country, "operator": operator}
+            for i, known, name, country, operator in zip(wanted, *columns, strict=True)
+            if known
         }
 
     def purchases(self, affiliate: str, as_of: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

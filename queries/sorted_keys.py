@@ -45,13 +45,15 @@ class SortedKeys:
 
     def codes(self, wanted: Iterable[str]) -> np.ndarray:
         """The code of each key of `wanted`, -1 for a key not there."""
-        encoded = [w.encode() for w in wanted]
-        out = np.full(len(encoded), -1, dtype=np.int64)
-        if not encoded or not len(self.keys):
+        query_strings = pa.array(wanted if isinstance(wanted, list | tuple) else list(wanted), type=pa.string())
+        out = np.full(len(query_strings), -1, dtype=np.int64)
+        if not len(query_strings) or not len(self.keys):
             return out
-        # a longer key cannot be there, and would match a shorter one once cut to the width
-        fits = np.array([len(e) <= self.width and not e.endswith(b"\0") for e in encoded], dtype=bool)
-        query = np.array([e if f else b"" for e, f in zip(encoded, fits.tolist(), strict=True)], dtype=self.keys.dtype)
+        # a longer key cannot be there, and would match a shorter one once cut to the width (as would one ending
+        # in NUL, which fixed-width bytes drop)
+        lengths = pc.binary_length(query_strings).to_numpy(zero_copy_only=False)
+        fits = (lengths <= self.width) & ~pc.ends_with(query_strings, "\x00").to_numpy(zero_copy_only=False)
+        query = query_strings.cast(pa.binary()).to_numpy(zero_copy_only=False).astype(self.keys.dtype)
         at = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
         hit = fits & (self.keys[at] == query)
         out[hit] = at[hit]
