@@ -19,6 +19,7 @@ from typing import Any
 from supplygraph.graph.errors import InvalidParameter
 from supplygraph.graph.stores.protocol import Row, Store
 from supplygraph.queries.basis import BASES, at_least, check_basis, listed_by
+from supplygraph.queries.cycle_pause import cycles_paused
 from supplygraph.queries.exposure_summary import described, summary
 from supplygraph.queries.provenance import add_origins
 from supplygraph.queries.routes import Route
@@ -57,6 +58,7 @@ def check_depth(depth: int, max_depth: int = 8) -> int:
     return depth
 
 
+@cycles_paused
 def exposure_for_affiliate(
     store: Store,
     affiliate_id: str,

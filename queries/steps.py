@@ -9,6 +9,7 @@ load writes the next one.
 
 from __future__ import annotations
 
+import gc
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
@@ -151,6 +152,7 @@ def steps_for(store: Store) -> CypherSteps:
         cached = _indexes.get(store)
         if cached is None or cached[0] != generation:
             cached = _indexes[store] = (generation, link_index_of(store, generation))
+            gc.freeze()  # what is alive now lives as long as the process: keep it out of every later collection
     return IndexedSteps(store, cached[1])
 
 
