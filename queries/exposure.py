@@ -148,7 +148,8 @@ def _factory_items(
     by_tier: dict[int, list[str]] = {}
     for fid, tier in tiers.items():
         by_tier.setdefault(tier, []).append(fid)
-    get, items = details.get, []
+    get = details.get
+    items: list[dict[str, Any]] = []
     append = items.append
     for tier in sorted(by_tier):
         for fid in sorted(by_tier[tier]):
