@@ -44,7 +44,7 @@ if fresh:
     load_bundles(store, [bundle], fresh=True)
     print("loaded in %.0f s" % (time.perf_counter() - started), file=sys.stderr)
 day = date(2026, 6, 1)
-exposure_for_affiliate(store, affiliates[0], day)  # builds the in-memory index
+exposure_for_affiliate(store, affiliates[0], day)  # opens (or builds) the link index
 out = []
 for a in affiliates:
     started = time.perf_counter()

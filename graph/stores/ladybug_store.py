@@ -6,6 +6,8 @@ Layout of the data folder:
     load.lock                    held while a load runs
     generations/<name>/graph.lbug    the LadybugDB database
     generations/<name>/bundles/NN-<bundle>/<table>.arrow   the canonical records it was built from (Arrow IPC)
+    generations/<name>/link-index/   the exposure walk's link index, written with the generation and
+                                     memory-mapped by readers (queries/link_files.py)
 
 A load writes a whole new generation beside the current one and only then replaces CURRENT
 (an atomic rename). A load that fails or is killed leaves CURRENT, and so the graph, as it was.
