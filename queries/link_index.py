@@ -188,7 +188,9 @@ class LinkIndex:
 
     def open_findings(self, subject_type: str, ids: Sequence[str], as_of: date) -> list[dict[str, Any]]:
         """Open findings on the subjects `ids` of `subject_type`, by subject id, each subject's in the order read."""
-        rows = self.finding_rows.rows_of(sorted(set(ids)))
+        group = self.finding_rows
+        codes = group.keys.codes(ids)
+        rows = group.take(ranges_of(group.offsets, np.unique(codes[codes >= 0]))[0])  # codes sort as the ids do
         return [r for r in rows if r["subject_type"] == subject_type and finding_open(r, as_of)]
 
 
