@@ -250,7 +250,7 @@ AFFILIATES_BUYING_BRAND = (  # direct, then through a framework
     ),
 )
 
-# The rest of what the exposure walk reads, in bulk for the in-memory index (queries/link_index.py):
+# The rest of what the exposure walk reads, in bulk for the link index (queries/link_index.py):
 # with these, an indexed exposure answer reads nothing from the database, so it is computed from
 # one generation even while a load writes the next one.
 ALL_AFFILIATES = "MATCH (a:Affiliate) RETURN a.id AS id, a.name AS name, a.country AS country"

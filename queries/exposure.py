@@ -19,6 +19,7 @@ from typing import Any
 from supplygraph.graph.errors import InvalidParameter
 from supplygraph.graph.stores.protocol import Row, Store
 from supplygraph.queries.basis import BASES, at_least, check_basis, listed_by
+from supplygraph.queries.cycle_pause import cycles_paused
 from supplygraph.queries.exposure_summary import described, summary
 from supplygraph.queries.provenance import add_origins
 from supplygraph.queries.routes import Route
@@ -57,6 +58,7 @@ def check_depth(depth: int, max_depth: int = 8) -> int:
     return depth
 
 
+@cycles_paused
 def exposure_for_affiliate(
     store: Store,
     affiliate_id: str,
@@ -84,14 +86,11 @@ def exposure_for_affiliate(
             item["listed"] = listed_by(item["path"], walk.seeds.listed, walk.seeds.sources)
         return item
 
-    seen_basis = set(walk.basis.values())
-
-    factories = _factory_items(walk.factories, tiers, details)
-    if seen_basis == {"disclosed"}:  # the usual answer: one basis, set without a call per item
-        for f in factories:
-            f["basis"] = "disclosed"
-    else:
-        factories = [basis_of(f, walk.basis[f["id"]]) for f in factories]
+    factories = _factory_items(walk.factories, tiers, details, walk.basis)
+    listed, site_sources = walk.seeds.listed, walk.seeds.sources
+    for f in factories:
+        if f["basis"] == "brand_list":
+            f["listed"] = listed_by(f["path"], listed, site_sources)
     agencies = [
         basis_of(
             {
@@ -141,25 +140,30 @@ def exposure_for_affiliate(
     return add_origins(answer, steps) if provenance else answer
 
 
-def _factory_items(routes: dict[str, Route], tiers: dict[str, int], details: Mapping[str, Row]) -> list[dict[str, Any]]:
-    """The answer's factories by tier, then id (tiers are grouped first, so that plain string sorts do the rest)."""
+def _factory_items(
+    routes: dict[str, Route], tiers: dict[str, int], details: Mapping[str, Row], basis: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The answer's factories by tier, then id (tiers are grouped first, so that plain string sorts do the rest),
+    each with its basis."""
     by_tier: dict[int, list[str]] = {}
     for fid, tier in tiers.items():
         by_tier.setdefault(tier, []).append(fid)
-    get, items = details.get, []
+    get = details.get
+    items: list[dict[str, Any]] = []
+    append = items.append
     for tier in sorted(by_tier):
         for fid in sorted(by_tier[tier]):
-            route, known = routes[fid], get(fid, NO_DETAILS)
-            items.append(
+            route, known = routes[fid], get(fid)
+            name, country = (None, None) if known is None else (known.get("name"), known.get("country"))
+            append(
                 {
                     "id": fid,
-                    "name": known.get("name"),
-                    "country": known.get("country"),
+                    "name": name,
+                    "country": country,
                     "tier": tier,
                     "path": list(route.path),
                     "sources": list(route.sources),
+                    "basis": basis[fid],
                 }
             )
     return items
-
-

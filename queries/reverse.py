@@ -19,6 +19,7 @@ from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.queries import cypher
 from supplygraph.queries.basis import BASES, at_least, check_basis
+from supplygraph.queries.cycle_pause import cycles_paused
 from supplygraph.queries.exposure import check_depth
 from supplygraph.queries.steps import CypherSteps, steps_for
 from supplygraph.queries.walk import MAX_AGENCY_HOPS, walk_exposure
@@ -45,6 +46,7 @@ class ExposedAffiliates:
         }
 
 
+@cycles_paused
 def exposed_affiliates(
     store: Store,
     kind: str,

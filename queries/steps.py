@@ -1,9 +1,10 @@
 """The steps the exposure walk takes, each one named Cypher query (queries/cypher.py).
 
 `CypherSteps` runs them on any store. Both stores change their graph only by whole loads (a
-generation), so `steps_for` hands out `IndexedSteps`, which answers every step from an in-memory
-index of that generation (queries/link_index.py), built once per store object and generation: the
-same answers, faster, and never a mix of two generations while a load writes the next one.
+generation), so `steps_for` hands out `IndexedSteps`, which answers every step from the link index
+of that generation (queries/link_index.py), memory-mapped from its files (queries/link_cache.py) once
+per store object and generation: the same answers, faster, and never a mix of two generations while a
+load writes the next one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 import pyarrow as pa
 from supplygraph.graph.stores.protocol import ArrowReader, Row, Store
 from supplygraph.queries import cypher
-from supplygraph.queries.link_index import LinkIndex
+from supplygraph.queries.link_cache import link_index_of
+from supplygraph.queries.link_index import LinkIndex, link_parts
 
 Link = tuple[str, str, "str | Sequence[str] | None"]  # (from id, to id, source ids)
 Reached = tuple[str, str, list[Any]]  # (supplier, buyer, source ids of each link between them)
@@ -139,8 +141,8 @@ def indexed_generation(store: Store) -> str | None:
 
 
 def steps_for(store: Store) -> CypherSteps:
-    """The steps over the store's current generation: from its link index (built on first use), or
-    Cypher when nothing is loaded yet."""
+    """The steps over the store's current generation: from its link index (its files mapped, or built on first
+    use), or Cypher when nothing is loaded yet."""
     generation = store.generation
     if generation is None:
         return CypherSteps(store)
@@ -149,9 +151,8 @@ def steps_for(store: Store) -> CypherSteps:
     with lock:
         cached = _indexes.get(store)
         if cached is None or cached[0] != generation:
-            cached = _indexes[store] = (generation, build_link_index(store.link_reads()))
-            gc.collect()
-            gc.freeze()  # the index lives as long as the generation: keep it out of every later collection
+            cached = _indexes[store] = (generation, link_index_of(store, generation))
+            gc.freeze()  # what is alive now lives as long as the process: keep it out of every later collection
     return IndexedSteps(store, cached[1])
 
 
@@ -163,7 +164,7 @@ class IndexedSteps(CypherSteps):
         self.index = self.links = index
 
     def affiliate(self, affiliate_id: str) -> Row | None:
-        return self.links.affiliates.get(affiliate_id)
+        return self.links.affiliate(affiliate_id)
 
     def purchases(self, affiliate_id: str, as_of: date) -> tuple[list[Row], list[Row]]:
         return self.links.purchases(affiliate_id, as_of)
@@ -178,13 +179,13 @@ class IndexedSteps(CypherSteps):
         return self.links.supply_walk.tiers(start, depth, as_of, stop)
 
     def products(self, ids: Sequence[str]) -> Mapping[str, Row]:
-        return self.links.products
+        return self.links.products(ids)
 
     def brand_sites(self, brand_ids: Sequence[str], as_of: date) -> list[Row]:
         return self.links.brand_sites_of(brand_ids, as_of)
 
     def factories(self, ids: Sequence[str]) -> Mapping[str, Row]:
-        return self.links.factories  # every factory of the generation: answers are looked up by id
+        return self.links.factories(ids)
 
     def placements(self, factory_ids: Sequence[str], as_of: date) -> list[Link]:
         return self.links.placements.active(factory_ids, as_of)
@@ -196,28 +197,9 @@ class IndexedSteps(CypherSteps):
         return self.links.subagents.active(agency_ids, as_of)
 
     def agencies(self, ids: Sequence[str]) -> dict[str, Row]:
-        known = self.links.agencies
-        return {i: known[i] for i in ids if i in known}
+        return self.links.agencies(ids)
 
 
 def build_link_index(reads: ArrowReader) -> LinkIndex:
-    """The link index from the bulk tables `reads` gives (a store, or a store's saved reads)."""
-    run_arrow = reads.run_arrow
-    index = LinkIndex(
-        supply=run_arrow(cypher.ALL_SUPPLY_LINKS),
-        placements=run_arrow(cypher.ALL_PLACEMENTS),
-        agency_links=run_arrow(cypher.ALL_AGENCY_LINKS),
-        factories=run_arrow(cypher.ALL_FACTORIES),
-        agencies=run_arrow(cypher.ALL_AGENCIES),
-        findings=run_arrow(cypher.ALL_FINDINGS),
-        affiliates=run_arrow(cypher.ALL_AFFILIATES),
-        purchases_direct=run_arrow(cypher.ALL_PURCHASES_DIRECT),
-        purchases_framework=run_arrow(cypher.ALL_PURCHASES_FRAMEWORK),
-        assembly=run_arrow(cypher.ALL_ASSEMBLY),
-        products=run_arrow(cypher.ALL_PRODUCTS),
-        brand_sites=run_arrow(cypher.ALL_BRAND_SITES),
-    )
-    # The index lives as long as its generation and holds ~100k dicts at 100k factories: frozen, the
-    # cyclic collector stops walking them on every full collection during exposure walks (~10% of p95).
-    gc.freeze()
-    return index
+    """The link index from the bulk tables `reads` gives (a store, or a store's saved reads), in memory."""
+    return LinkIndex(link_parts(reads))

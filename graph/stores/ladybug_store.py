@@ -6,6 +6,8 @@ Layout of the data folder:
     load.lock                    held while a load runs
     generations/<name>/graph.lbug    the LadybugDB database
     generations/<name>/bundles/NN-<bundle>/<table>.arrow   the canonical records it was built from (Arrow IPC)
+    generations/<name>/link-index/   the exposure walk's link index, written with the generation and
+                                     memory-mapped by readers (queries/link_files.py)
 
 A load writes a whole new generation beside the current one and only then replaces CURRENT
 (an atomic rename). A load that fails or is killed leaves CURRENT, and so the graph, as it was.
@@ -30,6 +32,7 @@ from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
 from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
+from supplygraph.graph.stores.generation_hooks import generation_built
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
@@ -83,6 +86,9 @@ class LadybugStore:
     def link_reads(self) -> ArrowReader:
         self._connection()
         return self
+
+    def link_index_folder(self, generation: str) -> Path | None:
+        return self.root / "generations" / generation / "link-index"
 
     @property
     def data_folder(self) -> Path | None:
@@ -211,7 +217,9 @@ class LadybugStore:
         return name, folder
 
     def _make_current(self, name: str) -> None:
-        """Make the written generation `name` current (an atomic rename), keeping the one before."""
+        """Make the written generation `name` current (an atomic rename), keeping the one before; its link
+        index files are written first."""
+        _built_hooks(self.root, name)
         _fsync_tree(self.root / "generations" / name)
         pointer = self.root / "CURRENT.tmp"
         pointer.write_text(name + "\n")
@@ -228,6 +236,15 @@ class LadybugStore:
         for folder in (self.root / "generations").iterdir():
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _built_hooks(root: Path, name: str) -> None:
+    """What the layers above do for a new generation (its link index files), reading it before it is current."""
+    reader = PinnedLadybugStore(root, name)
+    try:
+        generation_built(reader, name)
+    finally:
+        reader.close()
 
 
 def _write_bundles(

@@ -116,6 +116,10 @@ class Neo4jStore:
         name = self.generation
         return self if name is None else SavedReads(self, self._index_cache() / name)
 
+    def link_index_folder(self, generation: str) -> Path | None:
+        """The link index files of a load, beside its saved reads (written by the first reader of the load)."""
+        return self._index_cache() / generation / "link-index"
+
     def _index_cache(self) -> Path:
         if self.index_cache is None:
             self.index_cache = Settings().db / "neo4j-index"

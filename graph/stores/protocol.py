@@ -49,6 +49,9 @@ class Store(Protocol):
     def link_reads(self) -> ArrowReader:
         """Where the link index of the current generation reads its bulk tables from (queries/link_index.py)."""
 
+    def link_index_folder(self, generation: str) -> Path | None:
+        """Where the link index files of `generation` live (queries/link_files.py), None if not kept on disk."""
+
     def for_load(self) -> Store:
         """A store object for one load: its writes and its close touch no connection a reader is using."""
 

@@ -21,7 +21,7 @@ class SavedReads:
     """`run_arrow` of a store whose answers are kept as Arrow files in `folder`, one per query.
 
     The folder is named by the load id, and a load id names one graph (writes by other means than
-    a load are not seen, as with the in-memory index): the files never go stale, and a restarted
+    a load are not seen, as with the link index): the files never go stale, and a restarted
     process reads them in milliseconds instead of re-reading a million links over Bolt. Folders
     of older loads are removed; a folder that cannot be written only means no saving.
     """

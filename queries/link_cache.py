@@ -1,0 +1,53 @@
+"""The link index of a store's generation: memory-mapped from its files when they are there and belong to that
+generation, else built from the store's bulk reads and its files written for the next reader
+(queries/link_files.py). The embedded store writes them when it builds a generation (the hook registered here);
+a Neo4j server's are written by the first reader of a load, beside the load's saved reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supplygraph.graph.stores.generation_hooks import on_generation_built
+from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries.link_files import read_parts, remove_stale, write_parts
+from supplygraph.queries.link_index import LinkIndex, link_parts
+
+
+def link_index_of(store: Store, generation: str) -> LinkIndex:
+    """The index of `generation` of `store` (its files mapped, or built and written)."""
+    folder = store.link_index_folder(generation)
+    if folder is not None:
+        parts = read_parts(folder, generation)
+        if parts is not None:
+            return LinkIndex(parts)
+    built = _built(store, generation)
+    if folder is None or store.generation != generation:  # a load came in between: the next call builds that one
+        return LinkIndex(built)
+    if folder.exists():
+        remove_stale(folder)
+    if write_parts(folder, built, generation) or folder.exists():
+        mapped = read_parts(folder, generation)
+        if mapped is not None:
+            return LinkIndex(mapped)  # the pages are shared with other readers; the built copy goes
+    return LinkIndex(built)
+
+
+def write_link_files(store: Store, generation: str) -> None:
+    """Write the index files of a new `generation`, read through `store` (called before readers can see it)."""
+    folder = store.link_index_folder(generation)
+    if folder is None or read_parts(folder, generation) is not None:
+        return
+    write_parts(folder, link_parts(store.link_reads()), generation)
+
+
+def _built(store: Store, generation: str) -> dict[str, Any]:
+    """The parts, read from exactly `generation` where the store can pin one."""
+    pinned = store.pinned(generation)
+    try:
+        return link_parts(pinned.link_reads())
+    finally:
+        if pinned is not store:
+            pinned.close()
+
+
+on_generation_built(write_link_files)
