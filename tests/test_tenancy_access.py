@@ -173,15 +173,19 @@ class Tenant:
 def try_ui(t: Tenant) -> None:
     nodes = t.served.nodes
     today_depth = 4  # entity pages and neighbour pages: its exposure today at the default depth
+    named = answer_names(t.answer(None, today_depth))  # what its own answer today names opens, by type
     for label, ids in nodes.items():
         for node_id in t.tried(ids):
             own = label == "Affiliate" and node_id == t.own
+            # its own contracts open too; a framework it only calls off under may or may not
+            mine = (label.lower(), node_id) in named
+            visible = True if mine else (None if label == "Contract" else False)
             for depth in (1, 2, 3) if own else (3,):
                 url = f"/ui/entity/{label.lower()}/{node_id}?depth={depth}"
-                t.check(url, t.ui.get(url), None, today_depth, visible=own)
+                t.check(url, t.ui.get(url), None, today_depth, visible=visible)
                 for fmt in ("json", "graphml", "html") if own else ("json",):  # a 404 is the same for all three
                     url = f"/ui/entity/{label.lower()}/{node_id}/export.{fmt}?depth={depth}"
-                    t.check(url, t.ui.get(url), None, today_depth, visible=own)
+                    t.check(url, t.ui.get(url), None, today_depth, visible=visible)
             url = f"/ui/api/neighbours/{label.lower()}/{node_id}"
             own_graph = t.allowed(None, today_depth)
             # a node of its own graph may be expanded (200), anything else is 404

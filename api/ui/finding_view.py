@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from supplygraph.api.keys import Principal, Role
+from supplygraph.api.visible import Visible
 from supplygraph.queries.finding_card import finding_card
 from supplygraph.queries.reverse import exposed_affiliates
 
-from . import network, pages
+from . import network, own_pages, pages
 from .exposure_routes import cached_exposure_drawing
 from .guard import guarded, parse_day, parse_int
 from .overview import cached, money
@@ -25,13 +26,13 @@ from .overview import cached, money
 router = APIRouter()
 
 
-def path_links(keys: list[str], caller: Principal) -> list[dict[str, Any]]:
-    """Each node of a drawn path ('Label:id') with its entity page, where the caller may open it."""
+def path_links(keys: list[str], visible: Visible | None) -> list[dict[str, Any]]:
+    """Each node of a drawn path ('Label:id') with its entity page, where the caller may open it (`visible`:
+    an affiliate key's set, api/ui/own_pages.py; None: every page)."""
     out = []
     for key in keys:
         label, _, node_id = key.partition(":")
-        visible = caller.role != Role.affiliate or (label == "Affiliate" and node_id == caller.affiliate_id)
-        out.append({"type": label.lower(), "id": node_id, "href": visible})
+        out.append({"type": label.lower(), "id": node_id, "href": visible is None or visible.has(label, node_id)})
     return out
 
 
@@ -50,7 +51,8 @@ def finding_page(request: Request, id_: str, as_of: str | None = None, depth: st
             finding_card(store, id_, allowed),
             exposed_affiliates(store, "finding", id_, day, d, only=own).as_json()))
         keys = {a["id"]: a.get("keys", []) for a in drawing.answers if a["kind"] == "affiliate"}
-        exposed = [{**a, "links": path_links(keys.get(a["id"], []), caller)} for a in reverse["affiliates"]]
+        visible = own_pages.own_visible(own_pages.own_graph_of(request, caller)) if own is not None else None
+        exposed = [{**a, "links": path_links(keys.get(a["id"], []), visible)} for a in reverse["affiliates"]]
         return pages.page(request, "finding.html", caller, drawing=drawing, finding=card, exposed=exposed,
                           leverage=reverse["leverage"], day=day.isoformat(), depth=d, item_id=id_, money=money,
                           query=f"?as_of={day.isoformat()}&depth={d}", **network.legend())

@@ -41,7 +41,7 @@ class FoldedDrawing(Drawing):
 
     links: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     folded_of: dict[str, str] = field(default_factory=dict)
-    pages: bool = True  # whether entity pages are linked (not for an affiliate's key: /ui shows it none)
+    pages: bool = True  # whether entity pages are linked (an affiliate's key opens those its answer today names)
 
 
 def entity_href(key: str, pages: bool = True) -> str | None:
@@ -59,7 +59,7 @@ def folded_drawing(
     `findings_allowed`: for an affiliate's key, the findings of its own answer (no other is drawn).
     """
     whole = exposure_for_affiliate(store, affiliate_id, as_of, depth).as_json()
-    pages = findings_allowed is None
+    pages = True  # an affiliate's key: the pages of what its own answer today names (api/ui/own_pages.py)
     answer = apply_filters(whole, filters)
     plan = fold_plan(answer, filters.expand, fold=filters.fold_choice, findings_only=filters.findings_only)
     answers, open_findings = affiliate_answers(store, answer)
@@ -77,7 +77,7 @@ def folded_drawing(
     _add_groups(drawing, plan, key_of, filters, affiliate_id)
     for node in drawing.nodes:
         if "sg_href" not in node:
-            node["sg_href"] = entity_href(node["id"], pages or node["id"] == f"Affiliate:{affiliate_id}")
+            node["sg_href"] = entity_href(node["id"])
     aspect_layout(drawing.nodes, drawing.edges)
     drawing.options = tier_options() | {"groups": STYLE | SMALL_SHAPES | {"fold": FOLD_STYLE}}
     drawing.options["nodes"] = {"font": {"size": FONT_SIZE, "face": "sans-serif"}}

@@ -21,8 +21,7 @@ from supplygraph.graph.schema import SCHEMA
 from supplygraph.queries import entity_cypher as q
 from supplygraph.queries.entity_cypher import fill
 
-from . import entity_view, exports, network, pages, tenancy
-from .exposure_routes import cached_exposure_drawing
+from . import entity_view, exports, network, own_pages, pages, tenancy
 from .exposure_routes import router as exposure_router
 from .finding_view import router as finding_router
 from .guard import guarded, hidden_labels, parse_int
@@ -59,7 +58,7 @@ def search_page(request: Request, q: str = "", type: str = "", country: str = ""
         groups: list[dict[str, Any]] = []
         if needle or label or where:
             # an affiliate key searches only the nodes of its own graph (its exposure today and its contracts)
-            among = tenancy.own_nodes(_own_graph(request, caller)) if caller.role == Role.affiliate else None
+            among = tenancy.own_nodes(own_pages.own_graph_of(request, caller)) if caller.role == Role.affiliate else None
             with pages.app_state(request).access.use() as store:
                 groups = entity_view.search(store, needle, among=among, type_=label, country=where)
         total = sum(g["count"] for g in groups)
@@ -70,38 +69,25 @@ def search_page(request: Request, q: str = "", type: str = "", country: str = ""
 
 
 def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: int) -> tuple[dict[str, Any], Any]:
-    if caller.role == Role.affiliate and (type_ != "affiliate" or id_ != caller.affiliate_id):
-        raise NotFound("not visible")
-    if caller.role == Role.affiliate:
+    if caller.role == Role.affiliate:  # what its own answer names only (api/ui/own_pages.py), checked first
+        label = entity_view.LABELS.get(type_)
+        if label is None:
+            raise NotFound("not visible")
         if not 1 <= depth <= 3:
             raise InvalidParameter("depth", f"must be between 1 and 3, got {depth}")
-        graph = _own_graph(request, caller)
+        graph = own_pages.own_graph_of(request, caller)
+        visible = own_pages.own_visible(graph)
+        if not visible.has(label, id_):
+            raise NotFound("not visible")
         with pages.app_state(request).access.use() as store:
             detail = entity_view.entity_detail(store, type_, id_, hidden_labels(caller), {"parent_id"})
-        title = f"Affiliate {detail['name']} ({id_})"
-        return detail, tenancy.own_neighbourhood(graph, title, depth)
+        detail = own_pages.own_detail(detail, visible)
+        title = f"{label} {detail['name']} ({id_})"
+        return detail, tenancy.own_neighbourhood(graph, title, depth, f"{label}:{id_}")
     with pages.app_state(request).access.use() as store:
         detail = entity_view.entity_detail(store, type_, id_, [], set())
         drawing = entity_view.neighbourhood_drawing(store, detail, depth, [])
     return detail, drawing
-
-
-def _own_graph(request: Request, caller: Principal) -> tenancy.OwnGraph:
-    """What an affiliate key's entity network may show: its exposure today and its contracts."""
-    own = caller.affiliate_id or ""
-    for depth in ("4", "3", "2", "1"):  # the default depth, or less when that drawing would be too large
-        try:
-            exposure = cached_exposure_drawing(request, caller, "affiliate", own, None, depth)
-            break
-        except InvalidParameter:
-            if depth == "1":
-                raise
-    with pages.app_state(request).access.use() as store:
-        rows = store.run(fill(q.NODE, label="Affiliate"), {"id": own})
-        if not rows:
-            raise NotFound("no such affiliate")
-        name = str(rows[0]["node"].get("name") or own)
-        return tenancy.own_graph(store, exposure, own, name)
 
 
 @router.get("/entity/{type_}/{id_:entity_id}")
@@ -135,7 +121,7 @@ def neighbours(request: Request, type_: str, id_: str, offset: str | None = None
         start = parse_int(offset, 0, "offset", 0, 1_000_000)
         builder = network.NetworkBuilder()
         if caller.role == Role.affiliate:  # pages of its own graph only
-            graph = _own_graph(request, caller)
+            graph = own_pages.own_graph_of(request, caller)
             if f"{label}:{id_}" not in graph.nodes:
                 raise NotFound("not visible")
             tenancy.expand_own(graph, builder, f"{label}:{id_}", start)

@@ -48,6 +48,7 @@ class OwnGraph:
 
     affiliate: str
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: list[dict[str, Any]] = field(default_factory=list)  # the exposure drawing's answers (api/ui/own_pages.py)
     links: dict[str, set[tuple[str, str, str, str, bool]]] = field(default_factory=dict)
 
     def link(self, first: str, then: str) -> None:
@@ -67,7 +68,7 @@ class OwnGraph:
 
 def own_graph(store: Store, exposure: Drawing, affiliate_id: str, name: str) -> OwnGraph:
     """The affiliate's own exposure drawing and the contracts it holds, as one graph to walk."""
-    graph = OwnGraph(affiliate_id)
+    graph = OwnGraph(affiliate_id, answers=exposure.answers)
     own = f"Affiliate:{affiliate_id}"
     graph.nodes[own] = {"id": own, "label": name, "group": "affiliate", "title": f"affiliate {affiliate_id}: {name}"}
     for node in exposure.nodes:
@@ -123,10 +124,16 @@ def expand_own(graph: OwnGraph, builder: NetworkBuilder, key: str, offset: int =
     return added
 
 
-def own_neighbourhood(graph: OwnGraph, title: str, depth: int) -> Drawing:
-    """The affiliate's own node and its neighbours `depth` links away, inside its own graph."""
+def own_neighbourhood(graph: OwnGraph, title: str, depth: int, root: str | None = None) -> Drawing:
+    """A node of the graph (the affiliate's own by default) and its neighbours `depth` links away, inside its
+    own graph; a node outside the graph (a source) alone."""
     builder = NetworkBuilder()
-    root = f"Affiliate:{graph.affiliate}"
+    root = root or f"Affiliate:{graph.affiliate}"
+    if root not in graph.nodes:
+        label, node_id = root.split(":", 1)
+        builder.node(root, label.lower(), node_id, f"{label.lower()} {node_id}", borderWidth=3, sg_id=node_id,
+                     sg_label=label, sg_type=label.lower())
+        return Drawing(title=title, kind="entity", nodes=builder.nodes, edges=builder.edges, options=network_options())
     _add(builder, graph.nodes[root], borderWidth=3)
     frontier = [root]
     for _hop in range(depth):
