@@ -138,8 +138,8 @@ COMPANY_NAMES = "MATCH (c:Company) WHERE c.id IN $ids RETURN c.id AS id, c.name 
 
 COUNTS_BY_LABEL = {
     "ladybug": "MATCH (n) RETURN label(n) AS label, count(*) AS nodes ORDER BY label",
-    # the Neo4j store keeps its load records and canonical records and its load lock in labels of its own
-    "neo4j": "MATCH (n) WHERE NOT (n:SupplygraphBundle OR n:SupplygraphLoad OR n:SupplygraphLoadLock)"
+    # the Neo4j store keeps its own records (loads, bundles, keys, snapshots...) under Supplygraph* labels
+    "neo4j": "MATCH (n) WHERE NOT labels(n)[0] STARTS WITH 'Supplygraph'"
     " RETURN labels(n)[0] AS label, count(*) AS nodes ORDER BY label",
 }
 

@@ -34,6 +34,8 @@ from supplygraph.graph.errors import QueryFailed, QueryRefused, QueryTimeout, St
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
+from supplygraph.graph.stores.neo4j_documents import Neo4jDocument
+from supplygraph.graph.stores.neo4j_guard import check_plan
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
 from supplygraph.graph.stores.neo4j_writer import Counter, GraphWriter
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
@@ -124,9 +126,9 @@ class Neo4jStore:
         return None
 
     @property
-    def decisions_file(self) -> Path:
-        """Review decisions of a server store live in the local data folder, one file per database."""
-        return Path(Settings().db) / f"matches-{self.database}.json"
+    def decisions_file(self) -> Neo4jDocument:
+        """Review decisions of a server store live in the database, where every server and the CLI see them."""
+        return Neo4jDocument(self, "review-decisions")
 
     def for_load(self) -> Neo4jStore:
         return self  # the driver is thread-safe: a load opens its own sessions
@@ -194,6 +196,7 @@ class Neo4jStore:
                 plan = session.run(neo4j.Query("EXPLAIN " + cypher), dict(params or {})).consume()
                 if plan.query_type != "r":
                     raise QueryRefused(f"writes are refused: Neo4j plans this query as {plan.query_type!r}, not read-only ('r')")
+                check_plan(plan.plan)  # the servers' shared keys, sessions and decisions stay unread
                 result = session.run(neo4j.Query(cypher, timeout=timeout_s), dict(params or {}))
                 keys = list(result.keys())
                 rows: list[list[Any]] = []
