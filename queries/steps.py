@@ -127,7 +127,7 @@ class CypherSteps:
         return self.store.run_arrow(cypher.LINK_ORIGINS[key])
 
 
-_indexes: weakref.WeakKeyDictionary[Store, tuple[str, LinkIndex]] = weakref.WeakKeyDictionary()
+_indexes: weakref.WeakKeyDictionary[Store, tuple[str, LinkIndex, ArrowReader]] = weakref.WeakKeyDictionary()
 _building: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
 
@@ -149,18 +149,26 @@ def steps_for(store: Store) -> CypherSteps:
     with lock:
         cached = _indexes.get(store)
         if cached is None or cached[0] != generation:
-            cached = _indexes[store] = (generation, build_link_index(store.link_reads()))
+            reads = store.link_reads()
+            cached = _indexes[store] = (generation, build_link_index(reads), reads)
             gc.collect()
             gc.freeze()  # the index lives as long as the generation: keep it out of every later collection
-    return IndexedSteps(store, cached[1])
+    return IndexedSteps(store, cached[1], cached[2])
 
 
 class IndexedSteps(CypherSteps):
     """Every step answered from a LinkIndex of one generation: nothing is read from the database."""
 
-    def __init__(self, store: Store, index: LinkIndex) -> None:
+    def __init__(self, store: Store, index: LinkIndex, reads: ArrowReader | None = None) -> None:
         super().__init__(store)
         self.index = self.links = index
+        self.reads = reads or store  # the index's own generation (Neo4j: its load's snapshot, never half a load)
+
+    def node_origins(self, label: str) -> pa.Table:
+        return self.reads.run_arrow(cypher.NODE_ORIGINS[label])
+
+    def link_origins(self, key: tuple[str, str, str]) -> pa.Table:
+        return self.reads.run_arrow(cypher.LINK_ORIGINS[key])
 
     def affiliate(self, affiliate_id: str) -> Row | None:
         return self.links.affiliates.get(affiliate_id)

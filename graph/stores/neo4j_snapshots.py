@@ -9,9 +9,9 @@ are therefore read only from a snapshot of a complete load: Arrow files (zstd) k
   exactly the new one), runs again every bulk read of the previous complete load's snapshot and keeps
   their answers under its own id; it then drops the snapshots of older loads (the two latest stay).
 - A reader asks for the snapshot of the latest complete load. A read it does not hold (the first load
-  ever, or a query no load has seen) is taken from the live graph only when the graph is quiet, i.e. no
-  load record is `running` (a killed load's record stays `running`: its rows are still in the graph) and
-  the same loads exist before and after the read; it is then kept for every other reader.
+  ever, or a query no load has seen) is taken from the live graph only when the graph is exactly that
+  load's: it is the load started last (none running, none killed or failed since, which may have left
+  rows or newer property values behind) both before and after the read; it is then kept for all.
 """
 
 from __future__ import annotations
@@ -29,15 +29,11 @@ READ_LABEL = "SupplygraphRead"
 CHUNK_BYTES = 8 * 2**20
 KEEP_LOADS = 2  # loads whose snapshots are kept (the latest, and the one readers may still be on)
 QUIET_WAIT_S = 10.0  # how long a reader waits for a running load to end before it gives up
-LOADS = (
-    "MATCH (l:SupplygraphLoad) RETURN count(l) AS loads,"
-    " count(CASE WHEN l.status = 'running' THEN 1 END) AS running,"
-    " head(collect(CASE WHEN l.status = 'complete' THEN l.id END)) AS latest ORDER BY null"
-)
-LATEST_FIRST = (
-    "MATCH (l:SupplygraphLoad) WITH l ORDER BY l.finished DESC"
-    " RETURN count(l) AS loads, count(CASE WHEN l.status = 'running' THEN 1 END) AS running,"
-    " head(collect(CASE WHEN l.status = 'complete' THEN l.id END)) AS latest"
+LOAD_STATE = (
+    "MATCH (l:SupplygraphLoad) WITH l ORDER BY l.started DESC"
+    " WITH count(l) AS loads, head(collect(l.id)) AS newest, [x IN collect(l) WHERE x.status = 'complete'] AS done"
+    " UNWIND (CASE WHEN done = [] THEN [null] ELSE done END) AS d"
+    " WITH loads, newest, d ORDER BY d.finished DESC LIMIT 1 RETURN loads, newest, d.id AS latest"
 )
 
 
@@ -57,15 +53,15 @@ def decode(data: bytes) -> pa.Table:
 
 
 class Snapshots:
-    """The snapshots of one Neo4j store (`store` has run, write, run_arrow_live)."""
+    """The snapshots of one Neo4j store (`store` has run, write and the live run_arrow)."""
 
     def __init__(self, store: Any) -> None:
         self.store = store
 
-    def state(self) -> tuple[int, int, str | None]:
-        """(load records, running loads, latest complete load id)."""
-        row = self.store.run(LATEST_FIRST)[0]
-        return int(row["loads"]), int(row["running"]), row["latest"]
+    def state(self) -> tuple[int, str | None, str | None]:
+        """(load records, the load started last, the latest complete load)."""
+        rows = self.store.run(LOAD_STATE)
+        return (int(rows[0]["loads"]), rows[0]["newest"], rows[0]["latest"]) if rows else (0, None, None)
 
     def get(self, load: str, key: str) -> pa.Table | None:
         rows = self.store.run(
@@ -84,9 +80,16 @@ class Snapshots:
         for part, chunk in enumerate(parts):
             self.store.write(
                 f"CREATE (:{READ_LABEL} {{load: $load, key: $key, part: $part, parts: $parts, cypher: $cypher,"
-                " params: $params, data: $data}})",
-                {"load": load, "key": key, "part": part, "parts": len(parts), "cypher": cypher,
-                 "params": json.dumps(dict(params or {}), sort_keys=True, default=str), "data": chunk},  # fmt: skip
+                " params: $params, data: $data})",
+                {
+                    "load": load,
+                    "key": key,
+                    "part": part,
+                    "parts": len(parts),
+                    "cypher": cypher,
+                    "params": json.dumps(dict(params or {}), sort_keys=True, default=str),
+                    "data": chunk,
+                },
             )
 
     def queries(self, load: str) -> list[tuple[str, dict[str, Any]]]:
@@ -101,7 +104,7 @@ class Snapshots:
         """In a load, before it turns complete: the previous load's bulk reads, read again and kept for `load`."""
         reads = self.queries(previous) if previous else []
         for cypher, params in reads:
-            self.put(load, cypher, params, self.store.run_arrow_live(cypher, params))
+            self.put(load, cypher, params, self.store.run_arrow(cypher, params))
         return len(reads)
 
     def drop_old(self, keep: list[str]) -> None:
@@ -125,8 +128,8 @@ class LoadReads:
         deadline = time.monotonic() + QUIET_WAIT_S
         while True:
             before = self.snapshots.state()
-            if before[1] == 0 and before[2] == self.load:
-                table = self.snapshots.store.run_arrow_live(cypher, params)
+            if before[1] == before[2] == self.load:  # the graph is exactly this load's
+                table = self.snapshots.store.run_arrow(cypher, params)
                 if self.snapshots.state() == before:
                     self.snapshots.put(self.load, cypher, params, table)
                     return table

@@ -37,6 +37,7 @@ from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reach
 from supplygraph.graph.stores.neo4j_documents import Neo4jDocument
 from supplygraph.graph.stores.neo4j_guard import check_plan
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
+from supplygraph.graph.stores.neo4j_snapshots import READ_LABEL, LoadReads, Snapshots
 from supplygraph.graph.stores.neo4j_writer import Counter, GraphWriter
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
 from supplygraph.graph.stores.readable import neo4j_readable
@@ -114,7 +115,9 @@ class Neo4jStore:
         """The bulk reads of the link index, saved to disk per load id: another process, or this one after
         a restart, builds the index without reading the links over Bolt again."""
         name = self.generation
-        return self if name is None else SavedReads(self, self._index_cache() / name)
+        if name is None:
+            return self
+        return SavedReads(LoadReads(Snapshots(self), name), self._index_cache() / name)
 
     def _index_cache(self) -> Path:
         if self.index_cache is None:
@@ -245,6 +248,7 @@ class Neo4jStore:
                     ident(f"{label.lower()}_id"), ident(label)
                 )
             )
+        self.write(f"CREATE INDEX supplygraphread_load_key IF NOT EXISTS FOR (r:{ident(READ_LABEL)}) ON (r.load, r.key)")
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         with self.load_lock():
@@ -252,6 +256,8 @@ class Neo4jStore:
 
     def _replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None) -> None:
         self.ensure_constraints()
+        previous = self.generation
+        snapshots = Snapshots(self)
         load = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.write(
             f"CREATE (l:{ident(LOAD_LABEL)} {{id: $id, status: 'running', started: datetime()}})", {"id": load}
@@ -276,10 +282,12 @@ class Neo4jStore:
         reached(WRITTEN)
         writer.sweep(load, had_rels, {label for label, ids in existing.items() if ids})
         self._save_bundles(bundles)
+        snapshots.take_for_load(load, previous)  # readers of the new load never read the live graph
         self.write(
             f"MATCH (l:{ident(LOAD_LABEL)} {{id: $id}}) SET l.status = 'complete', l.finished = datetime()",
             {"id": load},
         )
+        snapshots.drop_old([load, *([previous] if previous else [])])
 
     def _save_bundles(self, bundles: list[LoadedBundle]) -> None:
         self.write(f"MATCH (b:{ident(BUNDLE_LABEL)}) DETACH DELETE b")
