@@ -281,7 +281,7 @@ class Neo4jStore:
             raise
         reached(WRITTEN)
         writer.sweep(load, had_rels, {label for label, ids in existing.items() if ids})
-        self._save_bundles(bundles)
+        self.save_bundles(bundles)
         snapshots.take_for_load(load, previous)  # readers of the new load never read the live graph
         self.write(
             f"MATCH (l:{ident(LOAD_LABEL)} {{id: $id}}) SET l.status = 'complete', l.finished = datetime()",
@@ -289,7 +289,7 @@ class Neo4jStore:
         )
         snapshots.drop_old([load, *([previous] if previous else [])])
 
-    def _save_bundles(self, bundles: list[LoadedBundle]) -> None:
+    def save_bundles(self, bundles: list[LoadedBundle]) -> None:
         self.write(f"MATCH (b:{ident(BUNDLE_LABEL)}) DETACH DELETE b")
         for position, bundle in enumerate(bundles):
             for table_name, table in bundle.tables.items():
