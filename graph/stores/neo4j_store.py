@@ -8,7 +8,8 @@ A load replaces the graph with the records it was given:
      between nodes found by those ids (no index lookup), rows as lists sorted by start node,
      tagged `_load`. One session writes while the next batch is prepared on this side;
   4. the sweep: everything not tagged with this load is deleted, in batches;
-  5. the canonical records are saved as (:SupplygraphBundle) nodes, the load record set 'complete'.
+  5. the canonical records are saved as (:SupplygraphBundle) nodes, the previous load's kept bulk reads
+     read again and kept for this one (graph/stores/neo4j_snapshots.py), the load record set 'complete'.
 If a step fails before the sweep, what this load added (relationships tagged with it and nodes
 that did not exist before) is deleted again and the record set 'failed': the previous graph is
 back, except property values of nodes that both graphs have, which hold the newer values.
