@@ -19,7 +19,7 @@ from supplygraph.api import problems
 from supplygraph.api.deps import AppState, ExposureCache, StoreAccess
 from supplygraph.api.docs_pages import NoSniff, install_docs
 from supplygraph.api.fairness import fairness_for
-from supplygraph.api.keys import Keys
+from supplygraph.api.keys import KeyRing, Keys
 from supplygraph.api.problems import MEDIA_TYPE
 from supplygraph.api.routers import (
     affiliates,
@@ -99,7 +99,8 @@ def create_app(
         fairness=fairness_for(settings),
     )
 
-    watching = watch_service_for(app_state.keyring.path, access.use)  # api/watches/runner.py
+    shared = app_state.keyring if not isinstance(app_state.keyring, KeyRing) else None  # keys in Neo4j
+    watching = watch_service_for(app_state.keyring.path, access.use, shared)  # api/watches/runner.py
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -199,3 +199,16 @@ def test_the_sandbox_still_reads_the_graph(neo: Neo4jStore) -> None:
 def test_the_embedded_store_keeps_its_key_file(tmp_path: Path) -> None:
     ring = keyring_for(Settings(db=tmp_path / "db"), None)
     assert isinstance(ring, KeyRing) and ring.path == tmp_path / "db" / "keys.sqlite"
+
+
+def test_watches_of_a_server_follow_the_keys_in_neo4j(neo: Neo4jStore, tmp_path: Path) -> None:
+    from supplygraph.api.watches.access import live_tenants
+    from supplygraph.api.watches.service import watch_service_for
+
+    load_bundles(neo, [DEMO])
+    ring = Neo4jKeyRing(neo, tmp_path / "keys.sqlite")
+    _, info = ring.create("affiliate", "AF-LIN", "lin")
+    service = watch_service_for(ring.path, lambda: None, ring)
+    assert "affiliate:AF-LIN" in live_tenants(service.keyring)  # type: ignore[arg-type]
+    ring.revoke(info.id)
+    assert "affiliate:AF-LIN" not in live_tenants(ring)
