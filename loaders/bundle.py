@@ -72,7 +72,9 @@ def _folder_files(path: Path) -> tuple[dict[str, Callable[[], bytes]], list[str]
     return found, unknown, problems
 
 
-def _zip_files(path: Path, limits: ZipLimits) -> tuple[dict[str, Callable[[], bytes]], list[str], list[Problem]]:
+def _zip_files(
+    path: Path, limits: ZipLimits
+) -> tuple[dict[str, Callable[[], bytes]], list[str], list[Problem]]:
     """A zip's bundle files, read in pieces under the caps of loaders/zip_limits.py. A member that is a
     symbolic link is refused (zipfile would hand over the link's target path as the file's text)."""
     known = set(SCHEMA.files)

@@ -38,10 +38,8 @@ def hidden_characters(column: pa.Array) -> Converted:
     return (
         column,
         bad,
-        lambda v: (
-            f"{v!r} holds a control or invisible formatting character; ids may not (it would be a second id "
-            "that prints like another)"
-        ),
+        lambda v: f"{v!r} holds a control or invisible formatting character; ids may not (it would be a second id "
+        "that prints like another)",
     )
 
 

@@ -116,9 +116,7 @@ def _finish(table: pa.Table) -> pa.Table:
         "award_status",
         pc.if_else(active, pa.scalar(None, pa.string()), status),
     )
-    return table.drop_columns(
-        [c for c in ("ocds_kind", "award_in_release", "award_id", "award_lots") if c in table.column_names]
-    )
+    return table.drop_columns([c for c in ("ocds_kind", "award_in_release", "award_id", "award_lots") if c in table.column_names])
 
 
 def join_processes(out: TableBuilder) -> None:

@@ -57,9 +57,7 @@ def _total_problem(archive_name: str, member: str, total: int, limits: ZipLimits
     )
 
 
-def check_declared(
-    archive: zipfile.ZipFile, archive_name: str, members: list[zipfile.ZipInfo], limits: ZipLimits
-) -> None:
+def check_declared(archive: zipfile.ZipFile, archive_name: str, members: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
     """Refuse the zip from its directory alone if the members to be read are too large or too compressed."""
     problems: list[Problem] = []
     total = 0
@@ -91,8 +89,6 @@ class MemberReader:
                 if self.total > self.limits.max_unzipped_bytes:
                     raise BundleError([_total_problem(self.archive_name, info.filename, self.total, self.limits)])
                 if len(out) > RATIO_FLOOR and len(out) > self.limits.max_ratio * max(info.compress_size, 1):
-                    problem = _ratio_problem(
-                        self.archive_name, info.filename, len(out), info.compress_size, self.limits
-                    )
+                    problem = _ratio_problem(self.archive_name, info.filename, len(out), info.compress_size, self.limits)
                     raise BundleError([problem])
         return bytes(out)
