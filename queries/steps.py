@@ -26,6 +26,7 @@ Reached = tuple[str, str, list[Any]]  # (supplier, buyer, source ids of each lin
 
 class CypherSteps:
     index: LinkIndex | None = None  # IndexedSteps answer from one
+    details_reads: ArrowReader | None = None  # where answers' finding and source details come from (None: the store)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -163,6 +164,9 @@ class IndexedSteps(CypherSteps):
         super().__init__(store)
         self.index = self.links = index
         self.reads = reads or store  # the index's own generation (Neo4j: its load's snapshot, never half a load)
+        # Neo4j: finding and source details of answers from the same kept reads (the embedded store's pinned
+        # generation answers them as it is)
+        self.details_reads = None if store.embedded else self.reads
 
     def node_origins(self, label: str) -> pa.Table:
         return self.reads.run_arrow(cypher.NODE_ORIGINS[label])

@@ -40,14 +40,19 @@ def answers(uri: str, folder: Path) -> dict[str, Any]:
 
 
 def changed_demo(folder: Path) -> Path:
-    """The demo bundle under its own name, with FA-NFP's supply of FA-SH2 ended in 2025: half-way through
-    loading it with `extra_bundle`, the live graph holds both the new supplier and the old link."""
+    """The demo bundle under its own name, with FA-NFP's supply of FA-SH2 ended in 2025 and a source retitled:
+    half-way through loading it with `extra_bundle`, the live graph holds the new supplier, the old link and
+    the new title."""
     changed = folder / "changed" / DEMO.name
     shutil.copytree(DEMO, changed)
     supply = changed / "supply.csv"
     old = "FA-NFP,FA-SH2,motherboards,2021-01-01,,SRC-01"
     assert old in supply.read_text()
     supply.write_text(supply.read_text().replace(old, "FA-NFP,FA-SH2,motherboards,2021-01-01,2025-01-01,SRC-01"))
+    sources = changed / "sources.csv"  # and a source's title: the nodes are written before the links
+    title = "Supply chain disclosure: Korvane Aeris and Stratum product lines 2024"
+    assert title in sources.read_text()
+    sources.write_text(sources.read_text().replace(title, title + " (revised)"))
     return changed
 
 
