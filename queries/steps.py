@@ -151,7 +151,11 @@ def steps_for(store: Store) -> CypherSteps:
         cached = _indexes.get(store)
         if cached is None or cached[0] != generation:
             reads = store.link_reads()
-            cached = _indexes[store] = (generation, build_link_index(reads), reads)
+            index = build_link_index(reads)
+            if not store.embedded:  # kept with the index: a load running later cannot keep answers from them
+                reads.run_arrow(cypher.ALL_SOURCE_DETAILS)
+                reads.run_arrow(cypher.ALL_FINDING_DETAILS)
+            cached = _indexes[store] = (generation, index, reads)
             gc.collect()
             gc.freeze()  # the index lives as long as the generation: keep it out of every later collection
     return IndexedSteps(store, cached[1], cached[2])
