@@ -19,7 +19,7 @@ from supplygraph.api import problems
 from supplygraph.api.deps import AppState, ExposureCache, StoreAccess
 from supplygraph.api.docs_pages import NoSniff, install_docs
 from supplygraph.api.fairness import fairness_for
-from supplygraph.api.keys import KeyRing, keys_path
+from supplygraph.api.keys import KeyRing, Keys
 from supplygraph.api.problems import MEDIA_TYPE
 from supplygraph.api.routers import (
     affiliates,
@@ -34,6 +34,7 @@ from supplygraph.api.routers import (
     watches,
 )
 from supplygraph.api.sandbox import Sandbox
+from supplygraph.api.shared_keys import keyring_for
 from supplygraph.api.ui.routes import router as ui_router
 from supplygraph.api.ui.timeline import router as timeline_router
 from supplygraph.api.watches.service import watch_service_for
@@ -73,7 +74,7 @@ def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
     *,
-    keyring: KeyRing | None = None,
+    keyring: Keys | None = None,
     warm: bool = True,
 ) -> FastAPI:
     """The app over `store` (default: from settings and NEO4J_URI). A store passed in is not closed by the app."""
@@ -92,13 +93,14 @@ def create_app(
     app_state = AppState(
         settings=settings,
         access=access,
-        keyring=keyring or KeyRing(keys_path(settings, root)),
+        keyring=keyring or keyring_for(settings, store, root),
         sandbox=sandbox,
         exposure_cache=ExposureCache(settings.exposure_cache_mb * 2**20),
         fairness=fairness_for(settings),
     )
 
-    watching = watch_service_for(app_state.keyring.path, access.use)  # api/watches/runner.py
+    shared = app_state.keyring if not isinstance(app_state.keyring, KeyRing) else None  # keys in Neo4j
+    watching = watch_service_for(app_state.keyring.path, access.use, shared)  # api/watches/runner.py
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -25,7 +25,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from supplygraph.api.fairness import Fairness
-from supplygraph.api.keys import KeyRing, Principal, Role
+from supplygraph.api.keys import Keys, Principal, Role
 from supplygraph.api.problems import forbidden, unauthorized
 from supplygraph.api.sandbox import Sandbox
 from supplygraph.graph.errors import EmptyGraph
@@ -139,7 +139,7 @@ class ExposureCache:
 class AppState:
     settings: Settings
     access: StoreAccess
-    keyring: KeyRing
+    keyring: Keys
     sandbox: Sandbox
     exposure_cache: ExposureCache
     fairness: Fairness  # the API's expensive requests (api/fairness.py)

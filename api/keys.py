@@ -1,7 +1,7 @@
 """API keys: `sg_<token>` given out once, stored only as a SHA-256 hash in a small local SQLite file.
 
-The file is Settings().keys (SUPPLYGRAPH_KEYS) or `keys.sqlite` in the embedded data folder; it stays
-local when the graph lives in Neo4j. A key is 32 random bytes, so a plain hash is enough (no salt or
+The file is Settings().keys (SUPPLYGRAPH_KEYS) or `keys.sqlite` in the embedded data folder. With a Neo4j
+store and no SUPPLYGRAPH_KEYS, keys live in Neo4j instead, shared by every API server (api/shared_keys.py). A key is 32 random bytes, so a plain hash is enough (no salt or
 slow hash is needed against guessing); lookups are by hash, and revoked keys stay listed.
 """
 
@@ -18,6 +18,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from supplygraph.api.file_cache import FileCache
 from supplygraph.graph.errors import InvalidParameter, NotFound
@@ -62,6 +63,23 @@ class KeyInfo:
     name: str
     created: str
     revoked: str | None
+
+
+class Keys(Protocol):
+    """What the API needs of a key ring: this file's KeyRing, or the Neo4j one (api/shared_keys.py)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    def create(self, role: Role | str, affiliate_id: str | None = None, name: str = "") -> tuple[str, KeyInfo]: ...
+
+    def list(self) -> list[KeyInfo]: ...
+
+    def revoke(self, key_id: str) -> KeyInfo: ...
+
+    def by_id(self, key_id: str) -> Principal | None: ...
+
+    def lookup(self, key: str) -> Principal | None: ...
 
 
 def keys_path(settings: Settings, db: Path | None = None) -> Path:

@@ -43,3 +43,8 @@ class Neo4jSettings(BaseSettings):
     user: str = "neo4j"
     password: str = "supplygraph-test"
     database: str = "neo4j"
+    # A local server's home, for the bulk path of a first load (loaders/neo4j_bulk.py): neo4j-admin and the
+    # command that stops and starts the server (default <home>/bin/neo4j-admin and <home>/bin/neo4j).
+    home: Path | None = None
+    admin: str | None = None  # NEO4J_ADMIN, e.g. scripts/neo4j-admin
+    control: str | None = None  # NEO4J_CONTROL, e.g. scripts/neo4j-server (called with stop, then start)

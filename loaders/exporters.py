@@ -71,9 +71,9 @@ def export_neo4j_import(tables: GraphTables, outdir: Path) -> list[Path]:
         written.append(path)
         args.append(f"--relationships={part.type}={path.name}")
     script = outdir / "import.sh"
-    command = [
-        "neo4j-admin", "database", "import", "full", "--overwrite-destination",
-        f"--array-delimiter={ARRAY_DELIMITER}", "--skip-bad-relationships=false", *args, "${1:-neo4j}",
+    command = [  # the database before the file lists: --nodes and --relationships take every later word
+        "neo4j-admin", "database", "import", "full", "${1:-neo4j}", "--overwrite-destination",
+        f"--array-delimiter={ARRAY_DELIMITER}", "--skip-bad-relationships=false", *args,
     ]
     script.write_text(
         "#!/bin/sh\n# Initial load of a stopped Neo4j from these files; run from this folder.\n"

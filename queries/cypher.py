@@ -138,8 +138,8 @@ COMPANY_NAMES = "MATCH (c:Company) WHERE c.id IN $ids RETURN c.id AS id, c.name 
 
 COUNTS_BY_LABEL = {
     "ladybug": "MATCH (n) RETURN label(n) AS label, count(*) AS nodes ORDER BY label",
-    # the Neo4j store keeps its load records and canonical records and its load lock in labels of its own
-    "neo4j": "MATCH (n) WHERE NOT (n:SupplygraphBundle OR n:SupplygraphLoad OR n:SupplygraphLoadLock)"
+    # the Neo4j store keeps its own records (loads, bundles, keys, snapshots...) under Supplygraph* labels
+    "neo4j": "MATCH (n) WHERE NOT labels(n)[0] STARTS WITH 'Supplygraph'"
     " RETURN labels(n)[0] AS label, count(*) AS nodes ORDER BY label",
 }
 
@@ -311,6 +311,16 @@ LINK_ORIGINS = {
 }
 
 # What an exposure answer tells about each of its findings besides what the walk needs (queries/exposure_summary.py).
+# The same details of every source and finding, read in bulk once per Neo4j load into its kept reads, so that
+# an exposure answer on Neo4j reads them from a complete load too (graph/stores/neo4j_snapshots.py).
+ALL_SOURCE_DETAILS = (
+    "MATCH (s:Source) RETURN s.id AS id, s.title AS title, s.url AS url, s.kind AS kind, s.published_on AS published_on"
+)
+ALL_FINDING_DETAILS = (
+    "MATCH (fi:Finding) RETURN fi.id AS id, fi.reported_on AS reported_on, fi.closed_on AS closed_on,"
+    " fi.monitor AS monitor, fi.summary AS summary, fi.source_ids AS sources"
+)
+
 FINDING_DETAILS = (
     "MATCH (fi:Finding) WHERE fi.id IN $ids RETURN fi.id AS id, fi.reported_on AS reported_on,"
     " fi.closed_on AS closed_on, fi.monitor AS monitor, fi.summary AS summary, fi.source_ids AS sources"

@@ -123,7 +123,7 @@ def exposure_for_affiliate(
         factories, agencies, findings = (
             [i for i in items if at_least(i["basis"], minimum)] for items in (factories, agencies, findings)
         )
-    findings, sources = described(steps.store, findings, (factories, agencies))
+    findings, sources = described(steps.store, findings, (factories, agencies), steps.details_reads)
     routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
     used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
     answer = Exposure(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from supplygraph.graph.stores.protocol import Store
+from supplygraph.graph.stores.protocol import ArrowReader, Store
 from supplygraph.queries import cypher
 from supplygraph.queries.entity_cypher import SOURCES_BY_ID
 from supplygraph.queries.routes import source_list
@@ -66,22 +66,30 @@ def _day(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else (None if value is None else str(value))
 
 
-def source_details(store: Store, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Title, URL, date published and kind of each source named, by id (ids without a node left out)."""
+def _kept(reads: ArrowReader, query: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of a bulk read whose id is among `ids`."""
+    wanted = set(ids)
+    return [r for r in reads.run_arrow(query).to_pylist() if r["id"] in wanted]
+
+
+def source_details(store: Store, ids: Iterable[str], reads: ArrowReader | None = None) -> dict[str, dict[str, Any]]:
+    """Title, URL, date published and kind of each source named, by id (ids without a node left out); with
+    `reads`, from a bulk read of every source (a Neo4j load's kept reads) instead of the live graph."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = store.run(SOURCES_BY_ID, {"ids": wanted})
+    rows = _kept(reads, cypher.ALL_SOURCE_DETAILS, wanted) if reads else store.run(SOURCES_BY_ID, {"ids": wanted})
     return {
         r["id"]: {"title": r["title"], "url": r["url"], "published_on": _day(r["published_on"]), "kind": r["kind"]}
         for r in rows
     }
 
 
-def finding_details(store: Store, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Monitor, summary, dates and own sources of each finding, by id."""
+def finding_details(store: Store, ids: Sequence[str], reads: ArrowReader | None = None) -> dict[str, dict[str, Any]]:
+    """Monitor, summary, dates and own sources of each finding, by id (with `reads`: as source_details)."""
     if not ids:
         return {}
+    rows = _kept(reads, cypher.ALL_FINDING_DETAILS, ids) if reads else store.run(cypher.FINDING_DETAILS, {"ids": list(ids)})
     return {
         r["id"]: {
             "reported_on": _day(r["reported_on"]),
@@ -90,7 +98,7 @@ def finding_details(store: Store, ids: Sequence[str]) -> dict[str, dict[str, Any
             "summary": r["summary"],
             "sources": source_list(r["sources"]),
         }
-        for r in store.run(cypher.FINDING_DETAILS, {"ids": list(ids)})
+        for r in rows
     }
 
 
@@ -99,14 +107,17 @@ UNKNOWN_SOURCE = {"title": None, "url": None, "published_on": None, "kind": None
 
 
 def described(
-    store: Store, findings: list[dict[str, Any]], others: Iterable[list[dict[str, Any]]]
+    store: Store,
+    findings: list[dict[str, Any]],
+    others: Iterable[list[dict[str, Any]]],
+    reads: ArrowReader | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """The findings in reading order, each with its dates, monitor, summary and `evidence` (its own sources
     with title, URL and date), and the details of every source the findings and `others` name."""
-    told = finding_details(store, sorted(f["id"] for f in findings))
+    told = finding_details(store, sorted(f["id"] for f in findings), reads)
     named = {s for items in (findings, *others) for i in items for s in i["sources"]}
     named.update(s for d in told.values() for s in d["sources"])
-    sources = source_details(store, named)
+    sources = source_details(store, named, reads)
     out = []
     for f in findings:
         details = told.get(f["id"], {})

@@ -28,6 +28,7 @@ Reached = tuple[str, str, list[Any]]  # (supplier, buyer, source ids of each lin
 
 class CypherSteps:
     index: LinkIndex | None = None  # IndexedSteps answer from one
+    details_reads: ArrowReader | None = None  # where answers' finding and source details come from (None: the store)
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -129,7 +130,7 @@ class CypherSteps:
         return self.store.run_arrow(cypher.LINK_ORIGINS[key])
 
 
-_indexes: weakref.WeakKeyDictionary[Store, tuple[str, LinkIndex]] = weakref.WeakKeyDictionary()
+_indexes: weakref.WeakKeyDictionary[Store, tuple[str, LinkIndex, ArrowReader]] = weakref.WeakKeyDictionary()
 _building: weakref.WeakKeyDictionary[Store, threading.Lock] = weakref.WeakKeyDictionary()
 _guard = threading.Lock()
 
@@ -151,17 +152,32 @@ def steps_for(store: Store) -> CypherSteps:
     with lock:
         cached = _indexes.get(store)
         if cached is None or cached[0] != generation:
-            cached = _indexes[store] = (generation, link_index_of(store, generation))
+            reads = store.link_reads()
+            index = link_index_of(store, generation)
+            if not store.embedded:  # kept with the index: a load running later cannot keep answers from them
+                reads.run_arrow(cypher.ALL_SOURCE_DETAILS)
+                reads.run_arrow(cypher.ALL_FINDING_DETAILS)
+            cached = _indexes[store] = (generation, index, reads)
             gc.freeze()  # what is alive now lives as long as the process: keep it out of every later collection
-    return IndexedSteps(store, cached[1])
+    return IndexedSteps(store, cached[1], cached[2])
 
 
 class IndexedSteps(CypherSteps):
     """Every step answered from a LinkIndex of one generation: nothing is read from the database."""
 
-    def __init__(self, store: Store, index: LinkIndex) -> None:
+    def __init__(self, store: Store, index: LinkIndex, reads: ArrowReader | None = None) -> None:
         super().__init__(store)
         self.index = self.links = index
+        self.reads = reads or store  # the index's own generation (Neo4j: its load's snapshot, never half a load)
+        # Neo4j: finding and source details of answers from the same kept reads (the embedded store's pinned
+        # generation answers them as it is)
+        self.details_reads = None if store.embedded else self.reads
+
+    def node_origins(self, label: str) -> pa.Table:
+        return self.reads.run_arrow(cypher.NODE_ORIGINS[label])
+
+    def link_origins(self, key: tuple[str, str, str]) -> pa.Table:
+        return self.reads.run_arrow(cypher.LINK_ORIGINS[key])
 
     def affiliate(self, affiliate_id: str) -> Row | None:
         return self.links.affiliate(affiliate_id)

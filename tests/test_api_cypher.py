@@ -143,7 +143,9 @@ def test_runaway_queries_are_stopped_within_the_limit(api: Api, query: str) -> N
     response = cypher(api, query)
     elapsed = time.monotonic() - started
     assert response.status_code in (400, 504), response.text  # killed (504) or out of memory (400)
-    if response.status_code == 400:
+    if response.status_code == 400 and api.store.dialect == "neo4j" and "AllNodesScan" in response.text:
+        pass  # refused before it runs: Neo4j scans of all nodes are (graph/stores/neo4j_guard.py)
+    elif response.status_code == 400:
         assert "memory" in response.json()["detail"]
     assert elapsed < WORKER_START_S + TIMEOUT_S + GRACE_S
     still_answers(api)

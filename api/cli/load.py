@@ -26,6 +26,7 @@ from supplygraph.api.cli.base import (
 )
 from supplygraph.api.terminal import visible, visible_lines
 from supplygraph.graph.errors import InvalidParameter
+from supplygraph.graph.stores.protocol import Store
 from supplygraph.loaders.pipeline import load_bundles
 
 
@@ -39,6 +40,21 @@ class _Amount(ProgressColumn):
         done = f"{task.completed / scale:,.0f}" + (f"/{task.total / scale:,.0f}" if task.total else "")
         rate = f", {task.speed / scale:,.1f} {unit}/s" if task.speed else ""
         return Text(f"{done} {unit}{rate}")
+
+
+def open_bulk_store(neo4j: str | None, home: Path | None) -> Store | None:
+    """The Neo4j store whose first load is a neo4j-admin import, when a local server's home is known."""
+    from supplygraph.graph.settings import Neo4jSettings
+
+    settings = Neo4jSettings()
+    home = home or settings.home
+    uri = neo4j or settings.uri
+    if home is None or not uri:
+        return None
+    from supplygraph.loaders.neo4j_bulk import Neo4jBulkStore
+
+    return Neo4jBulkStore(uri, settings.user, settings.password, settings.database, home=home,
+                          admin=settings.admin, control=settings.control)  # fmt: skip
 
 
 @app.command()
@@ -72,8 +88,19 @@ def load(
     ] = None,
     name: Annotated[
         list[str] | None,
-        typer.Option("--name", help="The name to load an input under, once per input in order (default: its folder "
-                     "or file name); loading under a name already loaded replaces that bundle"),
+        typer.Option(
+            "--name",
+            help="The name to load an input under, once per input in order (default: its folder "
+            "or file name); loading under a name already loaded replaces that bundle",
+        ),
+    ] = None,
+    neo4j_home: Annotated[
+        Path | None,
+        typer.Option(
+            "--neo4j-home",
+            help="Home of a local Neo4j (env NEO4J_HOME): a load into its empty database "
+            "stops the server, runs neo4j-admin database import and starts it again (docs/neo4j.md)",
+        ),
     ] = None,
 ) -> None:
     """Validate bundles and load them into the graph, all or nothing.
@@ -89,7 +116,7 @@ def load(
     """
     if name and len(name) != len(bundles):
         raise InvalidParameter("--name", f"give one --name per input: {len(bundles)} inputs, {len(name)} names")
-    store = open_cli_store(db, neo4j)
+    store = open_bulk_store(neo4j, neo4j_home) or open_cli_store(db, neo4j)
     with Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
@@ -128,7 +155,9 @@ def load(
         from supplygraph.loaders.quarantine import write_rejects
 
         files = ", ".join(str(p) for p in write_rejects(report.rejects, bundles))
-        err.print(visible_lines(f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}"))
+        err.print(
+            visible_lines(f"skipped {report.skipped:,} invalid records ({len(report.rejects):,} problems); see {files}")
+        )
     if dry_run:  # the counts are the whole graph's, with these inputs in it: say so
         out.print(
             f"validated (dry run, nothing written): {visible(', '.join(report.bundles))} — {report.rows_read:,} rows "

@@ -17,7 +17,7 @@ from supplygraph.api.deps import AppState
 from supplygraph.api.keys import Principal
 
 from . import exports
-from .sessions import SessionStore, sessions_for
+from .sessions import Sessions, sessions_for
 
 COOKIE = "sg_ui_session"
 CSP = (
@@ -37,7 +37,7 @@ def app_state(request: Request) -> AppState:
     return request.app.state.supplygraph  # type: ignore[no-any-return]
 
 
-def sessions(request: Request) -> SessionStore:
+def sessions(request: Request) -> Sessions:
     """The app's session store (beside its key file), made on first use."""
     state = request.app.state
     with _sessions_lock:

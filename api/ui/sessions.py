@@ -17,12 +17,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from pathlib import Path
+from typing import Protocol
 
 from supplygraph.api.file_cache import FileCache
-from supplygraph.api.keys import KeyRing, Principal, digest
+from supplygraph.api.keys import KeyRing, Keys, Principal, digest
 
 SESSION_PREFIX = "sgs_"
+
+
+class Sessions(Protocol):
+    """What the /ui pages need of a session store (this file's, or the Neo4j one)."""
+
+    lifetime_s: float
+
+    def create(self, principal: Principal) -> str: ...
+
+    def lookup(self, session_id: str) -> Principal | None: ...
+
+    def end(self, session_id: str) -> None: ...
+
+    def end_all(self, key_id: str) -> int: ...
 
 
 class SessionStore:
@@ -94,10 +108,17 @@ class SessionStore:
             return conn.execute("DELETE FROM ui_sessions WHERE key_id = ?", (key_id,)).rowcount
 
 
-def sessions_for(keys: KeyRing, hours: float) -> SessionStore:
+def sessions_for(keys: Keys, hours: float) -> Sessions:
+    """Sessions beside the key ring: in Neo4j with the shared keys (api/ui/shared_sessions.py), else a file."""
+    from supplygraph.api.shared_keys import Neo4jKeyRing
+    from supplygraph.api.ui.shared_sessions import Neo4jSessionStore
+
+    if isinstance(keys, Neo4jKeyRing):
+        return Neo4jSessionStore(keys, hours * 3600.0)
+    assert isinstance(keys, KeyRing)
     return SessionStore(keys, hours * 3600.0)
 
 
-def revoke_sessions(keys_file: Path, key_id: str) -> int:
+def revoke_sessions(keys: Keys, key_id: str) -> int:
     """Ends the sessions of a revoked key (`supplygraph keys revoke`); lookups refuse them in any case."""
-    return SessionStore(KeyRing(keys_file), 0.0).end_all(key_id)
+    return sessions_for(keys, 0.0).end_all(key_id)

@@ -9,7 +9,7 @@ watch answers 404 exactly as an unknown id; admin keys (and the local CLI) see e
 
 from __future__ import annotations
 
-from supplygraph.api.keys import KeyRing, Principal, Role
+from supplygraph.api.keys import Keys, Principal, Role
 from supplygraph.api.watches.model import Watch
 from supplygraph.api.watches.store import WatchStore
 from supplygraph.graph.errors import InvalidParameter, NotFound, SupplygraphError
@@ -32,7 +32,7 @@ def tenant_of(caller: Principal | None) -> str:
     return f"affiliate:{caller.affiliate_id}" if caller.role == Role.affiliate else f"key:{caller.key_id}"
 
 
-def live_tenants(keyring: KeyRing) -> set[str]:
+def live_tenants(keyring: Keys) -> set[str]:
     """The tenants with a key not revoked, and the local operator: only their watches are answered again,
     delivered and fed (a watch whose every key was revoked pauses; a new key of its affiliate resumes it)."""
     live = {LOCAL}

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from supplygraph.api import walkers
-from supplygraph.api.keys import KeyRing
+from supplygraph.api.keys import KeyRing, Keys
 from supplygraph.api.watches.access import live_tenants
 from supplygraph.api.watches.runner import Evaluation, evaluate_watches
 from supplygraph.api.watches.store import WatchStore, watches_path
@@ -46,12 +46,17 @@ class WatchSettings(BaseSettings):
 
 
 def evaluate_in_worker(
-    config: Mapping[str, Any], generation: str | None, watch_file: str, day: date, keys_file: str | None = None
+    config: Mapping[str, Any],
+    generation: str | None,
+    watch_file: str,
+    day: date,
+    keys_file: str | None = None,
+    live: list[str] | None = None,
 ) -> Evaluation:
-    """In a worker process: every watch (of a tenant with a live key in `keys_file`, when given) answered
-    for `day` on `generation` of the graph `config` names."""
+    """In a worker process: every watch (of a tenant with a live key in `keys_file`, or among `live`, when
+    given) answered for `day` on `generation` of the graph `config` names."""
     store = open_from_config(config, generation, buffer_pool_size=int(config["buffer_pool_bytes"]))
-    tenants = None if keys_file is None else live_tenants(KeyRing(Path(keys_file)))
+    tenants = set(live) if live is not None else None if keys_file is None else live_tenants(KeyRing(Path(keys_file)))
     try:
         return evaluate_watches(store, WatchStore(Path(watch_file)), day, tenants=tenants)
     finally:
@@ -70,14 +75,18 @@ class WatchService:
         settings: WatchSettings | None = None,
         today: Callable[[], date] = date.today,
         keys_file: Path | None = None,
+        keyring: Keys | None = None,
     ) -> None:
         self.watches = watches
+        self.keyring = keyring  # keys kept elsewhere (Neo4j: api/shared_keys.py); else those of keys_file
         self.use_store = use_store
         self.settings = settings = settings or WatchSettings()
         self.today = today
         backoff = Backoff(settings.retry_first_s, settings.retry_max_s, settings.give_up_h * 3600)
         self.keys_file = keys_file  # whose revoked keys pause their watches (api/watch_access.live_tenants)
         tenants = None if keys_file is None else lambda: live_tenants(KeyRing(keys_file))
+        if keyring is not None:
+            tenants = lambda: live_tenants(keyring)  # noqa: E731
         self.deliverer = Deliverer(watches, backoff, settings.webhook_timeout_s, tenants)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -99,8 +108,9 @@ class WatchService:
             self._pool = walkers.pool(1)
         try:
             keys = None if self.keys_file is None else str(self.keys_file)
+            live = None if self.keyring is None else sorted(live_tenants(self.keyring))
             self.last = self._pool.submit(
-                evaluate_in_worker, config, now[0], str(self.watches.path), now[1], keys
+                evaluate_in_worker, config, now[0], str(self.watches.path), now[1], keys, live
             ).result()
         except Exception:
             self._pool.shutdown(wait=False, cancel_futures=True)  # a worker that died breaks its pool
@@ -142,6 +152,6 @@ class WatchService:
             thread.join(timeout=30)
 
 
-def watch_service_for(keys_file: Any, use_store: Callable[[], Any]) -> WatchService:
-    """The server's service over `watches.sqlite` beside the key file."""
-    return WatchService(WatchStore(watches_path(keys_file)), use_store, keys_file=Path(keys_file))
+def watch_service_for(keys_file: Any, use_store: Callable[[], Any], keyring: Keys | None = None) -> WatchService:
+    """The server's service over `watches.sqlite` beside the key file; `keyring`: keys kept elsewhere (Neo4j)."""
+    return WatchService(WatchStore(watches_path(keys_file)), use_store, keys_file=Path(keys_file), keyring=keyring)

@@ -8,7 +8,8 @@ A load replaces the graph with the records it was given:
      between nodes found by those ids (no index lookup), rows as lists sorted by start node,
      tagged `_load`. One session writes while the next batch is prepared on this side;
   4. the sweep: everything not tagged with this load is deleted, in batches;
-  5. the canonical records are saved as (:SupplygraphBundle) nodes, the load record set 'complete'.
+  5. the canonical records are saved as (:SupplygraphBundle) nodes, the previous load's kept bulk reads
+     read again and kept for this one (graph/stores/neo4j_snapshots.py), the load record set 'complete'.
 If a step fails before the sweep, what this load added (relationships tagged with it and nodes
 that did not exist before) is deleted again and the record set 'failed': the previous graph is
 back, except property values of nodes that both graphs have, which hold the newer values.
@@ -36,7 +37,10 @@ from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.neo4j_delta import apply_delta
+from supplygraph.graph.stores.neo4j_documents import Neo4jDocument
+from supplygraph.graph.stores.neo4j_guard import check_plan
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
+from supplygraph.graph.stores.neo4j_snapshots import READ_LABEL, LoadReads, Snapshots
 from supplygraph.graph.stores.neo4j_writer import Counter, GraphWriter
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
 from supplygraph.graph.stores.readable import neo4j_readable
@@ -114,7 +118,9 @@ class Neo4jStore:
         """The bulk reads of the link index, saved to disk per load id: another process, or this one after
         a restart, builds the index without reading the links over Bolt again."""
         name = self.generation
-        return self if name is None else SavedReads(self, self._index_cache() / name)
+        if name is None:
+            return self
+        return SavedReads(LoadReads(Snapshots(self), name), self._index_cache() / name)
 
     def link_index_folder(self, generation: str) -> Path | None:
         """The link index files of a load, beside its saved reads (written by the first reader of the load)."""
@@ -130,9 +136,9 @@ class Neo4jStore:
         return None
 
     @property
-    def decisions_file(self) -> Path:
-        """Review decisions of a server store live in the local data folder, one file per database."""
-        return Path(Settings().db) / f"matches-{self.database}.json"
+    def decisions_file(self) -> Neo4jDocument:
+        """Review decisions of a server store live in the database, where every server and the CLI see them."""
+        return Neo4jDocument(self, "review-decisions")
 
     def for_load(self) -> Neo4jStore:
         return self  # the driver is thread-safe: a load opens its own sessions
@@ -200,6 +206,7 @@ class Neo4jStore:
                 plan = session.run(neo4j.Query("EXPLAIN " + cypher), dict(params or {})).consume()
                 if plan.query_type != "r":
                     raise QueryRefused(f"writes are refused: Neo4j plans this query as {plan.query_type!r}, not read-only ('r')")
+                check_plan(plan.plan)  # the servers' shared keys, sessions and decisions stay unread
                 result = session.run(neo4j.Query(cypher, timeout=timeout_s), dict(params or {}))
                 keys = list(result.keys())
                 rows: list[list[Any]] = []
@@ -248,6 +255,7 @@ class Neo4jStore:
                     ident(f"{label.lower()}_id"), ident(label)
                 )
             )
+        self.write(f"CREATE INDEX supplygraphread_load_key IF NOT EXISTS FOR (r:{ident(READ_LABEL)}) ON (r.load, r.key)")
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         with self.load_lock():
@@ -255,6 +263,8 @@ class Neo4jStore:
 
     def _replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None) -> None:
         self.ensure_constraints()
+        previous = self.generation
+        snapshots = Snapshots(self)
         load = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.write(
             f"CREATE (l:{ident(LOAD_LABEL)} {{id: $id, status: 'running', started: datetime()}})", {"id": load}
@@ -278,11 +288,13 @@ class Neo4jStore:
             raise
         reached(WRITTEN)
         writer.sweep(load, had_rels, {label for label, ids in existing.items() if ids})
-        self._save_bundles(bundles)
+        self.save_bundles(bundles)
+        snapshots.take_for_load(load, previous)  # readers of the new load never read the live graph
         self.write(
             f"MATCH (l:{ident(LOAD_LABEL)} {{id: $id}}) SET l.status = 'complete', l.finished = datetime()",
             {"id": load},
         )
+        snapshots.drop_old([load, *([previous] if previous else [])])
 
     def apply_delta(self, bundles: list[LoadedBundle], delta: GraphDelta, progress: Progress | None = None) -> None:
         """An incremental load in one transaction (graph/stores/neo4j_delta.py)."""
@@ -291,7 +303,7 @@ class Neo4jStore:
             added = [b for b in bundles if b.name not in delta.kept]
             apply_delta(self.driver, self.database, delta, added, (BUNDLE_LABEL, LOAD_LABEL), progress)
 
-    def _save_bundles(self, bundles: list[LoadedBundle]) -> None:
+    def save_bundles(self, bundles: list[LoadedBundle]) -> None:
         self.write(f"MATCH (b:{ident(BUNDLE_LABEL)}) DETACH DELETE b")
         for position, bundle in enumerate(bundles):
             for table_name, table in bundle.tables.items():

@@ -39,6 +39,16 @@ class ArrowReader(Protocol):
         """A read query's rows as Arrow columns, for bulk reads."""
 
 
+class TextDocument(Protocol):
+    """A small text kept by a server store where every process using it sees it (graph/stores/neo4j_documents.py)."""
+
+    def exists(self) -> bool: ...
+
+    def read_text(self) -> str: ...
+
+    def write_text(self, text: str) -> None: ...
+
+
 class Store(Protocol):
     dialect: str  # "ladybug" or "neo4j": which text of a named query to run
     embedded: bool  # the graph is in a local folder: `generation` is a cheap file read
@@ -63,8 +73,8 @@ class Store(Protocol):
         """The folder the graph lives in (the embedded store), None for a server."""
 
     @property
-    def decisions_file(self) -> Path:
-        """The file of this graph's review decisions (loaders/resolve/decisions.py)."""
+    def decisions_file(self) -> Path | TextDocument:
+        """Where this graph's review decisions live (loaders/resolve/decisions.py): a file, or in a server store."""
 
     def worker_config(self) -> dict[str, Any]:
         """How another process opens the same graph: `open_from_config` of graph/stores/ takes it."""

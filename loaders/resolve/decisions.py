@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supplygraph.graph.stores.protocol import Store
+from supplygraph.graph.stores.protocol import Store, TextDocument
 
 DECISIONS = ("accept", "reject", "split", "move")
 
@@ -73,12 +73,12 @@ def links(decided: dict[str, dict[str, Any]]) -> Links:
 class Decisions:
     """The decisions, and the review queue of the last load, in one JSON file."""
 
-    path: Path | None = None
+    path: Path | TextDocument | None = None
     decided: dict[str, dict[str, Any]] = field(default_factory=dict)
     queue: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path | None) -> Decisions:
+    def load(cls, path: Path | TextDocument | None) -> Decisions:
         if path is None or not path.exists():
             return cls(path)
         data = json.loads(path.read_text())
@@ -86,6 +86,9 @@ class Decisions:
 
     def save(self) -> None:
         if self.path is None:
+            return
+        if not isinstance(self.path, Path):  # a server store's document: replaced in one transaction
+            self.path.write_text(json.dumps({"decisions": self.decided, "queue": self.queue}, indent=1, sort_keys=True))
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
@@ -118,6 +121,6 @@ class Decisions:
         return entry
 
 
-def matches_file(store: Store) -> Path:
+def matches_file(store: Store) -> Path | TextDocument:
     """Where a store's review decisions live (its data folder, or for a server store the local data folder)."""
     return store.decisions_file
