@@ -156,6 +156,10 @@ class Page(Model):
     limit: int | None = Field(description="items per section; null: all")
     counts: dict[str, int] = Field(description="items of each section returned, all pages together")
     next_offset: int | None = Field(description="the offset of the next page; null on the last")
+    next_cursor: str | None = Field(
+        default=None,
+        description="the next page's cursor (pass it as `cursor`; its pages add up to one answer, and after a "
+        "reload it answers 410); null on the last")
 
 
 class Exposure(Model):

@@ -71,6 +71,14 @@ class LoadLocked(SupplygraphError):
     title = "Another load is running"
 
 
+class StaleCursor(SupplygraphError):
+    """A page cursor given out for a graph that has since been reloaded: its pages would not add up."""
+
+    http_status = 410
+    exit_code = 2
+    title = "The graph changed since this cursor was given"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with one place of an input: file, line, column and what was expected."""

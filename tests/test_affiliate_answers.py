@@ -19,6 +19,7 @@ from typing import Any
 import openpyxl
 import pytest
 from supplygraph.api.answer_export import COLUMNS, to_csv, to_xlsx
+from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.exposure_summary import natural_key, ordered_findings
 
 from tests.conftest import DEMO
@@ -149,6 +150,43 @@ def test_pages_add_up_to_the_whole_answer(api: Api) -> None:
     bad = api.call("investigator", "GET", "/v1/affiliates/AF-DBH/exposure?fields=findings,widgets")
     assert bad.status_code == 422 and bad.json()["errors"][0]["parameter"] == "fields"
     assert api.call("investigator", "GET", "/v1/affiliates/AF-DBH/exposure?limit=0").status_code == 422
+
+
+def test_cursor_pages_add_up_to_the_whole_answer_and_refuse_after_a_reload(api: Api) -> None:
+    whole = exposure(api, "investigator", "AF-DBH", "&min_severity=low").json()
+    got: dict[str, list[Any]] = {"findings": [], "factories": [], "agencies": []}
+    query = "&min_severity=low&fields=findings,factories,agencies&limit=1"
+    first = exposure(api, "investigator", "AF-DBH", query).json()
+    page_ = first
+    while True:
+        for section in got:
+            got[section] += page_[section]
+        cursor = page_["page"]["next_cursor"]
+        assert (cursor is None) == (page_["page"]["next_offset"] is None)
+        if cursor is None:
+            break
+        # the cursor keeps the day: as_of may be left out on the following pages
+        response = api.call("investigator", "GET", f"/v1/affiliates/AF-DBH/exposure?cursor={cursor}{query}")
+        assert response.status_code == 200, response.text
+        page_ = response.json()
+    assert got == {section: whole[section] for section in got}
+    second = first["page"]["next_cursor"]
+    assert second is not None
+    url = "/v1/affiliates/AF-DBH/exposure"
+    for wrong, parameter in ((f"?cursor={second}&min_severity=high&fields=findings,factories,agencies&limit=1", "cursor"),
+                             (f"?cursor={second}{query}&offset=3", "cursor"),
+                             ("?cursor=not-a-cursor" + query, "cursor"),
+                             ("?cursor=" + "W10" + query, "cursor")):
+        answer = api.call("investigator", "GET", url + wrong)
+        assert answer.status_code == 422, (wrong, answer.text)
+        assert answer.json()["errors"][0]["parameter"] == parameter
+    other = api.call("affiliate:AF-LIN", "GET", f"{url}?cursor={second}{query}")  # another tenant: 404 first
+    assert other.status_code == 404
+    load_bundles(api.store, [DEMO])  # the same graph again, as a new generation
+    stale = api.call("investigator", "GET", f"{url}?cursor={second}{query}")
+    assert stale.status_code == 410, stale.text
+    again = exposure(api, "investigator", "AF-DBH", query).json()
+    assert again["page"]["next_cursor"] != second and again["factories"] == first["factories"]
 
 
 def test_csv_and_xlsx_exports_hold_every_item(api: Api) -> None:

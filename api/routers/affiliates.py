@@ -26,9 +26,10 @@ from supplygraph.api.answer_export import safe_name, to_csv, to_xlsx
 from supplygraph.api.deps import Caller, ExposureCache, State
 from supplygraph.api.keys import Principal, Role
 from supplygraph.api.models import Exposure
+from supplygraph.api.page_cursor import PageCursor, check_cursor, decode_cursor, question_digest
 from supplygraph.api.routers.common import AsOf, Depth, FindingCategory, PathId, Severity, problems
 from supplygraph.api.walkers import exposure_answer, walker_config
-from supplygraph.graph.errors import NotFound
+from supplygraph.graph.errors import InvalidParameter, NotFound
 from supplygraph.queries.basis import BASES
 from supplygraph.queries.exposure import check_depth
 from supplygraph.queries.exposure_pages import filtered, page, parse_sections
@@ -97,7 +98,7 @@ EXPORT_TYPES = {
 @router.get(
     "/v1/affiliates/{affiliate_id:entity_id}/exposure",
     response_model=Exposure,
-    responses=problems(403, 404, 429)
+    responses=problems(403, 404, 410, 429)
     | {200: {"content": {t: {} for t in EXPORT_TYPES.values()}, "description": "the answer (JSON, CSV or XLSX)"}},
     summary="What an affiliate is exposed to, with paths and sources",
 )
@@ -136,6 +137,11 @@ async def exposure(
         int | None, Query(ge=1, le=100_000, description="at most this many items of each section (default all)")
     ] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="items of each section to skip")] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=300, description="`page.next_cursor` of the previous page, instead of `offset`: the pages "
+              "then add up to one answer (410 once the graph was reloaded)"),
+    ] = None,
     format: Annotated[
         ExportFormat,
         Query(description="json, or csv / xlsx: one row per item (section, id, name, tier, basis, path, sources...)"),
@@ -149,7 +155,8 @@ async def exposure(
 
     `category` and `min_severity` filter the findings, `min_basis` every section but the gaps; the summary
     counts what the filters keep. `fields`, `limit` and `offset` cut a page out of each section asked for;
-    `page` then says how many each has in all and where the next page starts (the summary is never
+    `page` then says how many each has in all and where the next page starts, as `next_offset` and as
+    `next_cursor` (pass it as `cursor`: the pages then come from one graph, or 410; the summary is never
     cut). `format=csv` or `xlsx` sends the same items as a table (filters and page applied). With
     `provenance=true`, items name the input records they came from (`origins`: file, format, record,
     day loaded) and `provenance` does the same for the paths' affiliate, contracts, products, companies
@@ -157,9 +164,17 @@ async def exposure(
     check_own(caller, affiliate_id)
     check_depth(depth, app_state.settings.max_depth)
     sections = parse_sections(fields)
-    day = as_of or date.today()
+    given = decode_cursor(cursor) if cursor is not None else None
+    if given is not None and offset:
+        raise InvalidParameter("cursor", "give a cursor or an offset, not both")
+    day = as_of or (given.day if given is not None else date.today())
     # A cached answer is sent from the event loop, taking no slot and no thread.
     generation = await app_state.access.generation_now()
+    question = question_digest(depth=depth, category=category, min_severity=min_severity, min_basis=min_basis,
+                               fields=fields, limit=limit, provenance=provenance)
+    if given is not None:
+        check_cursor(given, generation, day, question)
+        offset = given.offset
     key = (generation, affiliate_id, day, depth, provenance)
     body = app_state.exposure_cache.get(key) if generation else None
     cache = "hit" if body is not None else "miss"
@@ -179,6 +194,9 @@ async def exposure(
         )
     if not whole:
         answer = page(answer, sections, limit, offset)
+        following = answer["page"]["next_offset"]
+        answer["page"]["next_cursor"] = None if following is None or not generation else PageCursor(
+            generation, day, question, following).encode()
     if format.value == "json":
         return Response(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
     data = to_csv(answer) if format.value == "csv" else to_xlsx(answer)

@@ -35,6 +35,7 @@ DESCRIPTIONS = {
     403: "The key's role does not allow this",
     404: "Unknown id, or not visible to this key",
     409: "Another load is running",
+    410: "The graph was reloaded since this page cursor was given: start again without it",
     413: "Too large",
     422: "Invalid parameter (the problem names it)",
     429: "This key has as many expensive requests running as it may; see Retry-After",
