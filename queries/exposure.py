@@ -20,6 +20,7 @@ from supplygraph.graph.errors import InvalidParameter
 from supplygraph.graph.stores.protocol import Row, Store
 from supplygraph.queries.basis import BASES, at_least, check_basis, listed_by
 from supplygraph.queries.cycle_pause import cycles_paused
+from supplygraph.queries.details_cache import detail_cache
 from supplygraph.queries.exposure_summary import described, summary
 from supplygraph.queries.provenance import add_origins
 from supplygraph.queries.routes import Route
@@ -123,7 +124,8 @@ def exposure_for_affiliate(
         factories, agencies, findings = (
             [i for i in items if at_least(i["basis"], minimum)] for items in (factories, agencies, findings)
         )
-    findings, sources = described(steps.store, findings, (factories, agencies), steps.details_reads)
+    known = detail_cache(steps.store, steps.index, steps.details_reads) if steps.index is not None else None
+    findings, sources = described(steps.store, findings, (factories, agencies), steps.details_reads, known)
     routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
     used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
     answer = Exposure(
