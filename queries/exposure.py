@@ -18,8 +18,9 @@ from typing import Any
 
 from supplygraph.graph.errors import InvalidParameter
 from supplygraph.graph.stores.protocol import Row, Store
-from supplygraph.queries.basis import BASES, at_least, check_basis, listed_by
+from supplygraph.queries.basis import BASES, SiteSeeds, at_least, check_basis, listed_by
 from supplygraph.queries.cycle_pause import cycles_paused
+from supplygraph.queries.details_cache import detail_cache
 from supplygraph.queries.exposure_summary import described, summary
 from supplygraph.queries.provenance import add_origins
 from supplygraph.queries.routes import Route
@@ -86,11 +87,7 @@ def exposure_for_affiliate(
             item["listed"] = listed_by(item["path"], walk.seeds.listed, walk.seeds.sources)
         return item
 
-    factories = _factory_items(walk.factories, tiers, details, walk.basis)
-    listed, site_sources = walk.seeds.listed, walk.seeds.sources
-    for f in factories:
-        if f["basis"] == "brand_list":
-            f["listed"] = listed_by(f["path"], listed, site_sources)
+    factories = _factory_items(walk.factories, tiers, details, walk.basis, walk.seeds)
     agencies = [
         basis_of(
             {
@@ -123,7 +120,8 @@ def exposure_for_affiliate(
         factories, agencies, findings = (
             [i for i in items if at_least(i["basis"], minimum)] for items in (factories, agencies, findings)
         )
-    findings, sources = described(steps.store, findings, (factories, agencies), steps.details_reads)
+    known = detail_cache(steps.store, steps.index, steps.details_reads) if steps.index is not None else None
+    findings, sources = described(steps.store, findings, (factories, agencies), steps.details_reads, known)
     routes = (*walk.factories.values(), *walk.agencies.values(), *walk.companies.values())
     used = {c for contracts in {r.contracts for r in routes} for c in contracts}  # few distinct tuples
     answer = Exposure(
@@ -141,29 +139,41 @@ def exposure_for_affiliate(
 
 
 def _factory_items(
-    routes: dict[str, Route], tiers: dict[str, int], details: Mapping[str, Row], basis: Mapping[str, str]
+    routes: dict[str, Route],
+    tiers: dict[str, int],
+    details: Mapping[str, Row],
+    basis: Mapping[str, str],
+    seeds: SiteSeeds,
 ) -> list[dict[str, Any]]:
     """The answer's factories by tier, then id (tiers are grouped first, so that plain string sorts do the rest),
-    each with its basis."""
+    each with its basis, and for `brand_list` ones whose list it is (listed_by reads no further than the sixth
+    node of a path, so factories behind the same first six share it)."""
     by_tier: dict[int, list[str]] = {}
     for fid, tier in tiers.items():
         by_tier.setdefault(tier, []).append(fid)
     get = details.get
     items: list[dict[str, Any]] = []
     append = items.append
+    lists: dict[tuple[str, ...], dict[str, Any]] = {}
     for tier in sorted(by_tier):
         for fid in sorted(by_tier[tier]):
-            route, known = routes[fid], get(fid)
+            route, known, kind = routes[fid], get(fid), basis[fid]
             name, country = (None, None) if known is None else (known.get("name"), known.get("country"))
-            append(
-                {
-                    "id": fid,
-                    "name": name,
-                    "country": country,
-                    "tier": tier,
-                    "path": list(route.path),
-                    "sources": list(route.sources),
-                    "basis": basis[fid],
-                }
-            )
+            path = route.path
+            item = {
+                "id": fid,
+                "name": name,
+                "country": country,
+                "tier": tier,
+                "path": list(path),
+                "sources": list(route.sources),
+                "basis": kind,
+            }
+            if kind == "brand_list":
+                head = path[:6]
+                whose = lists.get(head)
+                if whose is None:
+                    whose = lists[head] = listed_by(list(head), seeds.listed, seeds.sources)
+                item["listed"] = {**whose, "sources": list(whose["sources"])} if whose else {}
+            append(item)
     return items

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from supplygraph.graph.stores.protocol import ArrowReader, Store
 from supplygraph.queries import cypher
@@ -102,6 +102,12 @@ def finding_details(store: Store, ids: Sequence[str], reads: ArrowReader | None 
     }
 
 
+class DetailsReader(Protocol):
+    def findings(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+
+    def sources(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+
+
 FINDING_FIELDS = ("reported_on", "closed_on", "monitor", "summary")  # told after status, before the subject
 UNKNOWN_SOURCE = {"title": None, "url": None, "published_on": None, "kind": None}  # named, but no such node
 
@@ -111,13 +117,20 @@ def described(
     findings: list[dict[str, Any]],
     others: Iterable[list[dict[str, Any]]],
     reads: ArrowReader | None = None,
+    known: DetailsReader | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """The findings in reading order, each with its dates, monitor, summary and `evidence` (its own sources
-    with title, URL and date), and the details of every source the findings and `others` name."""
-    told = finding_details(store, sorted(f["id"] for f in findings), reads)
-    named = {s for items in (findings, *others) for i in items for s in i["sources"]}
-    named.update(s for d in told.values() for s in d["sources"])
-    sources = source_details(store, named, reads)
+    with title, URL and date), and the details of every source the findings and `others` name (read through
+    `known` when given: details kept for the generation)."""
+    finding_ids = sorted(f["id"] for f in findings)
+    told = known.findings(finding_ids) if known else finding_details(store, finding_ids, reads)
+    named: set[str] = set()
+    for items in (findings, *others):
+        for i in items:
+            named.update(i["sources"])
+    for d in told.values():
+        named.update(d["sources"])
+    sources = known.sources(sorted(named)) if known else source_details(store, named, reads)
     out = []
     for f in findings:
         details = told.get(f["id"], {})

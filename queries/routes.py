@@ -109,7 +109,8 @@ def walk_from(
         return Tree({}, offset)
     tree = Tree(seeds, offset)
     start = sorted(seeds, key=lambda f: seeds[f].key)
-    stop = {f: t - offset for f, t in stronger.items()} if stronger else None
+    # a factory stronger walks reached at the last tier never stops this walk: nothing is walked on from there
+    stop = {f: t - offset for f, t in stronger.items() if t < depth} or None
     reached_tiers = steps.supplier_tiers(start, depth - offset, as_of, stop)
     tiers, routes, parent = tree.tiers, tree.routes, tree.parent
     eager = not stronger  # the first walk keeps every factory: routes at once, buyers first

@@ -155,8 +155,9 @@ def walk_exposure(steps: CypherSteps, affiliate_id: str, as_of: date, depth: int
         if company and (company not in via or (rank, route.key) < (via[company][0], via[company][1].key)):
             via[company] = (rank, route)
 
-    for fid, route in factories.items():
-        offer(details.get(fid, NO_DETAILS).get("operator"), RANK[basis[fid]], route)
+    for fid, known in details.items():  # factories the graph has no details of have no operator
+        if fid in factories:
+            offer(known.get("operator"), RANK[basis[fid]], factories[fid])
     for pid, route in products.items():
         offer(info.get(pid, NO_DETAILS).get("brand"), RANK[product_basis[pid]], route)
     for p in purchases:
