@@ -70,7 +70,7 @@ def pages(
     others = run(OTHER_IDS.format(label=ident(label)), {})[0]["n"]
     if len(ids) <= page_size and not others:
         return [(cypher, params)]
-    v, rest = ident(var), cypher[found_end(cypher) :]
+    v, rest = ident(var), cypher[ANCHOR.match(cypher).end() :]  # type: ignore[union-attr]  # anchor() matched
     head, tail = f"MATCH ({v}:{ident(label)}) WHERE ", f" MATCH ({v})" + rest
     out: list[Page] = [
         (head + f"{v}.id IN ${PAGE_IDS}" + tail, params | {PAGE_IDS: ids[i : i + page_size]})
@@ -80,9 +80,3 @@ def pages(
         out.append((head + f"{v}.id IS NULL OR NOT {v}.id IS :: STRING" + tail, params))
     return out
 
-
-def found_end(cypher: str) -> int:
-    """Where the anchor node `(v:Label)` of a pageable query ends."""
-    found = ANCHOR.match(cypher)
-    assert found is not None
-    return found.end()

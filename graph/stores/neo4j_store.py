@@ -162,8 +162,7 @@ class Neo4jStore:
         dates as day numbers: the driver then decodes a few big lists of plain values instead of hydrating a
         record object per row and a date object per date (docs/neo4j.md has the figures).
         """
-        run = lambda text, values: self.run(text, values)  # noqa: E731
-        tables = [self._arrow_page(text, values) for text, values in pages(cypher, params, self.read_page, run)]
+        tables = [self._arrow_page(text, values) for text, values in pages(cypher, params, self.read_page, self.run)]
         filled = [t for t in tables if t.num_rows] or tables[:1]
         return filled[0] if len(filled) == 1 else pa.concat_tables(filled, promote_options="permissive")
 
