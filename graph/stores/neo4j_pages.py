@@ -29,7 +29,7 @@ from typing import Any
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.protocol import ident
 
-DEFAULT_PAGE = 50_000  # anchor nodes a page: at ~10 supply links a factory, ~500k rows a page
+DEFAULT_PAGE = 10_000  # anchor nodes a page: at ~10 supply links a factory, ~100k rows a page (docs/neo4j.md)
 ANCHOR = re.compile(r"^\s*MATCH\s+\((\w+):(\w+)\)")
 NOT_PER_MATCH = re.compile(
     r"\b(WITH|DISTINCT|ORDER\s+BY|SKIP|LIMIT|UNION|CALL|OPTIONAL|UNWIND|count|collect|sum|avg|min|max)\b", re.IGNORECASE
