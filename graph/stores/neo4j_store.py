@@ -40,6 +40,7 @@ from supplygraph.graph.stores.neo4j_delta import apply_delta
 from supplygraph.graph.stores.neo4j_documents import Neo4jDocument
 from supplygraph.graph.stores.neo4j_guard import check_plan
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
+from supplygraph.graph.stores.neo4j_pages import page_setting, pages
 from supplygraph.graph.stores.neo4j_snapshots import READ_LABEL, LoadReads, Snapshots
 from supplygraph.graph.stores.neo4j_writer import Counter, GraphWriter
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row, ident
@@ -93,10 +94,12 @@ class Neo4jStore:
         *,
         batch_size: int = DEFAULT_BATCH,
         index_cache: Path | None = None,
+        read_page: int | None = None,
     ) -> None:
         self.uri = uri
         self.database = database
         self.batch_size = batch_size
+        self.read_page = read_page or page_setting()  # anchor nodes a page of a bulk read (graph/stores/neo4j_pages.py)
         self.index_cache = index_cache  # folder of saved index reads; default <SUPPLYGRAPH_DB>/neo4j-index
         self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
         self._auth = (user, password)
@@ -154,10 +157,16 @@ class Neo4jStore:
     def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """A read query's rows as columns, for bulk reads (a million links).
 
-        The server collects the rows into one list in one record, dates as day numbers: the driver
-        then decodes a few big lists of plain values instead of hydrating a record object per row
-        and a date object per date (docs/neo4j.md has the figures).
+        Read in pages of `read_page` nodes where the query allows (graph/stores/neo4j_pages.py), so that no
+        transaction holds more than a page. Each page's server collects its rows into one list in one record,
+        dates as day numbers: the driver then decodes a few big lists of plain values instead of hydrating a
+        record object per row and a date object per date (docs/neo4j.md has the figures).
         """
+        tables = [self._arrow_page(text, values) for text, values in pages(cypher, params, self.read_page, self.run)]
+        filled = [t for t in tables if t.num_rows] or tables[:1]
+        return filled[0] if len(filled) == 1 else pa.concat_tables(filled, promote_options="permissive")
+
+    def _arrow_page(self, cypher: str, params: Mapping[str, Any] | None) -> pa.Table:
         keys, _ = self._execute(f"EXPLAIN {cypher}", params, neo4j.READ_ACCESS)
         names = ["`" + k.replace("`", "``") + "`" for k in keys]
         days = ", ".join(
