@@ -181,12 +181,12 @@ def try_ui(t: Tenant) -> None:
             mine = (label.lower(), node_id) in named
             visible = True if mine else (None if label == "Contract" else False)
             for depth in (1, 2, 3) if own else (3,):
-                url = f"/ui/entity/{label.lower()}/{node_id}?depth={depth}"
+                url = f"/ui/entity/{label.lower()}/{quote(node_id, safe='')}?depth={depth}"
                 t.check(url, t.ui.get(url), None, today_depth, visible=visible)
                 for fmt in ("json", "graphml", "html") if own else ("json",):  # a 404 is the same for all three
-                    url = f"/ui/entity/{label.lower()}/{node_id}/export.{fmt}?depth={depth}"
+                    url = f"/ui/entity/{label.lower()}/{quote(node_id, safe='')}/export.{fmt}?depth={depth}"
                     t.check(url, t.ui.get(url), None, today_depth, visible=visible)
-            url = f"/ui/api/neighbours/{label.lower()}/{node_id}"
+            url = f"/ui/api/neighbours/{label.lower()}/{quote(node_id, safe='')}"
             own_graph = t.allowed(None, today_depth)
             # a node of its own graph may be expanded (200), anything else is 404
             got = t.check(url, t.ui.get(url), None, today_depth, visible=None if node_id in own_graph else False)

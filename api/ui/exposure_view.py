@@ -108,7 +108,7 @@ def affiliate_answers(
     for gap in exposure["gaps"]:
         what = f"product {gap['model']} ({gap['id']})" if gap.get("model") else f"contract item {gap['item']}"
         listed = f"; covered by {gap['brand_list']}'s published supplier list" if gap.get("brand_list") else ""
-        answers.append({"kind": "gap", "id": gap["id"], "path": [], "sources": [],
+        answers.append({"kind": "gap", "id": gap["id"], "item": gap.get("item"), "path": [], "sources": [],
                         "text": f"Disclosure gap: {what} assembled nowhere known{listed}"})
     return answers, open_findings
 

@@ -49,7 +49,7 @@ def own_visible(graph: OwnGraph) -> Visible:
     answer.update({section: [] for section in SECTIONS.values()})
     for item in graph.answers:
         if item["kind"] == "gap":
-            answer["gaps"].append({"id": item["id"]})
+            answer["gaps"].append({"id": item["id"], "item": item.get("item")})
         elif item["kind"] in SECTIONS:
             sources = [s["id"] if isinstance(s, dict) else s for s in item["sources"]]  # ids, or rows once shown
             answer[SECTIONS[item["kind"]]].append({"id": item["id"], "path": item["path"], "sources": sources})
