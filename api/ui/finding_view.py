@@ -51,10 +51,12 @@ def finding_page(request: Request, id_: str, as_of: str | None = None, depth: st
             finding_card(store, id_, allowed),
             exposed_affiliates(store, "finding", id_, day, d, only=own).as_json()))
         keys = {a["id"]: a.get("keys", []) for a in drawing.answers if a["kind"] == "affiliate"}
-        visible = own_pages.own_visible(own_pages.own_graph_of(request, caller)) if own is not None else None
+        visible = own_pages.own_visible(own_pages.own_graph_of(request, caller, day.isoformat())) if own else None
+        page_query = f"?as_of={day.isoformat()}" if own else ""  # its pages open what its answer that day names
         exposed = [{**a, "links": path_links(keys.get(a["id"], []), visible)} for a in reverse["affiliates"]]
         return pages.page(request, "finding.html", caller, drawing=drawing, finding=card, exposed=exposed,
                           leverage=reverse["leverage"], day=day.isoformat(), depth=d, item_id=id_, money=money,
+                          page_query=page_query,
                           query=f"?as_of={day.isoformat()}&depth={d}", **network.legend())
 
     return guarded(request, work)

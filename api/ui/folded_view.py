@@ -41,13 +41,14 @@ class FoldedDrawing(Drawing):
 
     links: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     folded_of: dict[str, str] = field(default_factory=dict)
-    pages: bool = True  # whether entity pages are linked (an affiliate's key opens those its answer today names)
+    pages: bool = True  # whether entity pages are linked
+    page_query: str = ""  # an affiliate's key: "?as_of=..." (its pages open what its answer of that day names)
 
 
-def entity_href(key: str, pages: bool = True) -> str | None:
+def entity_href(key: str, pages: bool = True, query: str = "") -> str | None:
     """The entity page of a drawing's node key 'Label:id' (None when entity pages are not linked)."""
     label, node_id = key.split(":", 1)
-    return f"/ui/entity/{label.lower()}/{quote(node_id, safe='')}" if pages else None
+    return f"/ui/entity/{label.lower()}/{quote(node_id, safe='')}{query}" if pages else None
 
 
 def folded_drawing(
@@ -59,7 +60,8 @@ def folded_drawing(
     `findings_allowed`: for an affiliate's key, the findings of its own answer (no other is drawn).
     """
     whole = exposure_for_affiliate(store, affiliate_id, as_of, depth).as_json()
-    pages = True  # an affiliate's key: the pages of what its own answer today names (api/ui/own_pages.py)
+    pages = True  # an affiliate's key: the pages of what its own answer of that day names (api/ui/own_pages.py)
+    query = "" if findings_allowed is None else f"?as_of={as_of.isoformat()}"
     answer = apply_filters(whole, filters)
     plan = fold_plan(answer, filters.expand, fold=filters.fold_choice, findings_only=filters.findings_only)
     answers, open_findings = affiliate_answers(store, answer)
@@ -77,14 +79,14 @@ def folded_drawing(
     _add_groups(drawing, plan, key_of, filters, affiliate_id)
     for node in drawing.nodes:
         if "sg_href" not in node:
-            node["sg_href"] = entity_href(node["id"])
+            node["sg_href"] = entity_href(node["id"], query=query)
     aspect_layout(drawing.nodes, drawing.edges)
     drawing.options = tier_options() | {"groups": STYLE | SMALL_SHAPES | {"fold": FOLD_STYLE}}
     drawing.options["nodes"] = {"font": {"size": FONT_SIZE, "face": "sans-serif"}}
     label_of = {n["id"]: n["label"] for n in drawing.nodes}
     folded = FoldedDrawing(**{f.name: getattr(drawing, f.name) for f in fields(Drawing)}, folded_of=plan.folded_of,
-                           links={i: (k, label_of.get(k, i), entity_href(k, pages)) for i, k in key_of.items()},
-                           pages=pages)
+                           links={i: (k, label_of.get(k, i), entity_href(k, pages, query)) for i, k in key_of.items()},
+                           pages=pages, page_query=query)
     sources = source_rows(store, (s for a in answers for s in a["sources"]))
     for a in answers:
         a["sources"] = [sources.get(s, {"id": s}) for s in a["sources"]]
@@ -110,8 +112,10 @@ def with_links(drawing: FoldedDrawing, answers: list[dict[str, Any]]) -> list[di
             keys.append(FOLD_PREFIX + drawing.folded_of[a["id"]])
         a["keys"] = keys
         a["path_links"] = [(i, links[i][1], links[i][2]) if i in links else (i, i, None) for i in a["path"]]
-        a["href"] = links[a["id"]][2] if a["id"] in links else entity_href(f"{a['kind']}:{a['id']}", drawing.pages)
+        a["href"] = links[a["id"]][2] if a["id"] in links else entity_href(
+            f"{a['kind']}:{a['id']}", drawing.pages, drawing.page_query)
         a["source_pages"] = drawing.pages
+        a["page_query"] = drawing.page_query
     return answers
 
 

@@ -25,12 +25,13 @@ from .tenancy import OwnGraph
 SECTIONS = {"factory": "factories", "agency": "agencies", "finding": "findings"}
 
 
-def own_graph_of(request: Request, caller: Principal) -> OwnGraph:
-    """What an affiliate key's entity network may show: its exposure today and its contracts."""
+def own_graph_of(request: Request, caller: Principal, as_of: str | None = None) -> OwnGraph:
+    """What an affiliate key's entity network may show: its exposure on `as_of` (default today) and its
+    contracts."""
     own = caller.affiliate_id or ""
     for depth in ("4", "3", "2", "1"):  # the default depth, or less when that drawing would be too large
         try:
-            exposure = cached_exposure_drawing(request, caller, "affiliate", own, None, depth)
+            exposure = cached_exposure_drawing(request, caller, "affiliate", own, as_of, depth)
             break
         except InvalidParameter:
             if depth == "1":

@@ -68,14 +68,16 @@ def search_page(request: Request, q: str = "", type: str = "", country: str = ""
     return guarded(request, work)
 
 
-def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: int) -> tuple[dict[str, Any], Any]:
+def _entity(
+    request: Request, caller: Principal, type_: str, id_: str, depth: int, as_of: str | None = None
+) -> tuple[dict[str, Any], Any]:
     if caller.role == Role.affiliate:  # what its own answer names only (api/ui/own_pages.py), checked first
         label = entity_view.LABELS.get(type_)
         if label is None:
             raise NotFound("not visible")
         if not 1 <= depth <= 3:
             raise InvalidParameter("depth", f"must be between 1 and 3, got {depth}")
-        graph = own_pages.own_graph_of(request, caller)
+        graph = own_pages.own_graph_of(request, caller, as_of)  # its answer of that day (default today)
         visible = own_pages.own_visible(graph)
         if not visible.has(label, id_):
             raise NotFound("not visible")
@@ -91,10 +93,12 @@ def _entity(request: Request, caller: Principal, type_: str, id_: str, depth: in
 
 
 @router.get("/entity/{type_}/{id_:entity_id}")
-def entity_page(request: Request, type_: str, id_: str, depth: str | None = None) -> Response:
+def entity_page(
+    request: Request, type_: str, id_: str, depth: str | None = None, as_of: str | None = None
+) -> Response:
     def work(caller: Principal) -> Response:
         d = parse_int(depth, 1, "depth", 1, 3)
-        detail, drawing = _entity(request, caller, type_, id_, d)
+        detail, drawing = _entity(request, caller, type_, id_, d, as_of)
         return pages.page(request, "entity.html", caller, entity=detail, drawing=drawing, depth=d,
                      exposure_kinds=network.EXPOSURE_KINDS, **network.legend())
 
@@ -102,9 +106,11 @@ def entity_page(request: Request, type_: str, id_: str, depth: str | None = None
 
 
 @router.get("/entity/{type_}/{id_:entity_id}/export.{fmt}")
-def entity_export(request: Request, type_: str, id_: str, fmt: str, depth: str | None = None) -> Response:
+def entity_export(
+    request: Request, type_: str, id_: str, fmt: str, depth: str | None = None, as_of: str | None = None
+) -> Response:
     def work(caller: Principal) -> Response:
-        _detail, drawing = _entity(request, caller, type_, id_, parse_int(depth, 1, "depth", 1, 3))
+        _detail, drawing = _entity(request, caller, type_, id_, parse_int(depth, 1, "depth", 1, 3), as_of)
         return exports.export_response(drawing, fmt, f"{type_}-{id_}")
 
     return guarded(request, work)
