@@ -97,9 +97,8 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, An
         store.close()
 
 
+@pytest.mark.parametrize("served", ["ladybug"], indirect=True)  # the 10k graph once: the browser comes with a demo
 def test_overview_and_finding_view_on_the_10k_graph(browser: Any, served: Served, large: tuple[Served, Any]) -> None:
-    if served.store != "ladybug":
-        pytest.skip("the 10k graph is drawn once (the browser fixture comes with each store of the demo)")
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         overview_and_finding_view(context.new_page(), *large)
