@@ -5,8 +5,8 @@
 For each size: the synthetic bundle (benchmarks/synthetic.py, cached in --workdir), a full embedded load by
 `supplygraph load` in a child process (wall time, and the peak RSS of its whole process tree sampled every
 0.25 s), `supplygraph exposure` in a new process, warm exposure p50/p95 over --queries random affiliates in
-this process, and the incremental load of a 1k-row and a 10k-row bundle (`supplygraph load --add` or
-`--incremental`, when this version has either). With --neo4j the same on Neo4j (the database at URI is
+this process, and the incremental load (`supplygraph load`, incremental by default) of a 1k-row and a 10k-row
+bundle of findings, then of findings, supply links and placements, about the graph's own factories and agencies. With --neo4j the same on Neo4j (the database at URI is
 replaced). `uptime` is printed at the start and the end: figures on a busy machine are not those of an idle one.
 """
 
@@ -22,16 +22,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from supplygraph.graph.stores import open_store
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.queries.exposure import exposure_for_affiliate
 
+from benchmarks.bench_incremental import write_small_bundle
 from benchmarks.synthetic import generate
 from benchmarks.tree_memory import TreeMemory
 
@@ -62,7 +59,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_measured(command: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS of the command's process tree in bytes, its last output line); fails loudly."""
+    """(wall seconds, peak RSS of the command's process tree in bytes, its summary line); fails loudly."""
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with TreeMemory(child.pid) as sampler:
@@ -70,42 +67,20 @@ def run_measured(command: list[str]) -> tuple[float, int, str]:
     seconds = time.perf_counter() - started
     if child.returncode:
         raise SystemExit(f"{' '.join(command)} failed ({child.returncode}): {err.strip()[-2000:]}")
-    lines = [line for line in out.splitlines() if line.strip()]
-    return seconds, sampler.peak, lines[-1] if lines else ""
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    said = max((i for i, line in enumerate(lines) if line.startswith("loaded:")), default=len(lines) - 1)
+    return seconds, sampler.peak, " ".join(lines[said:])  # the summary, which the console may have wrapped
 
 
-def delta_bundle(folder: Path, size: int, rows: int) -> Path:
-    """A bundle of about `rows` rows: new factories, each supplying 8 factories of the graph, and findings on
-    a tenth of them (ids that the synthetic bundle never uses)."""
-    out = folder / f"delta-{size}-{rows}"
-    if (out / "supply.csv").exists():
-        return out
-    out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(rows)
-    n = max(1, rows // 10)
-    ids = np.char.add(f"D{rows}-", np.arange(n).astype(str))
-    buyers = np.char.add("F", rng.integers(0, size, 8 * n).astype(str))
-    tables = {
-        "factories": {"factory_id": ids, "name": np.char.add("Factory ", ids), "country": rng.choice(["CN", "TH"], n)},
-        "supply": {"supplier_factory_id": np.repeat(ids, 8), "buyer_factory_id": buyers},
-        "findings": {
-            "finding_id": np.char.add("DX", ids),
-            "subject_type": np.full(n, "factory"),
-            "subject_id": ids,
-            "category": np.full(n, "recruitment_fees"),
-            "severity": np.full(n, "high"),
-        },
-    }
-    for name, columns in tables.items():
-        table = pa.table({k: pa.array(v) for k, v in columns.items()})
-        pacsv.write_csv(table, out / f"{name}.csv", pacsv.WriteOptions(quoting_style="needed"))
+def delta_bundle(folder: Path, size: int, rows: int, findings_only: bool) -> Path:
+    """A monitor's bundle of about `rows` rows about the graph's factories and agencies (benchmarks/
+    bench_incremental.py): sources and findings, or half findings and half supply links and placements."""
+    kind = "findings" if findings_only else "monitor"
+    out = folder / f"delta-{size}" / f"{kind}-{rows}"
+    if not (out / "findings.csv").exists():
+        agencies = max(5, size // 20)  # as benchmarks/synthetic.py makes them
+        write_small_bundle(out, rows, size, agencies, seed=rows, findings_only=findings_only)
     return out
-
-
-def add_option() -> str | None:
-    """The option of `supplygraph load` that adds a bundle incrementally, if this version has one."""
-    text = subprocess.run([CLI, "load", "--help"], capture_output=True, text=True, check=False).stdout
-    return next((option for option in ("--add", "--incremental") if option in text), None)
 
 
 def warm_exposure(store: Store, queries: int) -> tuple[float, float, float]:
@@ -123,7 +98,9 @@ def warm_exposure(store: Store, queries: int) -> tuple[float, float, float]:
     return cold, percentile(timings, 0.5), percentile(timings, 0.95)
 
 
-def bench(size: int, workdir: Path, queries: int, target: list[str], label: str) -> dict[str, str]:
+def bench(
+    size: int, workdir: Path, queries: int, target: list[str], label: str, first_load: list[str]
+) -> dict[str, str]:
     bundle = workdir / f"synthetic-{size}"
     if not (bundle / "findings.csv").exists():
         generate(bundle, factories=size)
@@ -132,7 +109,7 @@ def bench(size: int, workdir: Path, queries: int, target: list[str], label: str)
         shutil.rmtree(db, ignore_errors=True)
     where = target or ["--db", str(db)]
     print(f"[{label} {size:,}] loading {bundle} ({uptime()})", flush=True)
-    seconds, peak, said = run_measured([CLI, "load", str(bundle), "--fresh", *where])
+    seconds, peak, said = run_measured([CLI, "load", str(bundle), "--fresh", *where, *first_load])
     figures = {"load": f"{seconds:.1f} s", "memory": f"{peak / 2**30:.2f} GiB"}
     print(f"[{label} {size:,}] load {seconds:.1f} s, peak RSS of the process tree {peak / 2**20:,.0f} MB: {said}")
     store = open_store(None if target else db, target[1] if target else None)
@@ -145,24 +122,22 @@ def bench(size: int, workdir: Path, queries: int, target: list[str], label: str)
     cold, p50, p95 = warm_exposure(store, queries)
     figures.update(p50=f"{p50:.1f} ms", p95=f"{p95:.1f} ms")
     print(f"[{label} {size:,}] exposure: first {cold:.0f} ms, warm over {queries}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    option = add_option()
     adds = []
-    for rows in (1_000, 10_000):
-        if option is None:
-            adds.append(f"{rows // 1000}k: not available")
-            print(f"[{label} {size:,}] incremental load of {rows:,} rows: not available (no `supplygraph load --add` or `--incremental`)")
-            continue
-        delta = delta_bundle(workdir, size, rows)
-        seconds, peak, said = run_measured([CLI, "load", option, str(delta), *where])
-        adds.append(f"{rows // 1000}k: {seconds:.1f} s")
-        print(f"[{label} {size:,}] incremental load of {rows:,} rows: {seconds:.1f} s, {peak / 2**20:,.0f} MB: {said}")
+    for findings_only in (True, False):
+        for rows in (1_000, 10_000):
+            delta = delta_bundle(workdir, size, rows, findings_only)
+            seconds, peak, said = run_measured([CLI, "load", str(delta), *where])
+            how = "rebuilt" if "rebuil" in said else "incremental"
+            what = "findings" if findings_only else "links"
+            adds.append(f"{what} {rows // 1000}k: {seconds:.1f} s ({how})")
+            print(f"[{label} {size:,}] adding {rows:,} rows of {what}: {seconds:.1f} s, {peak / 2**20:,.0f} MB: {said}")
     figures["add"] = ", ".join(adds)
     store.close()
     return figures
 
 
 NAMES = {"load": "load", "memory": "peak memory, process tree", "exposure_cli": "`supplygraph exposure`, new process",
-         "p50": "exposure warm p50", "p95": "exposure warm p95", "add": "incremental load 1k / 10k rows"}  # fmt: skip
+         "p50": "exposure warm p50", "p95": "exposure warm p95", "add": "incremental load, 1k / 10k rows (findings; half links)"}  # fmt: skip
 
 
 def main() -> None:
@@ -171,14 +146,23 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("bench-data"), help="generated data and databases")
     parser.add_argument("--queries", type=int, default=100, help="random affiliates for the warm exposure figures")
     parser.add_argument("--neo4j", help="also on Neo4j at this URI (its database is replaced)")
+    parser.add_argument(
+        "--neo4j-home",
+        type=Path,
+        help="the local Neo4j's home: the first load of each size goes through neo4j-admin (docs/neo4j.md; set "
+        "NEO4J_ADMIN and NEO4J_CONTROL for scripts/neo4j-server)",
+    )
+    parser.add_argument("--embedded", action=argparse.BooleanOptionalAction, default=True, help="the embedded store")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"start: {uptime()}  ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, pid {os.getpid()})")
     results = []
     for size in args.sizes:
-        results.append(("embedded", size, bench(size, args.workdir, args.queries, [], "embedded")))
+        if args.embedded:
+            results.append(("embedded", size, bench(size, args.workdir, args.queries, [], "embedded", [])))
         if args.neo4j:
-            results.append(("neo4j", size, bench(size, args.workdir, args.queries, ["--neo4j", args.neo4j], "neo4j")))
+            where, first = ["--neo4j", args.neo4j], ["--neo4j-home", str(args.neo4j_home)] if args.neo4j_home else []
+            results.append(("neo4j", size, bench(size, args.workdir, args.queries, where, "neo4j", first)))
     print(f"end: {uptime()}")
     print("\n| store | factories | figure | before (issue 17) | target | now |\n|---|---|---|---|---|---|")
     for store, size, figures in results:
