@@ -100,7 +100,53 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class KeyRing:
+def new_key(role: Role | str, affiliate_id: str | None, name: str) -> tuple[str, KeyInfo]:
+    """A new key and what is stored about it, once its role and affiliate are checked."""
+    role = Role(role)
+    if role == Role.affiliate and not affiliate_id:
+        raise InvalidParameter("--affiliate", "an affiliate key must name its affiliate")
+    if role != Role.affiliate and affiliate_id:
+        raise InvalidParameter("--affiliate", f"only affiliate keys are bound to an affiliate, not {role} keys")
+    key = PREFIX + secrets.token_urlsafe(32)
+    info = KeyInfo(
+        id="k_" + secrets.token_hex(4),
+        role=role.value,
+        affiliate_id=affiliate_id,
+        name=name,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        revoked=None,
+    )
+    return key, info
+
+
+class KeyLookups:
+    """What every key ring answers the same way, over its own `principal_by(column, value)` ("id" or "hash")."""
+
+    def principal_by(self, column: str, value: str) -> Principal | None:
+        raise NotImplementedError
+
+    def list(self) -> list[KeyInfo]:
+        raise NotImplementedError
+
+    def by_id(self, key_id: str) -> Principal | None:
+        """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
+        return self.principal_by("id", key_id)
+
+    def lookup(self, key: str) -> Principal | None:
+        """The principal of a valid, unrevoked key; None for anything else."""
+        if not key.startswith(PREFIX) or len(key) > 200:
+            return None
+        return self.principal_by("hash", digest(key))
+
+    def listed(self, key_id: str) -> KeyInfo:
+        """The key `key_id` as listed (revoked or not); NotFound if there is none."""
+        found = next((k for k in self.list() if k.id == key_id), None)
+        if found is None:
+            raise NotFound(f"no key with id {key_id!r}; `supplygraph keys list` shows them")
+        return found
+
+
+class KeyRing(KeyLookups):
     """The key file. Lookups are cached until the file changes (a create or revoke rewrites it), so a
     revoked key stops working with the next request while most requests cost one stat() call."""
 
@@ -130,20 +176,7 @@ class KeyRing:
 
     def create(self, role: Role | str, affiliate_id: str | None = None, name: str = "") -> tuple[str, KeyInfo]:
         """A new key: (the key itself, to be shown once; what is stored about it)."""
-        role = Role(role)
-        if role == Role.affiliate and not affiliate_id:
-            raise InvalidParameter("--affiliate", "an affiliate key must name its affiliate")
-        if role != Role.affiliate and affiliate_id:
-            raise InvalidParameter("--affiliate", f"only affiliate keys are bound to an affiliate, not {role} keys")
-        key = PREFIX + secrets.token_urlsafe(32)
-        info = KeyInfo(
-            id="k_" + secrets.token_hex(4),
-            role=role.value,
-            affiliate_id=affiliate_id,
-            name=name,
-            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            revoked=None,
-        )
+        key, info = new_key(role, affiliate_id, name)
         with self._db(create=True) as conn:
             conn.execute(
                 "INSERT INTO api_keys (id, hash, role, affiliate_id, name, created) VALUES (?, ?, ?, ?, ?, ?)",
@@ -170,10 +203,7 @@ class KeyRing:
                 )
         except FileNotFoundError:
             pass
-        found = next((k for k in self.list() if k.id == key_id), None)
-        if found is None:
-            raise NotFound(f"no key with id {key_id!r}; `supplygraph keys list` shows them")
-        return found
+        return self.listed(key_id)
 
     def _unrevoked(self, column: str, value: str) -> Principal | None:
         """The principal of the unrevoked key whose `column` (id or hash) is `value`; None otherwise."""
@@ -184,17 +214,8 @@ class KeyRing:
             return None
         return None if row is None else Principal(key_id=row[0], role=Role(row[1]), affiliate_id=row[2], name=row[3])
 
-    def by_id(self, key_id: str) -> Principal | None:
-        """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
-        return self._cached_lookup("id", key_id)
-
-    def lookup(self, key: str) -> Principal | None:
-        """The principal of a valid, unrevoked key; None for anything else."""
-        if not key.startswith(PREFIX) or len(key) > 200:
-            return None
-        return self._cached_lookup("hash", digest(key))
-
-    def _cached_lookup(self, column: str, value: str) -> Principal | None:
+    def principal_by(self, column: str, value: str) -> Principal | None:
+        """The unrevoked key's principal, kept until the key file changes."""
         entry = f"{column}:{value}"
         stamp, found = self._cache.get(entry)
         if stamp is None or found is not None:

@@ -11,13 +11,11 @@ requests with one key costs one query.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from pathlib import Path
 
-from supplygraph.api.keys import PREFIX, KeyInfo, KeyRing, Keys, Principal, Role, digest, keys_path
-from supplygraph.graph.errors import InvalidParameter, NotFound
+from supplygraph.api.keys import KeyInfo, KeyLookups, KeyRing, Keys, Principal, Role, digest, keys_path, new_key
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores.neo4j_guard import KEY_LABEL
 from supplygraph.graph.stores.neo4j_store import Neo4jStore
@@ -31,7 +29,7 @@ UNREVOKED_BY = {
 }
 
 
-class Neo4jKeyRing:
+class Neo4jKeyRing(KeyLookups):
     """The key ring of a Neo4j store: create, list, revoke and look up keys as api/keys.KeyRing does.
 
     `path` is where this server keeps its local files (watches): keys themselves are not there."""
@@ -56,21 +54,8 @@ class Neo4jKeyRing:
 
     def create(self, role: Role | str, affiliate_id: str | None = None, name: str = "") -> tuple[str, KeyInfo]:
         """A new key: (the key itself, to be shown once; what is stored about it)."""
-        role = Role(role)
-        if role == Role.affiliate and not affiliate_id:
-            raise InvalidParameter("--affiliate", "an affiliate key must name its affiliate")
-        if role != Role.affiliate and affiliate_id:
-            raise InvalidParameter("--affiliate", f"only affiliate keys are bound to an affiliate, not {role} keys")
+        key, info = new_key(role, affiliate_id, name)
         self._constraints()
-        key = PREFIX + secrets.token_urlsafe(32)
-        info = KeyInfo(
-            id="k_" + secrets.token_hex(4),
-            role=role.value,
-            affiliate_id=affiliate_id,
-            name=name,
-            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            revoked=None,
-        )
         self.store.write(
             f"CREATE (:{KEY_LABEL} {{id: $id, hash: $hash, role: $role, affiliate_id: $affiliate_id, name: $name,"
             " created: $created})",
@@ -98,22 +83,10 @@ class Neo4jKeyRing:
         )
         with self._lock:
             self._cache.clear()
-        found = next((k for k in self.list() if k.id == key_id), None)
-        if found is None:
-            raise NotFound(f"no key with id {key_id!r}; `supplygraph keys list` shows them")
-        return found
+        return self.listed(key_id)
 
-    def by_id(self, key_id: str) -> Principal | None:
-        """The principal of an unrevoked key by its id (a UI session names its key so); None otherwise."""
-        return self._cached_lookup("id", key_id)
-
-    def lookup(self, key: str) -> Principal | None:
-        """The principal of a valid, unrevoked key; None for anything else."""
-        if not key.startswith(PREFIX) or len(key) > 200:
-            return None
-        return self._cached_lookup("hash", digest(key))
-
-    def _cached_lookup(self, column: str, value: str) -> Principal | None:
+    def principal_by(self, column: str, value: str) -> Principal | None:
+        """The unrevoked key's principal, trusted for `cache_s` once found."""
         entry = f"{column}:{value}"
         now = time.monotonic()
         with self._lock:
