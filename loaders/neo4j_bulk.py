@@ -143,6 +143,7 @@ class Neo4jBulkStore(Neo4jStore):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         reached(WRITTEN)
+        self._check_imported(tables.node_count)
         self.ensure_constraints()
         started = self._step("constraints", started)
         self.write(
@@ -155,6 +156,16 @@ class Neo4jBulkStore(Neo4jStore):
             {"id": load},
         )
         self._step("finish", started)
+
+    def _check_imported(self, nodes: int) -> None:
+        """The restarted server holds what was imported: a home that is not the server's own makes neo4j-admin
+        write a database the server never reads."""
+        held = int(self.run("MATCH (n) RETURN count(n) AS n")[0]["n"])
+        if held < nodes:
+            raise ImportFailed(
+                f"neo4j-admin imported {nodes:,} nodes into {self.home}, but the server at {self.uri} holds {held:,}:"
+                " is --neo4j-home (NEO4J_HOME) that server's home? (docs/neo4j.md)"
+            )
 
     def _run_import(self, written: list[Path], folder: Path) -> None:
         # the database first: --nodes and --relationships take every later word as one more file

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from supplygraph.graph.settings import Neo4jSettings
 from supplygraph.graph.stores.neo4j_store import Neo4jStore
-from supplygraph.loaders.neo4j_bulk import Neo4jBulkStore
+from supplygraph.loaders.neo4j_bulk import ImportFailed, Neo4jBulkStore
 from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.exposure import exposure_for_affiliate
 
@@ -78,3 +78,40 @@ def test_a_first_load_through_neo4j_admin_equals_an_unwind_load(own_server: tupl
     finally:
         bulk.close()
         unwind.close()
+
+
+def test_a_relative_state_folder_imports_where_the_server_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NEO4J_STATE_DIR as a relative path names the same folders for the server and for neo4j-admin (which
+    runs from its home); an import the restarted server does not hold fails the load instead of reporting it."""
+    require_neo4j()
+    if not (ROOT / "scripts" / "neo4j" / "target" / "classpath.txt").exists() or shutil.which("java") is None:
+        pytest.skip("scripts/neo4j-server has not been built here")
+    monkeypatch.chdir(tmp_path)
+    port = free_port()
+    for name, value in {"NEO4J_STATE_DIR": "state", "NEO4J_PORT": str(port), "NEO4J_HEAP": "512m",
+                        "NEO4J_PAGECACHE_MB": "64"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    subprocess.run([str(SERVER), "start"], check=True, capture_output=True, env=os.environ)
+    settings = Neo4jSettings()
+    uri = f"bolt://127.0.0.1:{port}"
+    bulk = Neo4jBulkStore(uri, settings.user, settings.password, settings.database, home=Path("state/data"),
+                          admin=str(ADMIN), control=str(SERVER))  # fmt: skip
+    elsewhere = tmp_path / "elsewhere"
+    astray = Neo4jBulkStore(uri, settings.user, settings.password, settings.database, home=Path("state/data"),
+                            admin=f"env NEO4J_DATA_DIR={elsewhere} {ADMIN}", control=str(SERVER))  # fmt: skip
+    try:
+        report = load_bundles(bulk, [DEMO])
+        assert "import" in bulk.seconds
+        held = bulk.run("MATCH (n) WHERE n._load IS NOT NULL RETURN count(n) AS n")[0]["n"]
+        assert held == report.nodes > 0
+        assert not (tmp_path / "state" / "data" / "state").exists()  # nothing nested under the home
+        bulk.wipe()
+        with pytest.raises(ImportFailed, match="holds 0"):
+            load_bundles(astray, [DEMO])
+        assert (elsewhere / "databases" / "neo4j").is_dir()  # it went there, and the server never read it
+    finally:
+        bulk.close()
+        astray.close()
+        subprocess.run([str(SERVER), "stop"], check=False, capture_output=True, env=os.environ)
