@@ -32,7 +32,7 @@ from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
 from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
-from supplygraph.graph.stores.generation_hooks import generation_built
+from supplygraph.graph.stores.generation_hooks import GenerationChange, generation_built
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
@@ -208,7 +208,7 @@ class LadybugStore:
             reached(WRITING)
             copy_database(old / "graph.lbug", folder / "graph.lbug")
             apply_delta(folder / "graph.lbug", delta, progress)
-            self._make_current(name)
+            self._make_current(name, GenerationChange(previous, delta.tables))
 
     def _new_generation(self) -> tuple[str, Path]:
         name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
@@ -216,10 +216,10 @@ class LadybugStore:
         folder.mkdir(parents=True)
         return name, folder
 
-    def _make_current(self, name: str) -> None:
+    def _make_current(self, name: str, change: GenerationChange | None = None) -> None:
         """Make the written generation `name` current (an atomic rename), keeping the one before; its link
         index files are written first."""
-        _built_hooks(self.root, name)
+        _built_hooks(self.root, name, change)
         _fsync_tree(self.root / "generations" / name)
         pointer = self.root / "CURRENT.tmp"
         pointer.write_text(name + "\n")
@@ -238,11 +238,11 @@ class LadybugStore:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _built_hooks(root: Path, name: str) -> None:
+def _built_hooks(root: Path, name: str, change: GenerationChange | None) -> None:
     """What the layers above do for a new generation (its link index files), reading it before it is current."""
     reader = PinnedLadybugStore(root, name)
     try:
-        generation_built(reader, name)
+        generation_built(reader, name, change)
     finally:
         reader.close()
 
