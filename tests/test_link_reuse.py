@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from supplygraph.graph.schema import SCHEMA
@@ -116,13 +117,14 @@ def test_supply_links_rebuild_the_supply_walk(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_folder_stamped_for_another_generation_is_never_taken_over(tmp_path: Path) -> None:
+def damaged_then_changed(tmp_path: Path, damage: Callable[[Path], None]) -> None:
+    """The demo loaded, its index folder damaged by `damage`, then findings added: nothing is taken over, and the new
+    folder is what a fresh build writes."""
     store = LadybugStore(tmp_path / "db")
     load_bundles(store, [DEMO], fresh=True)
     before = store.generation
     assert before is not None
-    stamp = index_folder(store, before) / STAMP
-    stamp.write_text(json.dumps(json.loads(stamp.read_text()) | {"generation": "another"}))
+    damage(index_folder(store, before))
     load_bundles(store, [findings_bundle(tmp_path / "monitor")], incremental=True)
     after = store.generation
     assert after is not None and after != before
@@ -131,20 +133,19 @@ def test_a_folder_stamped_for_another_generation_is_never_taken_over(tmp_path: P
         same_as_fresh_build(store, after, tmp_path)
     finally:
         store.close()
+
+
+def test_a_folder_stamped_for_another_generation_is_never_taken_over(tmp_path: Path) -> None:
+    def restamp(folder: Path) -> None:
+        stamp = folder / STAMP
+        stamp.write_text(json.dumps(json.loads(stamp.read_text()) | {"generation": "another"}))
+
+    damaged_then_changed(tmp_path, restamp)
 
 
 def test_a_damaged_file_is_never_taken_over(tmp_path: Path) -> None:
-    store = LadybugStore(tmp_path / "db")
-    load_bundles(store, [DEMO], fresh=True)
-    before = store.generation
-    assert before is not None
-    with open(index_folder(store, before) / "supply_buyer.npy", "ab") as fh:
-        fh.write(b"\0")  # a file of another size than its stamp says: the folder is not the generation's index
-    load_bundles(store, [findings_bundle(tmp_path / "monitor")], incremental=True)
-    after = store.generation
-    assert after is not None and after != before
-    try:
-        assert linked_groups(store, before, after) == set()
-        same_as_fresh_build(store, after, tmp_path)
-    finally:
-        store.close()
+    def grow(folder: Path) -> None:  # a file of another size than its stamp says: not the generation's whole index
+        with open(folder / "supply_buyer.npy", "ab") as fh:
+            fh.write(b"\0")
+
+    damaged_then_changed(tmp_path, grow)
