@@ -4,6 +4,7 @@ Layout of the data folder:
 
     CURRENT                      name of the generation that answers queries
     load.lock                    held while a load runs
+    trash/                       generations no longer kept, being removed in the background
     generations/<name>/graph.lbug    the LadybugDB database
     generations/<name>/bundles/NN-<bundle>/<table>.arrow   the canonical records it was built from (Arrow IPC)
     generations/<name>/link-index/   the exposure walk's link index, written with the generation and
@@ -18,7 +19,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -38,6 +38,7 @@ from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row
 from supplygraph.graph.stores.readable import ladybug_readable
+from supplygraph.graph.stores.trash import discard
 from supplygraph.graph.tables import GraphTables
 
 
@@ -232,10 +233,9 @@ class LadybugStore:
         self._collect_garbage(keep={name, previous})
 
     def _collect_garbage(self, keep: set[str | None]) -> None:
-        """Remove generations that are neither current nor the one before (left by failed or killed loads)."""
-        for folder in (self.root / "generations").iterdir():
-            if folder.name not in keep:
-                shutil.rmtree(folder, ignore_errors=True)
+        """Remove generations that are neither current nor the one before (left by failed or killed loads): out of
+        `generations/` at once, removed in the background (graph/stores/trash.py)."""
+        discard([f for f in (self.root / "generations").iterdir() if f.name not in keep], self.root / "trash")
 
 
 def _built_hooks(root: Path, name: str, change: GenerationChange | None) -> None:
