@@ -35,6 +35,7 @@ from supplygraph.graph.private_files import make_private_folder
 from supplygraph.graph.stores.generation_hooks import GenerationChange, generation_built
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
+from supplygraph.graph.stores.ladybug_precopy import EarlyCopy
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row
 from supplygraph.graph.stores.readable import ladybug_readable
@@ -52,6 +53,7 @@ class LadybugStore:
         self._conn: ladybug.Connection | None = None
         self._current: tuple[tuple[int, int, int], str | None] | None = None
         self._load_lock = LoadLock(self._take_load_lock)
+        self._early: EarlyCopy | None = None  # the copy prepare_delta started
 
     # ------------------------------------------------------------ reading
 
@@ -190,6 +192,9 @@ class LadybugStore:
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         with self.load_lock():
+            early, self._early = self._early, None
+            if early is not None:  # started for a change that is rebuilt instead: its folder is not kept
+                early.wait()
             name, folder = self._new_generation()
             _write_bundles(folder, bundles)
             reached(WRITING)
@@ -204,12 +209,28 @@ class LadybugStore:
             if previous is None:
                 raise EmptyGraph(f"no graph in {self.root} to add to")
             old = self.root / "generations" / previous
-            name, folder = self._new_generation()
+            early, self._early = self._early, None
+            if early is not None and early.previous != previous:
+                early.wait()  # a copy of another generation: left for the garbage collection
+                early = None
+            name, folder = (early.name, early.folder) if early is not None else self._new_generation()
             _write_bundles(folder, bundles, linked_from=old, unchanged=set(delta.kept))
             reached(WRITING)
-            copy_database(old / "graph.lbug", folder / "graph.lbug")
+            if early is None:
+                copy_database(old / "graph.lbug", folder / "graph.lbug")
+            else:
+                early.wait()
             apply_delta(folder / "graph.lbug", delta, progress)
             self._make_current(name, GenerationChange(previous, delta.tables))
+
+    def prepare_delta(self) -> None:
+        """Start copying the current database into a new generation for the apply_delta that follows, under the
+        same load lock (graph/stores/ladybug_precopy.py)."""
+        previous = self._current_name()
+        if previous is None or self._early is not None:
+            return
+        name, folder = self._new_generation()
+        self._early = EarlyCopy(previous, name, folder, self.root / "generations" / previous / "graph.lbug")
 
     def _new_generation(self) -> tuple[str, Path]:
         name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
