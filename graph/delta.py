@@ -29,6 +29,16 @@ class GraphDelta:
     def rows(self) -> int:
         return sum(t.num_rows for t in self.nodes.values()) + sum(p.table.num_rows for p in self.rels)
 
+    @property
+    def tables(self) -> frozenset[str]:
+        """The node labels and relationship types the change writes to: every other table of the graph stays as
+        it was (the nodes deleted take every relationship of theirs with them)."""
+        labels = {*self.nodes, *self.touched, *self.gone}
+        types = {part.type for part in [*self.rels, *self.unlinked]}
+        types |= {ref.rel for label in self.touched for ref in own_references(label)}
+        types |= {rel.name for rel in SCHEMA.rel_types.values() if any(set(pair) & set(self.gone) for pair in rel.pairs)}
+        return frozenset(labels | types)
+
 
 def own_references(label: str) -> list[Reference]:
     """The references a node of `label` makes (its reference relationships: from it, or to it when reversed)."""

@@ -42,25 +42,13 @@ def plan_incremental(
 ) -> GraphDelta | str:
     """The change that makes the store's graph (of `loaded`) that of `loaded` with `new` added or replacing the
     bundles of their names; or why it must be rebuilt instead. `auto`: only when the change is small."""
-    if not loaded:
-        return "no graph loaded yet"
-    if not new:  # a rebuild of what is loaded, as after a review decision: resolution runs again
-        return "nothing new to add: the graph is rebuilt from what is loaded"
+    refused = refusal(loaded, new, auto=auto)
+    if refused:
+        return refused
     names = {b.name for b in new}
     removed = [b for b in loaded if b.name in names]
     kept = [b for b in loaded if b.name not in names]
     changed = removed + new
-    for bundle in changed:
-        other = sorted(name for name, t in bundle.tables.items() if name not in INCREMENTAL_TABLES)
-        if other:
-            return f"{bundle.name} has {', '.join(other)}: records that entity resolution or item matching takes in"
-        if "/" in bundle.name:
-            return f"the bundle name {bundle.name!r} has a '/'"
-    if auto:
-        rows = _rows(changed)
-        total = _rows(loaded)
-        if rows > AUTO_ROWS or rows > AUTO_SHARE * total:
-            return f"{rows:,} rows to change is not small beside the {total:,} rows loaded"
     touched = {
         stem: _unique(b.tables[stem].column("id") for b in changed if stem in b.tables)
         for stem in NODE_TABLES
@@ -106,6 +94,29 @@ def plan_incremental(
         removed=[b.name for b in removed],
         kept=[b.name for b in kept],
     )
+
+
+def refusal(loaded: list[LoadedBundle], new: list[LoadedBundle], *, auto: bool) -> str:
+    """Why `new` cannot be added to `loaded` incrementally, from the bundles' names, files and sizes alone; empty
+    when it may be (plan_incremental then looks at the rows)."""
+    if not loaded:
+        return "no graph loaded yet"
+    if not new:  # a rebuild of what is loaded, as after a review decision: resolution runs again
+        return "nothing new to add: the graph is rebuilt from what is loaded"
+    names = {b.name for b in new}
+    changed = [b for b in loaded if b.name in names] + new
+    for bundle in changed:
+        other = sorted(name for name, t in bundle.tables.items() if name not in INCREMENTAL_TABLES)
+        if other:
+            return f"{bundle.name} has {', '.join(other)}: records that entity resolution or item matching takes in"
+        if "/" in bundle.name:
+            return f"the bundle name {bundle.name!r} has a '/'"
+    if auto:
+        rows = _rows(changed)
+        total = _rows(loaded)
+        if rows > AUTO_ROWS or rows > AUTO_SHARE * total:
+            return f"{rows:,} rows to change is not small beside the {total:,} rows loaded"
+    return ""
 
 
 def _rows(bundles: list[LoadedBundle]) -> int:
@@ -241,6 +252,8 @@ def load_incrementally(
 ) -> tuple[int, int] | str:
     """Add `new` to the store's graph by a delta, under the caller's load lock: (nodes, relationships) of the
     graph after it; or why it is to be rebuilt instead (nothing written then)."""
+    if not refusal(loaded, new, auto=auto):
+        store.prepare_delta()  # the database copy runs while the change is planned
     delta = plan_incremental(store, loaded, new, auto=auto)
     if isinstance(delta, str):
         return delta

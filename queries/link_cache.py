@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from supplygraph.graph.stores.generation_hooks import on_generation_built
+from supplygraph.graph.stores.generation_hooks import GenerationChange, on_generation_built
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.queries.link_files import read_parts, remove_stale, write_parts
 from supplygraph.queries.link_index import LinkIndex, link_parts
+from supplygraph.queries.link_reuse import groups_to_build, reusable_files
 
 
 def link_index_of(store: Store, generation: str) -> LinkIndex:
@@ -32,12 +33,14 @@ def link_index_of(store: Store, generation: str) -> LinkIndex:
     return LinkIndex(built)
 
 
-def write_link_files(store: Store, generation: str) -> None:
-    """Write the index files of a new `generation`, read through `store` (called before readers can see it)."""
+def write_link_files(store: Store, generation: str, change: GenerationChange | None = None) -> None:
+    """Write the index files of a new `generation`, read through `store` (called before readers can see it); those
+    a `change` left as they were are hard-linked from the generation before (queries/link_reuse.py)."""
     folder = store.link_index_folder(generation)
     if folder is None or read_parts(folder, generation) is not None:
         return
-    write_parts(folder, link_parts(store.link_reads()), generation)
+    linked = {} if change is None else reusable_files(store.link_index_folder(change.previous), change)
+    write_parts(folder, link_parts(store.link_reads(), groups_to_build(linked)), generation, linked)
 
 
 def _built(store: Store, generation: str) -> dict[str, Any]:

@@ -26,14 +26,18 @@ STAMP = "stamp.json"
 Part = Any  # a numpy array (.npy) or an Arrow table (.arrow)
 
 
-def write_parts(folder: Path, parts: Mapping[str, Part], generation: str) -> bool:
-    """Publish `parts` as the index of `generation` in `folder`; False if it could not be written (or another
+def write_parts(folder: Path, parts: Mapping[str, Part], generation: str, linked: Mapping[str, Path] | None = None) -> bool:
+    """Publish `parts` as the index of `generation` in `folder`, with the files `linked` (file name -> a file of
+    the same content in another generation's folder) hard-linked in; False if it could not be written (or another
     process published it first: then its folder stays)."""
     partial = folder.with_name(f"{folder.name}.{os.getpid()}.part")
     try:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         sizes = {}
+        for file, original in (linked or {}).items():
+            os.link(original, partial / file)
+            sizes[file] = (partial / file).stat().st_size
         for name, part in parts.items():
             path = partial / (f"{name}.npy" if isinstance(part, np.ndarray) else f"{name}.arrow")
             if isinstance(part, np.ndarray):
@@ -50,18 +54,31 @@ def write_parts(folder: Path, parts: Mapping[str, Part], generation: str) -> boo
         return False
 
 
-def read_parts(folder: Path, generation: str) -> dict[str, Part] | None:
-    """The parts of `generation`'s index in `folder`, memory-mapped; None when the folder is missing, of another
-    generation or format, or damaged."""
+def stamped_files(folder: Path, generation: str) -> dict[str, int] | None:
+    """file name -> size of every file of `generation`'s index in `folder`; None when the folder is missing, of
+    another generation or format, or a file is missing or of another size."""
     try:
         stamp = json.loads((folder / STAMP).read_text())
         if stamp.get("format") != FORMAT or stamp.get("generation") != generation:
             return None
+        files = {str(file): int(size) for file, size in stamp["files"].items()}
+        if any((folder / file).stat().st_size != size for file, size in files.items()):
+            return None
+        return files
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def read_parts(folder: Path, generation: str) -> dict[str, Part] | None:
+    """The parts of `generation`'s index in `folder`, memory-mapped; None when the folder is missing, of another
+    generation or format, or damaged."""
+    files = stamped_files(folder, generation)
+    if files is None:
+        return None
+    try:
         parts: dict[str, Part] = {}
-        for file, size in stamp["files"].items():
+        for file in files:
             path = folder / file
-            if path.stat().st_size != size:
-                return None
             name, suffix = file.rsplit(".", 1)
             if suffix == "npy":
                 parts[name] = np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)

@@ -10,7 +10,7 @@ steps of the exposure walk are answered from them: LadybugDB evaluates `id IN $l
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -50,13 +50,26 @@ GROUPS: dict[str, tuple[str, str, str | None]] = {
     "framework": (cypher.ALL_PURCHASES_FRAMEWORK, "affiliate", None),
 }
 DATE_KEYS = ("start_date", "end_date", "framework_start", "framework_end")
+SUPPLY = "supply"  # the group of the supply walk's parts and the factory details
+GROUP_READS = {name: (query,) for name, (query, _key, _other) in GROUPS.items()} | {
+    SUPPLY: (cypher.ALL_SUPPLY_LINKS, cypher.ALL_FACTORIES)
+}  # group -> the bulk reads its parts are made from
 
 
-def link_parts(reads: ArrowReader) -> dict[str, Any]:
-    """Every part of the index, from the bulk tables `reads` gives (a store, or a store's saved reads)."""
+def part_group(part: str) -> str:
+    """The group (of GROUP_READS) whose parts include `part` (a part is named `<group>_...`, else it is the supply
+    walk's)."""
+    return next((name for name in GROUPS if part.startswith(name + "_")), SUPPLY)
+
+
+def link_parts(reads: ArrowReader, groups: Collection[str] | None = None) -> dict[str, Any]:
+    """Every part of the index (or those of `groups`), from the bulk tables `reads` gives (a store, or a store's
+    saved reads)."""
     tables: dict[str, pa.Table] = {}
     parts: dict[str, Any] = {}
     for name, (query, key, other) in GROUPS.items():
+        if groups is not None and name not in groups:
+            continue
         table = tables.get(query)
         if table is None:
             table = tables[query] = reads.run_arrow(query)
@@ -66,6 +79,8 @@ def link_parts(reads: ArrowReader) -> dict[str, Any]:
             parts[f"{name}_from"] = day_numbers(rows.column("valid_from"), NEVER_BEFORE)
             parts[f"{name}_to"] = day_numbers(rows.column("valid_to"), NEVER_AFTER)
     tables.clear()
+    if groups is not None and SUPPLY not in groups:
+        return parts
     factories = reads.run_arrow(cypher.ALL_FACTORIES)
     parts |= supply_parts(reads.run_arrow(cypher.ALL_SUPPLY_LINKS), factories.column("id"))
     # factory details by code: one row per code of the walk, `known` where the graph has that factory

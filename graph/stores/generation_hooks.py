@@ -2,7 +2,9 @@
 queries/ registers the writing of its files here (queries/link_cache.py). graph/ calls what it is given and
 imports none of them.
 
-A hook is called with a store that reads the new generation and the generation's name. A hook that fails with
+A hook is called with a store that reads the new generation, the generation's name and, for a generation made by
+changing a copy of the one before (an incremental load), what changed: the tables that stay as they were there
+need not be read again. A hook that fails with
 OSError (a full disk, a folder it may not write) does not fail the load: what it writes is only a cache that
 readers build again when it is missing.
 """
@@ -10,9 +12,20 @@ readers build again when it is missing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-GenerationHook = Callable[[Any, str], None]  # (store reading the new generation, its name)
+
+@dataclass(frozen=True)
+class GenerationChange:
+    """A generation made from a copy of `previous` in which only the node labels and relationship types `tables`
+    were written (every other table reads as in `previous`)."""
+
+    previous: str
+    tables: frozenset[str]
+
+
+GenerationHook = Callable[[Any, str, GenerationChange | None], None]  # (store reading the new generation, its name, change)
 
 _hooks: list[GenerationHook] = []
 
@@ -23,9 +36,9 @@ def on_generation_built(hook: GenerationHook) -> None:
         _hooks.append(hook)
 
 
-def generation_built(store: Any, generation: str) -> None:
+def generation_built(store: Any, generation: str, change: GenerationChange | None = None) -> None:
     for hook in list(_hooks):
         try:
-            hook(store, generation)
+            hook(store, generation, change)
         except OSError:
             pass

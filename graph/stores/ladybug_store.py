@@ -4,6 +4,7 @@ Layout of the data folder:
 
     CURRENT                      name of the generation that answers queries
     load.lock                    held while a load runs
+    trash/                       generations no longer kept, being removed in the background
     generations/<name>/graph.lbug    the LadybugDB database
     generations/<name>/bundles/NN-<bundle>/<table>.arrow   the canonical records it was built from (Arrow IPC)
     generations/<name>/link-index/   the exposure walk's link index, written with the generation and
@@ -18,7 +19,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -32,12 +32,14 @@ from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
 from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
-from supplygraph.graph.stores.generation_hooks import generation_built
+from supplygraph.graph.stores.generation_hooks import GenerationChange, generation_built
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
+from supplygraph.graph.stores.ladybug_precopy import EarlyCopy
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.protocol import ArrowReader, LoadedBundle, Progress, Row
 from supplygraph.graph.stores.readable import ladybug_readable
+from supplygraph.graph.stores.trash import discard
 from supplygraph.graph.tables import GraphTables
 
 
@@ -51,6 +53,7 @@ class LadybugStore:
         self._conn: ladybug.Connection | None = None
         self._current: tuple[tuple[int, int, int], str | None] | None = None
         self._load_lock = LoadLock(self._take_load_lock)
+        self._early: EarlyCopy | None = None  # the copy prepare_delta started
 
     # ------------------------------------------------------------ reading
 
@@ -189,6 +192,9 @@ class LadybugStore:
 
     def replace(self, bundles: list[LoadedBundle], tables: GraphTables, progress: Progress | None = None) -> None:
         with self.load_lock():
+            early, self._early = self._early, None
+            if early is not None:  # started for a change that is rebuilt instead: its folder is not kept
+                early.wait()
             name, folder = self._new_generation()
             _write_bundles(folder, bundles)
             reached(WRITING)
@@ -203,12 +209,28 @@ class LadybugStore:
             if previous is None:
                 raise EmptyGraph(f"no graph in {self.root} to add to")
             old = self.root / "generations" / previous
-            name, folder = self._new_generation()
+            early, self._early = self._early, None
+            if early is not None and early.previous != previous:
+                early.wait()  # a copy of another generation: left for the garbage collection
+                early = None
+            name, folder = (early.name, early.folder) if early is not None else self._new_generation()
             _write_bundles(folder, bundles, linked_from=old, unchanged=set(delta.kept))
             reached(WRITING)
-            copy_database(old / "graph.lbug", folder / "graph.lbug")
+            if early is None:
+                copy_database(old / "graph.lbug", folder / "graph.lbug")
+            else:
+                early.wait()
             apply_delta(folder / "graph.lbug", delta, progress)
-            self._make_current(name)
+            self._make_current(name, GenerationChange(previous, delta.tables))
+
+    def prepare_delta(self) -> None:
+        """Start copying the current database into a new generation for the apply_delta that follows, under the
+        same load lock (graph/stores/ladybug_precopy.py)."""
+        previous = self._current_name()
+        if previous is None or self._early is not None:
+            return
+        name, folder = self._new_generation()
+        self._early = EarlyCopy(previous, name, folder, self.root / "generations" / previous / "graph.lbug")
 
     def _new_generation(self) -> tuple[str, Path]:
         name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
@@ -216,10 +238,10 @@ class LadybugStore:
         folder.mkdir(parents=True)
         return name, folder
 
-    def _make_current(self, name: str) -> None:
+    def _make_current(self, name: str, change: GenerationChange | None = None) -> None:
         """Make the written generation `name` current (an atomic rename), keeping the one before; its link
         index files are written first."""
-        _built_hooks(self.root, name)
+        _built_hooks(self.root, name, change)
         _fsync_tree(self.root / "generations" / name)
         pointer = self.root / "CURRENT.tmp"
         pointer.write_text(name + "\n")
@@ -232,17 +254,16 @@ class LadybugStore:
         self._collect_garbage(keep={name, previous})
 
     def _collect_garbage(self, keep: set[str | None]) -> None:
-        """Remove generations that are neither current nor the one before (left by failed or killed loads)."""
-        for folder in (self.root / "generations").iterdir():
-            if folder.name not in keep:
-                shutil.rmtree(folder, ignore_errors=True)
+        """Remove generations that are neither current nor the one before (left by failed or killed loads): out of
+        `generations/` at once, removed in the background (graph/stores/trash.py)."""
+        discard([f for f in (self.root / "generations").iterdir() if f.name not in keep], self.root / "trash")
 
 
-def _built_hooks(root: Path, name: str) -> None:
+def _built_hooks(root: Path, name: str, change: GenerationChange | None) -> None:
     """What the layers above do for a new generation (its link index files), reading it before it is current."""
     reader = PinnedLadybugStore(root, name)
     try:
-        generation_built(reader, name)
+        generation_built(reader, name, change)
     finally:
         reader.close()
 

@@ -312,6 +312,9 @@ class Neo4jStore:
             added = [b for b in bundles if b.name not in delta.kept]
             apply_delta(self.driver, self.database, delta, added, (BUNDLE_LABEL, LOAD_LABEL), progress)
 
+    def prepare_delta(self) -> None:
+        """Nothing to start early: the delta is written in one transaction."""
+
     def save_bundles(self, bundles: list[LoadedBundle]) -> None:
         self.write(f"MATCH (b:{ident(BUNDLE_LABEL)}) DETACH DELETE b")
         for position, bundle in enumerate(bundles):

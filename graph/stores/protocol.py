@@ -100,6 +100,10 @@ class Store(Protocol):
     def apply_delta(self, bundles: list[LoadedBundle], delta: GraphDelta, progress: Progress | None = None) -> None:
         """Make the graph that of `bundles` by writing `delta` (loaders/incremental.py), all or nothing."""
 
+    def prepare_delta(self) -> None:
+        """Start, under the load lock, what the apply_delta expected next needs whatever the delta (the embedded
+        store copies its database); nothing where nothing can start early."""
+
     @property
     def generation(self) -> str | None:
         """An id that changes whenever the graph changes; None if the store cannot tell."""
