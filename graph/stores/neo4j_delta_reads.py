@@ -9,8 +9,8 @@ data through Python); the others are run again on the transaction, which sees it
 
 What a read depends on is taken from its text: the `:Label` / `:TYPE` names it writes, with the end labels of
 each type it names (an unlabeled variable at the end of a typed relationship is one of them). A read that
-names no schema label, or has a relationship without a type or a named node without a label anywhere, is
-counted as changed: it is run again.
+names no schema label, or has a relationship without a type, or a node on its own (no relationship) whose
+variable has no label anywhere, is counted as changed: it is run again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from supplygraph.graph.stores.protocol import ident
 
 NAMES = re.compile(r"[:|]\s*`?(\w+)`?")  # `:Label`, `:TYPE`, `|TYPE`: tokens that are not schema names are ignored
 UNTYPED_REL = re.compile(r"-\s*\[\s*\w*\s*(\*[\d.\s]*)?\]|<--|--\s*>?\s*\(")
-BARE_NODE = re.compile(r"(?<![\w.`])\(\s*(\w+)\s*(\{[^}]*\})?\s*\)")  # `(v)`, `(v {..})`; not `count(v)`
+BARE_NODE = re.compile(r"(?<![\w.`>-])\(\s*(\w+)\s*(\{[^}]*\})?\s*\)(?!\s*[-<])")  # `(v)` on its own; not `count(v)`
 PREVIOUS_READS = (
     f"MATCH (r:{ident(READ_LABEL)} {{load: $load, part: 0}}) RETURN r.key AS key, r.cypher AS cypher, r.params AS params"
     " ORDER BY key"
