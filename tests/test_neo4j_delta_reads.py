@@ -132,3 +132,28 @@ def test_what_a_read_depends_on_is_read_from_its_text() -> None:
     assert read_depends_on("MATCH (f:Factory) MATCH (x) WHERE x.id = f.id RETURN x.name AS n") is None
     labels, types = read_depends_on("MATCH (g:Agency)-[:PLACES_WORKERS_AT]->(f) RETURN f.name AS n") or (set(), set())
     assert "Factory" in labels and types == {"PLACES_WORKERS_AT"}
+
+
+def test_reads_kept_by_reference_outlive_the_loads_dropped(uri: str, tmp_path: Path) -> None:
+    store = store_at(uri, tmp_path / "loader")
+    load_bundles(store, [DEMO])
+    first = store_at(uri, tmp_path / "first")
+    answers(first)
+    first.close()
+    loads = []
+    for n in range(3):  # three findings-only loads: most reads refer to the first load's data
+        assert load_bundles(store, [monitor_bundle(tmp_path / f"m{n}", "findings")], incremental=True).rebuilt_because == ""
+        loads.append(store.generation)
+    rows = store.run(f"MATCH (r:{READ_LABEL}) RETURN DISTINCT r.load AS load, r.data_of AS data_of")
+    held = {r["load"] for r in rows}
+    referred = {r["data_of"] for r in rows if r["data_of"]}
+    assert referred and held == set(loads[-2:]) | referred  # older loads dropped, but for data still referred to
+    snapshots = Snapshots(store)
+    for text, params in snapshots.queries(loads[-1]):
+        kept = snapshots.get(loads[-1], read_key(text, params))
+        assert kept is not None and rows_of(kept) == rows_of(store.run_arrow(text, params)), text
+    reader = store_at(uri, tmp_path / "reader", CountingStore)
+    answers(reader)
+    assert isinstance(reader, CountingStore) and reader.live_reads == 0
+    reader.close()
+    store.close()

@@ -4,8 +4,9 @@ A full load reads again every bulk read the previous complete load kept (graph/s
 An incremental load does the same inside its one transaction, after its writes and beside its complete load
 record, so the record and its kept reads commit together and a reader of the new load never reads the live
 graph. Most of a small delta's reads keep their answer: a read whose Cypher names only labels and
-relationship types the delta does not write is copied on the server from the previous load's snapshot (no
-data through Python); the others are run again on the transaction, which sees its own writes, and kept.
+relationship types the delta does not write is kept as a node that refers to the data of the load holding it
+(`data_of`: no data is copied, through Python or on the server); the others are run again on the
+transaction, which sees its own writes, and kept.
 
 What a read depends on is taken from its text: the `:Label` / `:TYPE` names it writes, with the end labels of
 each type it names (an unlabeled variable at the end of a typed relationship is one of them). A read that
@@ -34,9 +35,10 @@ PREVIOUS_READS = (
     f"MATCH (r:{ident(READ_LABEL)} {{load: $load, part: 0}}) RETURN r.key AS key, r.cypher AS cypher, r.params AS params"
     " ORDER BY key"
 )
-COPY_READS = (
-    f"MATCH (r:{ident(READ_LABEL)} {{load: $previous}}) WHERE r.key IN $keys"
-    f" CREATE (c:{ident(READ_LABEL)}) SET c = properties(r), c.load = $load"
+KEEP_SAME = (  # one node a read, referring to the load that holds its data: no data is copied
+    f"MATCH (r:{ident(READ_LABEL)} {{load: $previous, part: 0}}) WHERE r.key IN $keys"
+    f" CREATE (:{ident(READ_LABEL)} {{load: $load, key: r.key, part: 0, parts: r.parts, cypher: r.cypher,"
+    " params: r.params, data_of: coalesce(r.data_of, r.load)})"
 )
 
 
@@ -89,15 +91,15 @@ class InTransaction:
 def keep_delta_reads(
     store: Any, tx: neo4j.ManagedTransaction, delta: GraphDelta, load: str, previous: str | None
 ) -> tuple[int, int]:
-    """In the delta's transaction: the reads kept for `previous`, copied (unchanged by `delta`) or read again,
-    kept for `load`. Returns (copied, read again)."""
+    """In the delta's transaction: the reads kept for `previous`, kept by reference (unchanged by `delta`) or read
+    again, kept for `load`. Returns (kept by reference, read again)."""
     if previous is None:
         return 0, 0
     inside = InTransaction(store, tx)
     writes = delta_writes(delta)
     reads = inside.run(PREVIOUS_READS, {"load": previous})
     same = [r["key"] for r in reads if not changed_by(r["cypher"], writes)]
-    tx.run(COPY_READS, {"previous": previous, "load": load, "keys": same}).consume()
+    tx.run(KEEP_SAME, {"previous": previous, "load": load, "keys": same}).consume()
     snapshots = Snapshots(inside)
     again = [r for r in reads if r["key"] not in set(same)]
     for read in again:
