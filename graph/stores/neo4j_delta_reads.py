@@ -6,8 +6,7 @@ record, so the record and its kept reads commit together and a reader of the new
 graph. Most of a small delta's reads keep their answer: a read whose Cypher names only labels and
 relationship types the delta does not write is kept as a node that refers to the data of the load holding it
 (`data_of`: no data is copied, through Python or on the server); the others are run again on the
-transaction, which sees its own writes, and kept: a read of one label or one relationship type only by the
-rows at the nodes the delta changed (graph/stores/neo4j_read_patch.py), any other whole.
+transaction, which sees its own writes, and kept.
 
 What a read depends on is taken from its text: the `:Label` / `:TYPE` names it writes, with the end labels of
 each type it names (an unlabeled variable at the end of a typed relationship is one of them). A read that
@@ -26,7 +25,6 @@ import neo4j
 import pyarrow as pa
 from supplygraph.graph.delta import GraphDelta, own_references
 from supplygraph.graph.schema import SCHEMA
-from supplygraph.graph.stores.neo4j_read_patch import changed_ids, patched
 from supplygraph.graph.stores.neo4j_snapshots import READ_LABEL, Snapshots
 from supplygraph.graph.stores.protocol import ident
 
@@ -104,10 +102,7 @@ def keep_delta_reads(
     tx.run(KEEP_SAME, {"previous": previous, "load": load, "keys": same}).consume()
     snapshots = Snapshots(inside)
     again = [r for r in reads if r["key"] not in set(same)]
-    ids = changed_ids(delta)
     for read in again:
-        text, params = read["cypher"], json.loads(read["params"])
-        kept = None if params else snapshots.get(previous, read["key"])
-        table = patched(text, kept, ids, inside.run_arrow) if kept is not None else None
-        snapshots.put(load, text, params, table if table is not None else inside.run_arrow(text, params))
+        params = json.loads(read["params"])
+        snapshots.put(load, read["cypher"], params, inside.run_arrow(read["cypher"], params))
     return len(same), len(again)
