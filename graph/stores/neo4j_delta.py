@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -29,13 +30,15 @@ def apply_delta(
     added: list[LoadedBundle],
     labels: tuple[str, str],
     progress: Progress | None = None,
+    keep_reads: Callable[[neo4j.ManagedTransaction, str], None] | None = None,
 ) -> str:
     """Write `delta`, replace the saved records of the bundles `delta.removed` by those of `added`, and record a
-    complete load; returns its id. `labels`: the labels of saved bundles and of load records."""
+    complete load; returns its id. `labels`: the labels of saved bundles and of load records. `keep_reads(tx,
+    load)` runs in the same transaction after the writes (it keeps the new load's bulk reads)."""
     load = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     reached(WRITING)
     with driver.session(database=database) as session:
-        session.execute_write(_write, delta, added, labels, load, progress)
+        session.execute_write(_write, delta, added, labels, load, progress, keep_reads)
     return load
 
 
@@ -46,6 +49,7 @@ def _write(
     labels: tuple[str, str],
     load: str,
     progress: Progress | None,
+    keep_reads: Callable[[neo4j.ManagedTransaction, str], None] | None,
 ) -> None:
     bundle_label, load_label = labels
     for label, ids in delta.touched.items():
@@ -85,6 +89,8 @@ def _write(
         if progress:
             progress(part.type, done, total)
     _save_bundles(tx, bundle_label, delta.removed, added)
+    if keep_reads:
+        keep_reads(tx, load)
     tx.run(
         f"CREATE (:{ident(load_label)} {{id: $id, status: 'complete', started: datetime(), finished: datetime(),"
         " incremental: true})",

@@ -3,7 +3,9 @@
 A Neo4j load writes into the one live database (Community Edition has no second database to switch an
 alias to), so a bulk read taken while a load runs would mix two graphs. The exposure index and the origins
 are therefore read only from a snapshot of a complete load: Arrow files (zstd) kept as
-`(:SupplygraphRead {load, key, part, cypher, params, data})` nodes, at most CHUNK_BYTES each.
+`(:SupplygraphRead {load, key, part, cypher, params, data})` nodes, at most CHUNK_BYTES each. A read an
+incremental load left unchanged is kept as one node without data whose `data_of` names the load that holds
+its data (graph/stores/neo4j_delta_reads.py); that data stays as long as a kept load refers to it.
 
 - A load, after its sweep and before it turns `complete` (it still holds the load lock, so the graph is
   exactly the new one), runs again every bulk read of the previous complete load's snapshot and keeps
@@ -65,8 +67,9 @@ class Snapshots:
 
     def get(self, load: str, key: str) -> pa.Table | None:
         rows = self.store.run(
-            f"MATCH (r:{READ_LABEL} {{load: $load, key: $key}}) RETURN r.part AS part, r.parts AS parts, r.data AS data"
-            " ORDER BY part",
+            f"MATCH (k:{READ_LABEL} {{load: $load, key: $key}}) WITH coalesce(k.data_of, k.load) AS held LIMIT 1"
+            f" MATCH (r:{READ_LABEL} {{load: held, key: $key}}) WHERE r.data IS NOT NULL"
+            " RETURN r.part AS part, r.parts AS parts, r.data AS data ORDER BY part",
             {"load": load, "key": key},
         )
         if not rows or len(rows) != rows[0]["parts"]:
@@ -108,7 +111,12 @@ class Snapshots:
         return len(reads)
 
     def drop_old(self, keep: list[str]) -> None:
-        self.store.write(f"MATCH (r:{READ_LABEL}) WHERE NOT r.load IN $keep DELETE r", {"keep": keep})
+        """Drop the reads of loads not in `keep`, but for the data a kept load's read refers to (`data_of`)."""
+        self.store.write(
+            f"MATCH (r:{READ_LABEL}) WHERE NOT r.load IN $keep AND NOT EXISTS {{ MATCH (k:{READ_LABEL} {{key: r.key}})"
+            " WHERE k.load IN $keep AND k.data_of = r.load } DELETE r",
+            {"keep": keep},
+        )
 
     def drop(self, load: str) -> None:
         self.store.write(f"MATCH (r:{READ_LABEL} {{load: $load}}) DELETE r", {"load": load})

@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
@@ -37,6 +37,7 @@ from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
 from supplygraph.graph.stores.neo4j_delta import apply_delta
+from supplygraph.graph.stores.neo4j_delta_reads import keep_delta_reads
 from supplygraph.graph.stores.neo4j_documents import Neo4jDocument
 from supplygraph.graph.stores.neo4j_guard import check_plan
 from supplygraph.graph.stores.neo4j_lock import LOCK_LABEL, take_neo4j_load_lock
@@ -80,6 +81,19 @@ def _arrow_column(values: list[Any], days: bool = False) -> pa.Array:
     if first is not None and not isinstance(first, str | int | float | bool):
         values = [_native(v) for v in values]
     return pa.array(values)
+
+
+Execute = Callable[[str, Mapping[str, Any] | None, str], tuple[list[str], list[Any]]]
+
+
+def _in_transaction(tx: neo4j.ManagedTransaction) -> Execute:
+    """Queries run on one open transaction (the access mode is the transaction's)."""
+
+    def execute(cypher: str, params: Mapping[str, Any] | None, mode: str) -> tuple[list[str], list[Any]]:
+        result = tx.run(cypher, dict(params or {}))
+        return list(result.keys()), list(result)
+
+    return execute
 
 
 class Neo4jStore:
@@ -154,26 +168,36 @@ class Neo4jStore:
         return {"dialect": "neo4j", "uri": self.uri, "user": user, "password": password,
                 "database": self.database, "index_cache": str(self._index_cache())}  # fmt: skip
 
-    def run_arrow(self, cypher: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+    def run_arrow(
+        self, cypher: str, params: Mapping[str, Any] | None = None, tx: neo4j.ManagedTransaction | None = None
+    ) -> pa.Table:
         """A read query's rows as columns, for bulk reads (a million links).
 
         Read in pages of `read_page` nodes where the query allows (graph/stores/neo4j_pages.py), so that no
         transaction holds more than a page. Each page's server collects its rows into one list in one record,
         dates as day numbers: the driver then decodes a few big lists of plain values instead of hydrating a
-        record object per row and a date object per date (docs/neo4j.md has the figures).
+        record object per row and a date object per date (docs/neo4j.md has the figures). With `tx`, every
+        page is read on that open transaction (it sees the transaction's own writes).
         """
-        tables = [self._arrow_page(text, values) for text, values in pages(cypher, params, self.read_page, self.run)]
+        execute = self._execute if tx is None else _in_transaction(tx)
+
+        def rows(text: str, values: Mapping[str, Any] | None) -> list[Row]:
+            keys, records = execute(text, values, neo4j.READ_ACCESS)
+            return [{k: _native(r[k]) for k in keys} for r in records]
+
+        found = pages(cypher, params, self.read_page, rows)
+        tables = [self._arrow_page(text, values, execute) for text, values in found]
         filled = [t for t in tables if t.num_rows] or tables[:1]
         return filled[0] if len(filled) == 1 else pa.concat_tables(filled, promote_options="permissive")
 
-    def _arrow_page(self, cypher: str, params: Mapping[str, Any] | None) -> pa.Table:
-        keys, _ = self._execute(f"EXPLAIN {cypher}", params, neo4j.READ_ACCESS)
+    def _arrow_page(self, cypher: str, params: Mapping[str, Any] | None, execute: Execute) -> pa.Table:
+        keys, _ = execute(f"EXPLAIN {cypher}", params, neo4j.READ_ACCESS)
         names = ["`" + k.replace("`", "``") + "`" for k in keys]
         days = ", ".join(
             f"CASE WHEN {n} IS :: DATE NOT NULL THEN duration.inDays(date('1970-01-01'), {n}).days ELSE {n} END" for n in names
         )
         is_date = ", ".join(f"max(CASE WHEN {n} IS :: DATE NOT NULL THEN 1 ELSE 0 END)" for n in names)
-        _, records = self._execute(
+        _, records = execute(
             f"CALL () {{ {cypher} }} RETURN collect([{days}]) AS rows, [{is_date}] AS dates", params, neo4j.READ_ACCESS
         )
         rows, dates = (records[0]["rows"], records[0]["dates"]) if records else ([], [0] * len(keys))
@@ -306,11 +330,18 @@ class Neo4jStore:
         snapshots.drop_old([load, *([previous] if previous else [])])
 
     def apply_delta(self, bundles: list[LoadedBundle], delta: GraphDelta, progress: Progress | None = None) -> None:
-        """An incremental load in one transaction (graph/stores/neo4j_delta.py)."""
+        """An incremental load in one transaction (graph/stores/neo4j_delta.py), which also keeps the bulk reads
+        of the new load (graph/stores/neo4j_delta_reads.py): readers never read the live graph after it."""
         with self.load_lock():
             self.ensure_constraints()
             added = [b for b in bundles if b.name not in delta.kept]
-            apply_delta(self.driver, self.database, delta, added, (BUNDLE_LABEL, LOAD_LABEL), progress)
+            previous = self.generation
+
+            def keep_reads(tx: neo4j.ManagedTransaction, load: str) -> None:  # in the delta's transaction
+                keep_delta_reads(self, tx, delta, load, previous)
+
+            load = apply_delta(self.driver, self.database, delta, added, (BUNDLE_LABEL, LOAD_LABEL), progress, keep_reads)
+            Snapshots(self).drop_old([load, *([previous] if previous else [])])
 
     def prepare_delta(self) -> None:
         """Nothing to start early: the delta is written in one transaction."""
