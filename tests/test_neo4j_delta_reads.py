@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from supplygraph.graph.settings import Neo4jSettings
+from supplygraph.graph.stores import neo4j_delta_reads as delta_reads
 from supplygraph.graph.stores.neo4j_delta_reads import read_depends_on
 from supplygraph.graph.stores.neo4j_snapshots import READ_LABEL, Snapshots, read_key
 from supplygraph.graph.stores.neo4j_store import Neo4jStore
@@ -142,7 +143,10 @@ def test_reads_kept_by_reference_outlive_the_loads_dropped(uri: str, tmp_path: P
     first.close()
     loads = []
     for n in range(3):  # three findings-only loads: most reads refer to the first load's data
-        assert load_bundles(store, [monitor_bundle(tmp_path / f"m{n}", "findings")], incremental=True).rebuilt_because == ""
+        assert (
+            load_bundles(store, [monitor_bundle(tmp_path / f"m{n}", "findings")], incremental=True).rebuilt_because
+            == ""
+        )
         loads.append(store.generation)
     rows = store.run(f"MATCH (r:{READ_LABEL}) RETURN DISTINCT r.load AS load, r.data_of AS data_of")
     held = {r["load"] for r in rows}
@@ -156,4 +160,42 @@ def test_reads_kept_by_reference_outlive_the_loads_dropped(uri: str, tmp_path: P
     answers(reader)
     assert isinstance(reader, CountingStore) and reader.live_reads == 0
     reader.close()
+    store.close()
+
+
+def test_large_changed_reads_are_left_to_the_first_reader(
+    uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed read above the size bound is not read again in the load's transaction: the first reader of the new
+    load reads it from the live graph (the graph is exactly that load's) and keeps it; the answers are those of
+    one fresh load."""
+    monkeypatch.setattr(delta_reads, "READ_AGAIN_MAX_BYTES", -1)  # every changed read counts as large
+    store = store_at(uri, tmp_path / "loader")
+    load_bundles(store, [DEMO])
+    first = store_at(uri, tmp_path / "first")
+    answers(first)
+    first.close()
+    previous = store.generation
+    assert previous is not None
+    before = kept_keys(store, previous)
+    report = load_bundles(store, [monitor_bundle(tmp_path, "links")], incremental=True)
+    assert report.rebuilt_because == ""
+    load = store.generation
+    assert load is not None
+    kept_now = kept_keys(store, load)
+    changed = before - kept_now
+    assert kept_now and changed  # the supply and placement reads among those left out
+    assert any(
+        "SUPPLIES" in text for text, params in Snapshots(store).queries(previous) if read_key(text, params) in changed
+    )
+    reader = store_at(uri, tmp_path / "reader", CountingStore)
+    after = answers(reader)
+    assert isinstance(reader, CountingStore) and reader.live_reads == len(changed)
+    assert kept_keys(store, load) == before  # kept by the first reader for everyone after it
+    reader.close()
+    store.wipe()
+    load_bundles(store, [DEMO, monitor_bundle(tmp_path / "again", "links")], fresh=True, incremental=False)
+    once = store_at(uri, tmp_path / "once")
+    assert after == answers(once)
+    once.close()
     store.close()

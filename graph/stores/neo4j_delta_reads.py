@@ -6,7 +6,8 @@ record, so the record and its kept reads commit together and a reader of the new
 graph. Most of a small delta's reads keep their answer: a read whose Cypher names only labels and
 relationship types the delta does not write is kept as a node that refers to the data of the load holding it
 (`data_of`: no data is copied, through Python or on the server); the others are run again on the
-transaction, which sees its own writes, and kept.
+transaction, which sees its own writes, and kept, unless they are large (READ_AGAIN_MAX_BYTES): those are left
+to the first reader of the new load.
 
 What a read depends on is taken from its text: the `:Label` / `:TYPE` names it writes, with the end labels of
 each type it names (an unlabeled variable at the end of a typed relationship is one of them). A read that
@@ -31,10 +32,16 @@ from supplygraph.graph.stores.protocol import ident
 NAMES = re.compile(r"[:|]\s*`?(\w+)`?")  # `:Label`, `:TYPE`, `|TYPE`: tokens that are not schema names are ignored
 UNTYPED_REL = re.compile(r"-\s*\[\s*\w*\s*(\*[\d.\s]*)?\]|<--|--\s*>?\s*\(")
 BARE_NODE = re.compile(r"(?<![\w.`>-])\(\s*(\w+)\s*(\{[^}]*\})?\s*\)(?!\s*[-<])")  # `(v)` on its own; not `count(v)`
-PREVIOUS_READS = (
-    f"MATCH (r:{ident(READ_LABEL)} {{load: $load, part: 0}}) RETURN r.key AS key, r.cypher AS cypher, r.params AS params"
-    " ORDER BY key"
+PREVIOUS_READS = (  # each read kept for a load, with the bytes of its data (held by it or by the load it refers to)
+    f"MATCH (r:{ident(READ_LABEL)} {{load: $load, part: 0}})"
+    f" OPTIONAL MATCH (d:{ident(READ_LABEL)} {{load: coalesce(r.data_of, r.load), key: r.key}})"
+    " RETURN r.key AS key, r.cypher AS cypher, r.params AS params, sum(size(d.data)) AS bytes ORDER BY key"
 )
+# A changed read whose kept data (zstd Arrow) is larger than this is not read again in the load's transaction: the
+# supply links of a large graph would make a small delta take minutes and hold their answer in the transaction's
+# memory. The first reader of the new load reads it from the live graph instead, which LoadReads allows only while
+# the graph is exactly that load's, and keeps it for the others.
+READ_AGAIN_MAX_BYTES = 2 * 2**20
 KEEP_SAME = (  # one node a read, referring to the load that holds its data: no data is copied
     f"MATCH (r:{ident(READ_LABEL)} {{load: $previous, part: 0}}) WHERE r.key IN $keys"
     f" CREATE (:{ident(READ_LABEL)} {{load: $load, key: r.key, part: 0, parts: r.parts, cypher: r.cypher,"
@@ -44,7 +51,9 @@ KEEP_SAME = (  # one node a read, referring to the load that holds its data: no 
 
 def delta_writes(delta: GraphDelta) -> tuple[set[str], set[str]]:
     """(labels whose nodes the delta creates, changes or deletes; relationship types it creates or deletes)."""
-    labels = {label for label, table in delta.nodes.items() if table.num_rows} | {k for k, ids in delta.gone.items() if ids}
+    labels = {label for label, table in delta.nodes.items() if table.num_rows} | {
+        k for k, ids in delta.gone.items() if ids
+    }
     types = {part.type for part in (*delta.rels, *delta.unlinked) if part.table.num_rows}
     types |= {ref.rel for label, ids in delta.touched.items() if ids for ref in own_references(label)}
     for label, ids in delta.gone.items():  # DETACH DELETE removes every relationship of the node
@@ -92,7 +101,7 @@ def keep_delta_reads(
     store: Any, tx: neo4j.ManagedTransaction, delta: GraphDelta, load: str, previous: str | None
 ) -> tuple[int, int]:
     """In the delta's transaction: the reads kept for `previous`, kept by reference (unchanged by `delta`) or read
-    again, kept for `load`. Returns (kept by reference, read again)."""
+    again (changed and small), kept for `load`. Returns (kept by reference, read again)."""
     if previous is None:
         return 0, 0
     inside = InTransaction(store, tx)
@@ -101,7 +110,8 @@ def keep_delta_reads(
     same = [r["key"] for r in reads if not changed_by(r["cypher"], writes)]
     tx.run(KEEP_SAME, {"previous": previous, "load": load, "keys": same}).consume()
     snapshots = Snapshots(inside)
-    again = [r for r in reads if r["key"] not in set(same)]
+    kept = set(same)
+    again = [r for r in reads if r["key"] not in kept and r["bytes"] <= READ_AGAIN_MAX_BYTES]
     for read in again:
         params = json.loads(read["params"])
         snapshots.put(load, read["cypher"], params, inside.run_arrow(read["cypher"], params))
