@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.delta import GraphDelta, own_references
 from supplygraph.graph.errors import BundleError
-from supplygraph.graph.origins import row_origins
+from supplygraph.graph.origins import link_origins
 from supplygraph.graph.relationships import RelPart
 from supplygraph.graph.schema import SCHEMA, arrow_type
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store, ident
@@ -140,14 +140,15 @@ def _cut(bundles: list[LoadedBundle], new: set[str], touched: dict[str, pa.Array
 
 
 def _unlinked(removed: list[LoadedBundle]) -> dict[str, RelPart]:
-    """link file -> the link relationships of the replaced bundles (start, end and origin of each)."""
+    """link file -> the link relationships of the replaced bundles (start, end, origin and origin line of each)."""
     out = {}
     for name, link in SCHEMA.links.items():
         pieces = [
-            pa.table({"from": t.column("from_id"), "to": t.column("to_id"), "origin": row_origins(t, b.name, link.file)})
+            pa.table({"from": t.column("from_id"), "to": t.column("to_id"),
+                      **dict(zip(("origin", "origin_line"), link_origins(t, b.name, link.file), strict=True))})
             for b in removed
             if (t := b.tables.get(name)) is not None and t.num_rows
-        ]
+        ]  # fmt: skip
         if pieces:
             out[name] = RelPart(link.rel, link.source.node, link.target.node, pa.concat_tables(pieces))
     return out
