@@ -46,6 +46,8 @@ def plan_incremental(
         return "no graph loaded yet"
     if not new:  # a rebuild of what is loaded, as after a review decision: resolution runs again
         return "nothing new to add: the graph is rebuilt from what is loaded"
+    if _links_without_lines(store):
+        return "the graph's links were loaded before they kept their line in origin_line"
     names = {b.name for b in new}
     removed = [b for b in loaded if b.name in names]
     kept = [b for b in loaded if b.name not in names]
@@ -106,6 +108,17 @@ def plan_incremental(
         removed=[b.name for b in removed],
         kept=[b.name for b in kept],
     )
+
+
+def _links_without_lines(store: Store) -> bool:
+    """Whether the graph was loaded when a link's `origin` held its line (no `origin_line`): its links could
+    not be found by origin and line, so it is rebuilt once."""
+    for link in SCHEMA.links.values():
+        ends = f"(:{ident(link.source.node)})-[r:{ident(link.rel)}]->(:{ident(link.target.node)})"
+        found = store.run(f"MATCH {ends} RETURN r LIMIT 1")
+        if found and dict(found[0]["r"]).get("origin_line") is None:
+            return True
+    return False
 
 
 def _rows(bundles: list[LoadedBundle]) -> int:

@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+import pyarrow as pa
 import pytest
+from supplygraph.graph import relationships
 from supplygraph.graph.origins import full_origin, row_origins
 from supplygraph.graph.schema import SCHEMA
+from supplygraph.loaders.pipeline import load_bundles
 from supplygraph.queries.exposure import exposure_for_affiliate
 
 from tests import oracle
 from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 from tests.test_provenance import TENDERS, load_days, rows_with_lines
 
 DATED_LINKS = ("assembly", "supply", "placements", "agency_links")  # demo link files whose rows are all links
@@ -84,3 +88,23 @@ def test_full_origin_puts_the_line_after_the_link_file_even_in_odd_bundle_names(
     )
     joined = "b/factories.csv:3 (bundle, loaded 2026-11-27)|b/factories.csv:9 (bundle, loaded 2026-11-28)"
     assert full_origin(joined, None) == joined  # a reference column's relationship: its node's origins
+
+
+def test_a_graph_loaded_before_origin_line_is_rebuilt_by_its_next_load(store, tmp_path, monkeypatch) -> None:
+    """Links whose `origin` holds the line and no `origin_line` (as loaded before) cannot be found by origin and
+    line: the next load rebuilds the graph instead of leaving the replaced bundle's links behind."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "supply.csv").write_text("buyer_factory_id,supplier_factory_id\nFA-SH2,FA-DVB\n")
+    with monkeypatch.context() as before:
+        before.setattr(relationships, "link_origins", lambda table, bundle, file: (
+            row_origins(table, bundle, file), pa.nulls(table.num_rows, pa.int64())))  # fmt: skip
+        load_bundles(store, [DEMO, extra], names=["bundle", "extra"])
+    assert store.run("MATCH ()-[r:SUPPLIES]->() RETURN r.origin AS o")[0]["o"].startswith("bundle/supply.csv:")
+    (extra / "supply.csv").write_text("buyer_factory_id,supplier_factory_id\nFA-SH2,FA-DVC\n")
+    report = load_bundles(store, [extra], names=["extra"], incremental=True)
+    assert "origin_line" in report.rebuilt_because
+    rebuilt = dump_graph(store)
+    assert load_bundles(store, [extra], names=["extra"], incremental=True).rebuilt_because == ""  # now by a delta
+    load_bundles(store, [DEMO, extra], names=["bundle", "extra"], fresh=True, incremental=False)
+    assert rebuilt == dump_graph(store)
