@@ -2,7 +2,7 @@
 with the labels they run between and their properties (graph/schema.toml, as loaded).
 
 Every node has `id` and `origins` (the input records it came from); every relationship has `valid_from`,
-`valid_to`, `source_ids` and `origin`. `source_ids` is shown as a list: relationships store it as one
+`valid_to`, `source_ids`, `origin` and `origin_line` (graph/origins.py). `source_ids` is shown as a list: relationships store it as one
 "|"-joined string, and `supplygraph cypher` and POST /v1/cypher print it as a list on nodes and
 relationships alike.
 """
@@ -14,7 +14,7 @@ from typing import Any
 from supplygraph.graph.schema import SCHEMA
 
 NODE_BASE = {"id": "string", "origins": "list"}
-REL_EXTRA = {"origin": "string"}
+REL_EXTRA = {"origin": "string", "origin_line": "int"}
 
 
 def describe_schema() -> dict[str, Any]:

@@ -4,7 +4,8 @@ The graph after the change equals the graph a full load of the same bundles buil
 row (every property, merged over every bundle) of each node written, `touched` the nodes whose reference
 relationships (a finding's CONCERNS and BACKED_BY, ...) are replaced by those in `rels`, `gone` the nodes no
 bundle describes any more, and `unlinked` the link relationships (SUPPLIES, ...) of the bundles replaced, each
-found by its start node and its `origin` (`<bundle>/<file>:<line> (...)`, unique to one row of one bundle)."""
+found by its start node, its `origin` (`<bundle>/<file> (...)`) and its `origin_line` (together unique to one
+row of one bundle)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class GraphDelta:
     touched: dict[str, list[str]]  # label -> ids whose own reference relationships are replaced
     gone: dict[str, list[str]]  # label -> ids of nodes to delete
     rels: list[RelPart]  # relationships to create: the touched nodes' references and the new bundles' links
-    unlinked: list[RelPart] = field(default_factory=list)  # link relationships to delete: from, to, origin
+    unlinked: list[RelPart] = field(default_factory=list)  # link relationships to delete: from, to, origin, origin_line
     removed: list[str] = field(default_factory=list)  # bundles replaced
     kept: list[str] = field(default_factory=list)  # bundles loaded before that stay as they are
 

@@ -1,5 +1,6 @@
 """The relationships of a graph: one per reference column (a contract's affiliate_id: HOLDS) and one per row of
-a link file (supply.csv: SUPPLIES), each with its validity, sources and origin."""
+a link file (supply.csv: SUPPLIES), each with its validity, sources and origin (graph/origins.py: a link's
+`origin` names its file, `origin_line` its line)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import partial
 import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.arrow_files import spilled
-from supplygraph.graph.origins import LOADED, row_origins
+from supplygraph.graph.origins import LOADED, link_origins
 from supplygraph.graph.schema import SCHEMA, LinkType, Reference, arrow_type
 
 STRING_LIST = pa.list_(pa.string())
@@ -45,6 +46,7 @@ def _rel(type_: str, source: str, target: str, columns: dict[str, pa.Array]) -> 
         "valid_to": columns.pop("valid_to", pa.nulls(n, pa.date32())),
         "source_ids": _joined(columns.pop("source_ids", pa.nulls(n, STRING_LIST))),
         "origin": columns.pop("origin", pa.nulls(n, pa.string())),
+        "origin_line": columns.pop("origin_line", pa.nulls(n, pa.int64())),
     }
     base.update(columns)
     return RelPart(type_, source, target, pa.table(base))
@@ -91,7 +93,7 @@ def link_rels(bundles: list[tuple[str, dict[str, pa.Table]]]) -> list[RelPart]:
             for bundle, table in bundle_tables(bundles, name)
         ]
         pieces = pieces or [_link_piece(spec, empty.append_column("_line", pa.array([], pa.int32())), "")]
-        base = pieces[0].column_names[: 6 + len(spec.properties)]
+        base = pieces[0].column_names[: 7 + len(spec.properties)]
         extras = sorted({c for p in pieces for c in p.column_names} - set(base))
         table = pa.concat_tables(pieces, promote_options="default").select([*base, *extras])
         parts.append(RelPart(spec.rel, spec.source.node, spec.target.node, table))
@@ -102,10 +104,12 @@ def _link_piece(spec: LinkType, table: pa.Table, bundle: str) -> pa.Table:
     if not spec.target.required:  # a contract item without a product is an Item node, not a link (loaders/contract_items.py)
         table = table.filter(pc.is_valid(table.column("to_id")))
     n = table.num_rows
+    origin, origin_line = link_origins(table, bundle, spec.file)
     columns: dict[str, pa.Array] = {
         "from": table.column("from_id").cast(pa.string()),
         "to": table.column("to_id").cast(pa.string()),
-        "origin": row_origins(table, bundle, spec.file),
+        "origin": origin,
+        "origin_line": origin_line,
     }
     for col in ("valid_from", "valid_to"):
         if col in table.column_names:

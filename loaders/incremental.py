@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.delta import GraphDelta, own_references
 from supplygraph.graph.errors import BundleError
-from supplygraph.graph.origins import row_origins
+from supplygraph.graph.origins import link_origins
 from supplygraph.graph.relationships import RelPart
 from supplygraph.graph.schema import SCHEMA, arrow_type
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store, ident
@@ -45,6 +45,8 @@ def plan_incremental(
     refused = refusal(loaded, new, auto=auto)
     if refused:
         return refused
+    if _links_without_lines(store):
+        return "the graph's links were loaded before they kept their line in origin_line"
     names = {b.name for b in new}
     removed = [b for b in loaded if b.name in names]
     kept = [b for b in loaded if b.name not in names]
@@ -119,6 +121,17 @@ def refusal(loaded: list[LoadedBundle], new: list[LoadedBundle], *, auto: bool) 
     return ""
 
 
+def _links_without_lines(store: Store) -> bool:
+    """Whether the graph was loaded when a link's `origin` held its line (no `origin_line`): its links could
+    not be found by origin and line, so it is rebuilt once."""
+    for link in SCHEMA.links.values():
+        ends = f"(:{ident(link.source.node)})-[r:{ident(link.rel)}]->(:{ident(link.target.node)})"
+        found = store.run(f"MATCH {ends} RETURN r LIMIT 1")
+        if found and dict(found[0]["r"]).get("origin_line") is None:
+            return True
+    return False
+
+
 def _rows(bundles: list[LoadedBundle]) -> int:
     return sum(t.num_rows for b in bundles for t in b.tables.values())
 
@@ -151,14 +164,15 @@ def _cut(bundles: list[LoadedBundle], new: set[str], touched: dict[str, pa.Array
 
 
 def _unlinked(removed: list[LoadedBundle]) -> dict[str, RelPart]:
-    """link file -> the link relationships of the replaced bundles (start, end and origin of each)."""
+    """link file -> the link relationships of the replaced bundles (start, end, origin and origin line of each)."""
     out = {}
     for name, link in SCHEMA.links.items():
         pieces = [
-            pa.table({"from": t.column("from_id"), "to": t.column("to_id"), "origin": row_origins(t, b.name, link.file)})
+            pa.table({"from": t.column("from_id"), "to": t.column("to_id"),
+                      **dict(zip(("origin", "origin_line"), link_origins(t, b.name, link.file), strict=True))})
             for b in removed
             if (t := b.tables.get(name)) is not None and t.num_rows
-        ]
+        ]  # fmt: skip
         if pieces:
             out[name] = RelPart(link.rel, link.source.node, link.target.node, pa.concat_tables(pieces))
     return out

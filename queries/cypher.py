@@ -291,7 +291,8 @@ NODE_ORIGINS = {
 }
 
 _LINK_ORIGIN = (
-    " RETURN a.id AS from_id, b.id AS to_id, r.valid_from AS valid_from, r.valid_to AS valid_to, r.origin AS origin"
+    " RETURN a.id AS from_id, b.id AS to_id, r.valid_from AS valid_from, r.valid_to AS valid_to, r.origin AS origin,"
+    " r.origin_line AS origin_line"
 )
 LINK_ORIGINS = {
     ("HOLDS", "Affiliate", "Contract"): "MATCH (a:Affiliate)-[r:HOLDS]->(b:Contract)" + _LINK_ORIGIN,

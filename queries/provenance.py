@@ -4,7 +4,9 @@ Every node stores its `origins` (one per input record it was built from, e.g.
 `acme/factories.csv:3 (bundle, loaded 2026-11-27)` or
 `tenders/contracts.csv:17 (ocds tenders.jsonl:17#/awards/0, loaded 2026-11-27)`, see
 graph/tables.py) and every relationship its `origin` (for a relationship made from a reference
-column, the origins of the record holding the column, joined by "|").
+column, the origins of the record holding the column, joined by "|"; for one made from a row of a link
+file, the row's origin without its line, which is in `origin_line`: answers show the two joined,
+graph/origins.py `full_origin`).
 
 `add_origins` gives each factory, agency and finding of an answer its node's `origins`, and adds
 `provenance`: every other node on the answer's paths (affiliate, contracts, products, companies)
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from supplygraph.graph.origins import full_origin
 from supplygraph.queries.link_index import EPOCH, NEVER_AFTER, NEVER_BEFORE, day_numbers, gather, grouped_order
 from supplygraph.queries.steps import CypherSteps
 
@@ -102,6 +105,7 @@ class LinkOrigins:
         self.valid_from = day_numbers(table.column("valid_from"), NEVER_BEFORE)
         self.valid_to = day_numbers(table.column("valid_to"), NEVER_AFTER)
         self.origin = table.column("origin").combine_chunks()
+        self.origin_line = table.column("origin_line").combine_chunks()
 
     def of(self, pairs: Sequence[tuple[str, str]], as_of: date | None) -> list[list[str]]:
         """The sorted origins of the relationships from a to b, for each (a, b); only those active on
@@ -120,9 +124,10 @@ class LinkOrigins:
             day = (as_of - EPOCH).days
             keep &= (self.valid_from[edges] <= day) & (self.valid_to[edges] >= day)
         edges, position = edges[keep], position[keep]
-        origins = self.origin.take(pa.array(edges)).to_pylist()
-        for pair, origin in zip(known[position].tolist(), origins, strict=True):
-            found[pair].append(origin)
+        taken = pa.array(edges)
+        origins, lines = self.origin.take(taken).to_pylist(), self.origin_line.take(taken).to_pylist()
+        for pair, origin, line in zip(known[position].tolist(), origins, lines, strict=True):
+            found[pair].append(full_origin(origin, line))
         return [split_origins(values) for values in found]
 
 

@@ -65,8 +65,8 @@ def _delete(conn: ladybug.Connection, delta: GraphDelta) -> None:
     for part in delta.unlinked:
         conn.execute(
             f"UNWIND $rows AS row MATCH (a:{ident(part.source)} {{id: row.from}})-[r:{ident(part.type)}]->()"
-            " WHERE r.origin = row.origin DELETE r",
-            {"rows": part.table.select(["from", "origin"]).to_pylist()},
+            " WHERE r.origin = row.origin AND r.origin_line = row.origin_line DELETE r",
+            {"rows": part.table.select(["from", "origin", "origin_line"]).to_pylist()},
         )
     for label, ids in delta.gone.items():
         conn.execute(f"UNWIND $ids AS x MATCH (n:{ident(label)} {{id: x}}) DETACH DELETE n", {"ids": ids})

@@ -60,8 +60,8 @@ def _write(
         _batched(
             tx,
             f"UNWIND $rows AS row MATCH (a:{ident(part.source)} {{id: row.from}})-[r:{ident(part.type)}]->()"
-            " WHERE r.origin = row.origin DELETE r",
-            part.table.select(["from", "origin"]).to_pylist(),
+            " WHERE r.origin = row.origin AND r.origin_line = row.origin_line DELETE r",
+            part.table.select(["from", "origin", "origin_line"]).to_pylist(),
         )
     for label, ids in delta.gone.items():
         _batched(tx, f"UNWIND $rows AS x MATCH (n:{ident(label)} {{id: x}}) DETACH DELETE n", ids)
