@@ -30,9 +30,9 @@ WRAPPED = [
     (pipeline, "resolve_entities", "resolve"),
     (pipeline, "prepare_items", "items"),
     (pipeline, "build_tables", "build"),
-    (ladybug_store, "_write_bundles", "bundles"),
+    (ladybug_store, "write_bundles", "bundles"),
     (ladybug_store, "build_graph", "copy"),
-    (ladybug_store, "_fsync_tree", "fsync"),
+    (ladybug_store, "fsync_tree", "fsync"),
 ]
 
 

@@ -28,10 +28,11 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 import pyarrow.parquet as pq
-from supplygraph.graph.arrow_files import read_arrow_file, write_arrow_file
+from supplygraph.graph.arrow_files import read_arrow_file
 from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
+from supplygraph.graph.stores.generation_files import fsync_dir, fsync_tree, write_bundles
 from supplygraph.graph.stores.generation_hooks import GenerationChange, generation_built
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
@@ -155,7 +156,9 @@ class LadybugStore:
         out = []
         for entry in manifest["bundles"]:
             sub = folder / "bundles" / entry["folder"]
-            tables = {p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))}  # generations stored their records as Parquet
+            tables = {
+                p.stem: pq.read_table(p) for p in sorted(sub.glob("*.parquet"))
+            }  # generations stored their records as Parquet
             tables.update({p.stem: read_arrow_file(p) for p in sorted(sub.glob("*.arrow"))})
             out.append(LoadedBundle(entry["name"], tables))
         return out
@@ -196,7 +199,7 @@ class LadybugStore:
             if early is not None:  # started for a change that is rebuilt instead: its folder is not kept
                 early.wait()
             name, folder = self._new_generation()
-            _write_bundles(folder, bundles)
+            write_bundles(folder, bundles)
             reached(WRITING)
             build_graph(folder / "graph.lbug", tables, progress)
             self._make_current(name)
@@ -214,7 +217,7 @@ class LadybugStore:
                 early.wait()  # a copy of another generation: left for the garbage collection
                 early = None
             name, folder = (early.name, early.folder) if early is not None else self._new_generation()
-            _write_bundles(folder, bundles, linked_from=old, unchanged=set(delta.kept))
+            write_bundles(folder, bundles, linked_from=old, unchanged=set(delta.kept))
             reached(WRITING)
             if early is None:
                 copy_database(old / "graph.lbug", folder / "graph.lbug")
@@ -242,7 +245,7 @@ class LadybugStore:
         """Make the written generation `name` current (an atomic rename), keeping the one before; its link
         index files are written first."""
         _built_hooks(self.root, name, change)
-        _fsync_tree(self.root / "generations" / name)
+        fsync_tree(self.root / "generations" / name)
         pointer = self.root / "CURRENT.tmp"
         pointer.write_text(name + "\n")
         with open(pointer) as fh:
@@ -250,7 +253,7 @@ class LadybugStore:
         previous = self._current_name()
         reached(WRITTEN)
         os.replace(pointer, self.root / "CURRENT")
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         self._collect_garbage(keep={name, previous})
 
     def _collect_garbage(self, keep: set[str | None]) -> None:
@@ -266,48 +269,6 @@ def _built_hooks(root: Path, name: str, change: GenerationChange | None) -> None
         generation_built(reader, name, change)
     finally:
         reader.close()
-
-
-def _write_bundles(
-    folder: Path, bundles: list[LoadedBundle], linked_from: Path | None = None, unchanged: set[str] | None = None
-) -> None:
-    """The bundles' records as Arrow files and the manifest; those of the `unchanged` bundles hard-linked from
-    generation `linked_from` (its files are never written again), not copied. Each table written is swapped, in
-    the bundle, for the same table memory-mapped from its file, so that what the load read no longer takes heap
-    while the graph is copied."""
-    entries = []
-    before = {}
-    if linked_from is not None:
-        before = {e["name"]: e["folder"] for e in json.loads((linked_from / "manifest.json").read_text())["bundles"]}
-    for i, bundle in enumerate(bundles):
-        sub = f"{i:02d}-{bundle.name}"
-        (folder / "bundles" / sub).mkdir(parents=True)
-        old = linked_from / "bundles" / before[bundle.name] if linked_from and bundle.name in (unchanged or ()) else None
-        for table_name, table in bundle.tables.items():
-            target = folder / "bundles" / sub / f"{table_name}.arrow"
-            if old is not None and (old / target.name).exists():
-                os.link(old / target.name, target)
-            else:
-                write_arrow_file(str(target), table)
-            bundle.tables[table_name] = read_arrow_file(target)
-        entries.append({"name": bundle.name, "folder": sub, "rows": {k: t.num_rows for k, t in bundle.tables.items()}})
-    (folder / "manifest.json").write_text(json.dumps({"bundles": entries}, indent=2))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for dirpath, _dirs, files in os.walk(folder):
-        for f in files:
-            with open(os.path.join(dirpath, f), "rb") as fh:
-                os.fsync(fh.fileno())
-        _fsync_dir(Path(dirpath))
 
 
 class PinnedLadybugStore(LadybugStore):
