@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 from supplygraph.graph.errors import BundleError
@@ -19,8 +13,7 @@ from supplygraph.queries.exposure import exposure_for_affiliate
 from benchmarks.synthetic import generate
 from tests.conftest import DEMO
 from tests.graph_dump import dump_graph
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.killed_load import kill_load_when
 
 
 def test_same_bundle_twice_gives_an_identical_graph(store) -> None:
@@ -54,31 +47,9 @@ def test_sigkill_during_load_leaves_previous_graph(tmp_path) -> None:
     current = (db / "CURRENT").read_text()
     big = tmp_path / "big"
     generate(big, factories=30_000)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("NEO4J_URI", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "supplygraph.api.cli", "load", str(big), "--db", str(db)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            partial = [g for g in (db / "generations").iterdir() if g.name != current.strip()]
-            if any((g / "graph.lbug").exists() and (g / "graph.lbug").stat().st_size > 0 for g in partial):
-                break
-            assert proc.poll() is None, "the load finished before it could be killed; use a bigger bundle"
-            time.sleep(0.02)
-        else:
-            raise AssertionError("the load never started writing a new generation")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    kill_load_when(big, db, lambda folders: any(
+        (g / "graph.lbug").exists() and (g / "graph.lbug").stat().st_size > 0 for g in folders
+    ), poll_s=0.02)  # fmt: skip
     assert (db / "CURRENT").read_text() == current
     reopened = LadybugStore(db)
     assert dump_graph(reopened) == before

@@ -14,6 +14,7 @@ from supplygraph.queries.reverse import exposed_affiliates
 
 from tests.conftest import DEMO
 from tests.graph_dump import dump_graph
+from tests.killed_load import kill_load_when
 from tests.strategies import GRID, bundles, write_bundle
 
 NAMES = ["m1", "m2", "m3"]
@@ -76,7 +77,9 @@ def answers(store, rows: dict[str, list[dict[str, str]]]) -> dict:
     return out
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(base=bundles(), data=st.data())
 def test_adds_and_replacements_equal_one_fresh_load(store_factory, tmp_path_factory, base, data) -> None:
     store = store_factory()
@@ -90,7 +93,9 @@ def test_adds_and_replacements_equal_one_fresh_load(store_factory, tmp_path_fact
         folder = tmp / f"step{step}" / name
         write_bundle(rows, folder)
         report = load_bundles(store, [folder], names=[name], incremental=True)
-        assert (report.rebuilt_because == "") == ("factories" not in rows and "factories" not in _rows_of(folders.get(name)))
+        assert (report.rebuilt_because == "") == (
+            "factories" not in rows and "factories" not in _rows_of(folders.get(name))
+        )
         order = [n for n in order if n != name] + [name]
         folders[name] = folder
     incremental_dump, incremental_answers = dump_graph(store), answers(store, base)
@@ -111,7 +116,9 @@ def test_cli_says_how_it_loaded(tmp_path: Path) -> None:
     assert cli("load", str(DEMO), db=db).returncode == 0
     extra = tmp_path / "monitor"
     extra.mkdir()
-    (extra / "findings.csv").write_text("finding_id,subject_type,subject_id,category,source_id\nFI-M1,factory,FA-SH2,wages,SRC-01\n")
+    (extra / "findings.csv").write_text(
+        "finding_id,subject_type,subject_id,category,source_id\nFI-M1,factory,FA-SH2,wages,SRC-01\n"
+    )
     added = cli("load", str(extra), db=db)
     assert added.returncode == 0 and "incremental" in added.stdout, added.stdout
     rebuilt = cli("load", str(extra), "--rebuild", db=db)
@@ -123,50 +130,25 @@ def test_cli_says_how_it_loaded(tmp_path: Path) -> None:
 
 
 def test_sigkill_during_an_incremental_load_leaves_the_graph_before(tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     from supplygraph.graph.stores.ladybug_store import LadybugStore
 
     from benchmarks.bench_incremental import write_small_bundle
     from benchmarks.synthetic import generate
 
-    root = Path(__file__).resolve().parent.parent
     db = tmp_path / "db"
     store = LadybugStore(db)
     generate(tmp_path / "graph", factories=5_000)
     load_bundles(store, [tmp_path / "graph"])
     write_small_bundle(tmp_path / "monitor", 5_000, 5_000, 250, seed=3)
     before, current = dump_graph(store), (db / "CURRENT").read_text()
-    env = dict(os.environ, PYTHONPATH=str(root))
-    env.pop("NEO4J_URI", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "supplygraph.api.cli", "load", str(tmp_path / "monitor"), "--db", str(db)],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            copies = [g / "graph.lbug" for g in (db / "generations").iterdir() if g.name != current.strip()]
-            if any(c.exists() for c in copies):  # the current database is being copied, or the delta written into it
-                break
-            assert proc.poll() is None, f"the load finished before it could be killed: {proc.communicate()[0]!r}"
-            time.sleep(0.005)
-        else:
-            raise AssertionError("the load never started writing a new generation")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    # killed while the current database is being copied, or the delta written into the copy
+    kill_load_when(tmp_path / "monitor", db, lambda folders: any((g / "graph.lbug").exists() for g in folders))
     assert (db / "CURRENT").read_text() == current
     reopened = LadybugStore(db)
     assert dump_graph(reopened) == before
-    report = load_bundles(reopened, [tmp_path / "monitor"])  # the next load goes through and clears the half-written one
+    report = load_bundles(
+        reopened, [tmp_path / "monitor"]
+    )  # the next load goes through and clears the half-written one
     assert report.rebuilt_because == "" and len(list((db / "generations").iterdir())) <= 2
     assert reopened.run("MATCH (f:Finding) WHERE f.id STARTS WITH 'INC-' RETURN count(f) AS n")[0]["n"] == 2495
 
@@ -183,7 +165,9 @@ def test_readers_see_the_graph_before_until_the_change_is_whole(store_factory, t
     before = dump_graph(store)
     monitor = tmp_path / "monitor"
     monitor.mkdir()
-    (monitor / "findings.csv").write_text("finding_id,subject_type,subject_id,category,source_id\nFI-M1,factory,FA-SH2,wages,SRC-01\n")
+    (monitor / "findings.csv").write_text(
+        "finding_id,subject_type,subject_id,category,source_id\nFI-M1,factory,FA-SH2,wages,SRC-01\n"
+    )
     (monitor / "supply.csv").write_text("supplier_factory_id,buyer_factory_id,source_id\nFA-SH2,FA-DVB,SRC-01\n")
     seen: list[dict] = []
 
@@ -194,6 +178,7 @@ def test_readers_see_the_graph_before_until_the_change_is_whole(store_factory, t
                 seen.append(dump_graph(reader))
                 if fail:
                     raise RuntimeError("the load dies here")
+
         return hook
 
     load_lock.stage_hooks.append(read_then(fail=True))
