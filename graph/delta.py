@@ -34,11 +34,13 @@ class GraphDelta:
     def tables(self) -> frozenset[str]:
         """The node labels and relationship types the change writes to: every other table of the graph stays as
         it was (the nodes deleted take every relationship of theirs with them)."""
-        labels = {*self.nodes, *self.touched, *self.gone}
-        types = {part.type for part in [*self.rels, *self.unlinked]}
-        types |= {ref.rel for label in self.touched for ref in own_references(label)}
-        types |= {rel.name for rel in SCHEMA.rel_types.values() if any(set(pair) & set(self.gone) for pair in rel.pairs)}
-        return frozenset(labels | types)
+        nodes = {label for label, table in self.nodes.items() if table.num_rows}
+        touched = {label for label, ids in self.touched.items() if ids}
+        gone = {label for label, ids in self.gone.items() if ids}
+        types = {part.type for part in [*self.rels, *self.unlinked] if part.table.num_rows}
+        types |= {ref.rel for label in touched for ref in own_references(label)}
+        types |= {rel.name for rel in SCHEMA.rel_types.values() if any(set(pair) & gone for pair in rel.pairs)}
+        return frozenset(nodes | touched | gone | types)
 
 
 def own_references(label: str) -> list[Reference]:

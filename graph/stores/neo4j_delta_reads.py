@@ -24,7 +24,7 @@ from typing import Any
 
 import neo4j
 import pyarrow as pa
-from supplygraph.graph.delta import GraphDelta, own_references
+from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.neo4j_snapshots import READ_LABEL, Snapshots
 from supplygraph.graph.stores.protocol import ident
@@ -51,15 +51,7 @@ KEEP_SAME = (  # one node a read, referring to the load that holds its data: no 
 
 def delta_writes(delta: GraphDelta) -> tuple[set[str], set[str]]:
     """(labels whose nodes the delta creates, changes or deletes; relationship types it creates or deletes)."""
-    labels = {label for label, table in delta.nodes.items() if table.num_rows} | {
-        k for k, ids in delta.gone.items() if ids
-    }
-    types = {part.type for part in (*delta.rels, *delta.unlinked) if part.table.num_rows}
-    types |= {ref.rel for label, ids in delta.touched.items() if ids for ref in own_references(label)}
-    for label, ids in delta.gone.items():  # DETACH DELETE removes every relationship of the node
-        if ids:
-            types |= {t.name for t in SCHEMA.rel_types.values() if any(label in pair for pair in t.pairs)}
-    return labels, types
+    return set(delta.tables) & set(SCHEMA.nodes), set(delta.tables) & set(SCHEMA.rel_types)
 
 
 def read_depends_on(cypher: str) -> tuple[set[str], set[str]] | None:
