@@ -66,6 +66,8 @@ class QueryTimeout(SupplygraphError):
 
 
 class LoadLocked(SupplygraphError):
+    """Another load holds the graph, or changed it while this one read it."""
+
     http_status = 409
     exit_code = 75
     title = "Another load is running"

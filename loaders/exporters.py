@@ -23,7 +23,7 @@ ARRAY_DELIMITER = "|"
 
 def graph_tables(store: Store) -> GraphTables:
     # contract items become Item nodes and matched INCLUDES links as in a load (loaders/contract_items.py)
-    bundles, _queue = prepare_items([(b.name, b.tables) for b in store.bundles()], Decisions.load(matches_file(store)))
+    bundles, _queue = prepare_items([(b.name, dict(b.tables)) for b in store.bundles()], Decisions.load(matches_file(store)))
     return build_tables(bundles)
 
 

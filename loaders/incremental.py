@@ -108,7 +108,7 @@ def refusal(loaded: list[LoadedBundle], new: list[LoadedBundle], *, auto: bool) 
     names = {b.name for b in new}
     changed = [b for b in loaded if b.name in names] + new
     for bundle in changed:
-        other = sorted(name for name, t in bundle.tables.items() if name not in INCREMENTAL_TABLES)
+        other = sorted(name for name in bundle.tables if name not in INCREMENTAL_TABLES)
         if other:
             return f"{bundle.name} has {', '.join(other)}: records that entity resolution or item matching takes in"
         if "/" in bundle.name:
@@ -133,7 +133,7 @@ def _links_without_lines(store: Store) -> bool:
 
 
 def _rows(bundles: list[LoadedBundle]) -> int:
-    return sum(t.num_rows for b in bundles for t in b.tables.values())
+    return sum(b.rows() for b in bundles)
 
 
 def _unique(columns: Iterable[pa.ChunkedArray | pa.Array]) -> pa.Array:

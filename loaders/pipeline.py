@@ -100,7 +100,7 @@ def load_bundles(
     # ran meanwhile is either in what is read here, or this load fails with LoadLocked (graph/stores/load_lock.py).
     with nullcontext() if dry_run else store.load_lock():
         replaced = {b.name for b in new}
-        loaded = [] if fresh else store.bundles()
+        loaded = [] if fresh else store.bundles(lazy=True)
         kept = [b for b in loaded if b.name not in replaced]
         merged = kept + new
         reached(KEPT_READ)
@@ -131,7 +131,7 @@ def _rebuild(store: Store, bundles: list[LoadedBundle], progress: Progress | Non
     load lock. Entity resolution (loaders/resolve/) rewrites the ids of one real thing to one and re-applies
     the review decisions; contract items get their ids, categories, brands and matches (and their queue)."""
     decisions = Decisions.load(matches_file(store))
-    resolved, decisions.queue = resolve_entities([(b.name, b.tables) for b in bundles], decisions)
+    resolved, decisions.queue = resolve_entities([(b.name, dict(b.tables)) for b in bundles], decisions)
     resolved, item_queue = prepare_items(resolved, decisions)
     decisions.queue = sorted(decisions.queue + item_queue, key=lambda r: (-r["score"], r["id"]))
     if progress:

@@ -147,7 +147,7 @@ class LadybugStore:
         truncated = len(rows) > max_rows
         return result.get_column_names(), rows[:max_rows], truncated
 
-    def bundles(self) -> list[LoadedBundle]:
+    def bundles(self, *, lazy: bool = False) -> list[LoadedBundle]:
         name = self._current_name()
         if name is None:
             return []

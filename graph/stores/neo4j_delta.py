@@ -6,18 +6,16 @@ UNWIND batches of BATCH rows inside the one transaction."""
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import neo4j
 import pyarrow as pa
-import pyarrow.parquet as pq
 from supplygraph.graph.delta import GraphDelta, own_references
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, reached
+from supplygraph.graph.stores.neo4j_bundles import CREATE_RECORD, record
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, ident
 
 BATCH = 2_000
@@ -117,10 +115,4 @@ def _save_bundles(tx: neo4j.ManagedTransaction, label: str, removed: list[str], 
     position = (last["p"] if last and last["p"] is not None else -1) + 1
     for offset, bundle in enumerate(added):
         for table_name, table in bundle.tables.items():
-            buffer = io.BytesIO()
-            pq.write_table(table, buffer)
-            tx.run(
-                f"CREATE (:{ident(label)} {{name: $name, position: $position, table: $table, data: $data, saved: $saved}})",
-                {"name": bundle.name, "position": position + offset, "table": table_name,
-                 "data": buffer.getvalue(), "saved": date.today()},
-            ).consume()  # fmt: skip
+            tx.run(CREATE_RECORD, record(bundle.name, position + offset, table_name, table)).consume()

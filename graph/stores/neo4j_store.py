@@ -18,24 +18,22 @@ Transactions per batch keep the server's memory bounded on million-row loads.
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import neo4j
 import pyarrow as pa
-import pyarrow.parquet as pq
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import QueryFailed, QueryRefused, QueryTimeout, StoreUnavailable
 from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.settings import Settings
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, LoadLock, reached
+from supplygraph.graph.stores.neo4j_bundles import BUNDLE_LABEL, CREATE_RECORD, read_bundles, record
 from supplygraph.graph.stores.neo4j_delta import apply_delta
 from supplygraph.graph.stores.neo4j_delta_reads import keep_delta_reads
 from supplygraph.graph.stores.neo4j_documents import Neo4jDocument
@@ -49,7 +47,6 @@ from supplygraph.graph.stores.readable import neo4j_readable
 from supplygraph.graph.stores.saved_reads import SavedReads
 from supplygraph.graph.tables import GraphTables
 
-BUNDLE_LABEL = "SupplygraphBundle"
 LOAD_LABEL = "SupplygraphLoad"
 DEFAULT_BATCH = 10_000
 LATEST_LOAD = "MATCH (l:SupplygraphLoad {status: 'complete'}) RETURN l.id AS id ORDER BY l.finished DESC LIMIT 1"
@@ -259,16 +256,8 @@ class Neo4jStore:
             raise QueryFailed(exc.message or str(exc)) from exc
         return keys, rows[:max_rows], len(rows) > max_rows
 
-    def bundles(self) -> list[LoadedBundle]:
-        rows = self.run(
-            f"MATCH (b:{ident(BUNDLE_LABEL)}) RETURN b.name AS name, b.position AS position, b.table AS table, b.data AS data"
-            " ORDER BY position, table"
-        )
-        out: dict[str, LoadedBundle] = {}
-        for row in rows:
-            bundle = out.setdefault(row["name"], LoadedBundle(row["name"], {}))
-            bundle.tables[row["table"]] = pq.read_table(io.BytesIO(bytes(row["data"])))
-        return list(out.values())
+    def bundles(self, *, lazy: bool = False) -> list[LoadedBundle]:
+        return read_bundles(self.run, lazy=lazy)
 
     def wipe(self) -> None:
         """Delete everything (tests): in batches, so any size works."""
@@ -350,15 +339,4 @@ class Neo4jStore:
         self.write(f"MATCH (b:{ident(BUNDLE_LABEL)}) DETACH DELETE b")
         for position, bundle in enumerate(bundles):
             for table_name, table in bundle.tables.items():
-                buffer = io.BytesIO()
-                pq.write_table(table, buffer)
-                self.write(
-                    f"CREATE (:{ident(BUNDLE_LABEL)} {{name: $name, position: $position, table: $table, data: $data, saved: $saved}})",
-                    {
-                        "name": bundle.name,
-                        "position": position,
-                        "table": table_name,
-                        "data": buffer.getvalue(),
-                        "saved": date.today(),
-                    },
-                )
+                self.write(CREATE_RECORD, record(bundle.name, position, table_name, table))

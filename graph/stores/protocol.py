@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +31,14 @@ def ident(name: str) -> str:
 @dataclass(frozen=True)
 class LoadedBundle:
     name: str
-    tables: dict[str, pa.Table]
+    tables: MutableMapping[str, pa.Table]  # a store may fetch a saved table when it is first used
+
+    def rows(self) -> int:
+        """Rows of every table (a saved table's count may be known without fetching it)."""
+        count = getattr(self.tables, "num_rows", None)
+        if count is not None:
+            return sum(count(name) for name in self.tables)
+        return sum(table.num_rows for table in self.tables.values())
 
 
 class ArrowReader(Protocol):
@@ -87,8 +94,9 @@ class Store(Protocol):
     ) -> tuple[list[str], list[list[Any]], bool]:
         """Run untrusted read-only Cypher with a timeout: (columns, rows, truncated)."""
 
-    def bundles(self) -> list[LoadedBundle]:
-        """The canonical records the current graph was built from, in load order."""
+    def bundles(self, *, lazy: bool = False) -> list[LoadedBundle]:
+        """The canonical records the current graph was built from, in load order (with `lazy`, a store may fetch
+        each table when first used: only under the load lock, where nothing replaces them meanwhile)."""
 
     def load_lock(self) -> AbstractContextManager[None]:
         """The lock a load holds from reading `bundles()` to swapping its graph in (re-entrant in the thread
