@@ -98,6 +98,8 @@ def read_csv(data: bytes, file: str) -> CsvTable | list[Problem]:
         return [text]
     if not text.strip():
         return [Problem(file, 1, None, "file is empty; expected a header row")]
+    if not text.endswith(("\n", "\r")):
+        text += "\n"  # a last row, or a file that is only its header, saved without a final line break
     first = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
     header = [normalise_header(h) for h in first]
     seen: set[str] = set()
