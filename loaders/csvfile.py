@@ -122,6 +122,10 @@ def read_csv(data: bytes, file: str) -> CsvTable | list[Problem]:
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         found = _locate_parse_problems(text, file, len(names))
         return found or [Problem(file, None, None, f"cannot parse CSV: {exc}")]
+    if text.count('"') % 2:  # pyarrow takes a quote left open to the end of the file as one last, long cell
+        unclosed = [p for p in _locate_parse_problems(text, file, len(names)) if "malformed" in p.message]
+        if unclosed:
+            return unclosed
     table = pa.table({n: _clean(table.column(n)) for n in names})
     return CsvTable(file, names, table, _row_starts(text, table.num_rows))
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from supplygraph.graph.errors import BundleError
 from supplygraph.loaders.pipeline import load_bundles
+
+from tests.conftest import DEMO
+from tests.graph_dump import dump_graph
 
 
 def write(folder: Path, files: dict[str, bytes]) -> Path:
@@ -22,3 +27,20 @@ def test_a_header_only_file_without_a_final_newline_is_an_empty_file(store, tmp_
     assert [r["id"] for r in store.run("MATCH (a:Affiliate) RETURN a.id AS id")] == ["AF-1"]
     assert store.run("MATCH (s:Source) RETURN s.id AS id") == []
 
+
+def test_a_quote_left_open_in_the_last_column_is_refused_with_its_line(store, tmp_path) -> None:
+    """An unclosed quote would otherwise swallow every later row into one cell: rows lost without a word."""
+    load_bundles(store, [DEMO])
+    before = dump_graph(store)
+    text = (DEMO / "sources.csv").read_text(encoding="utf-8").splitlines()
+    lines = len(text)
+    text.insert(2, 'SRC-CUT,A title,https://example.org,2024-01-01,"other')
+    bundle = tmp_path / "bundle"
+    write(bundle, {f.name: f.read_bytes() for f in DEMO.iterdir()})
+    (bundle / "sources.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(BundleError) as raised:
+        load_bundles(store, [bundle])
+    assert any(p.file == "sources.csv" and p.line == 3 and "quote" in p.message for p in raised.value.problems), str(
+        raised.value
+    )
+    assert lines > 3 and dump_graph(store) == before
