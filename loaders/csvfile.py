@@ -100,7 +100,10 @@ def read_csv(data: bytes, file: str) -> CsvTable | list[Problem]:
         return [Problem(file, 1, None, "file is empty; expected a header row")]
     if not text.endswith(("\n", "\r")):
         text += "\n"  # a last row, or a file that is only its header, saved without a final line break
-    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    try:  # the first record, whatever ends its lines (LF, CRLF, or a lone CR as Excel for Mac writes)
+        first = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        return [Problem(file, 1, None, f"malformed header row ({exc}); expected column names separated by commas")]
     header = [normalise_header(h) for h in first]
     seen: set[str] = set()
     for name in header:

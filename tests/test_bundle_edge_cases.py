@@ -44,3 +44,19 @@ def test_a_quote_left_open_in_the_last_column_is_refused_with_its_line(store, tm
         raised.value
     )
     assert lines > 3 and dump_graph(store) == before
+
+
+def test_files_with_carriage_return_line_ends_load_like_the_same_files_with_line_feeds(store_factory, tmp_path) -> None:
+    """Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR: the same rows as LF, and errors keep their line."""
+    store = store_factory()
+    load_bundles(store, [DEMO], names=["demo"])
+    with_lf = dump_graph(store)
+    bundle = write(tmp_path / "demo", {f.name: f.read_bytes().replace(b"\n", b"\r") for f in DEMO.iterdir()})
+    load_bundles(store, [bundle], fresh=True)
+    assert dump_graph(store) == with_lf
+    bad = (bundle / "assembly.csv").read_bytes().split(b"\r")
+    bad[2] = bad[2].replace(b"2021", b"21", 1)
+    (bundle / "assembly.csv").write_bytes(b"\r".join(bad))
+    with pytest.raises(BundleError) as raised:
+        load_bundles(store, [bundle])
+    assert [(p.file, p.line) for p in raised.value.problems] == [("assembly.csv", 3)], str(raised.value)
