@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.errors import Problem
-from supplygraph.graph.schema import LINK_COLUMNS, LinkType, NodeType, Property, arrow_type
+from supplygraph.graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property, arrow_type
 from supplygraph.loaders.columns import convert, hidden_characters, is_id_column, out_of_range
 from supplygraph.loaders.csvfile import CsvTable, property_name
 from supplygraph.loaders.quarantine import reject
@@ -151,9 +151,11 @@ class FileChecker:
         )
         columns = self.typed((*ends, *spec.properties, *LINK_PROPS))
         self.order(columns, "valid_from", "valid_to")
+        taken = set(columns) | {"origins"}
         if spec.name == "contract_items":
             self.contract_items(columns)
-        columns.update(self.extras(set(spec.columns) | set(LINK_COLUMNS), set(columns) | {"origins"}))
+            taken |= {"id", *(p.name for p in SCHEMA.nodes["Item"].properties)}  # worked out by the loader, not read
+        columns.update(self.extras(set(spec.columns) | set(LINK_COLUMNS), taken))
         return None if self.failed else self.finish(columns)
 
     def contract_items(self, columns: dict[str, pa.Array]) -> None:

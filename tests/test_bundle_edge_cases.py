@@ -60,3 +60,24 @@ def test_files_with_carriage_return_line_ends_load_like_the_same_files_with_line
     with pytest.raises(BundleError) as raised:
         load_bundles(store, [bundle])
     assert [(p.file, p.line) for p in raised.value.problems] == [("assembly.csv", 3)], str(raised.value)
+
+
+def test_extra_item_columns_named_like_what_the_loader_works_out_are_kept(store, tmp_path) -> None:
+    """contract_items.csv may carry its own `brand_id` or `basis` columns (extra by the spec: kept, never dropped);
+    they must neither vanish from the Item nor replace the brand and basis the spec defines."""
+    files = {name: (DEMO / name).read_bytes() for name in ("affiliates.csv", "companies.csv", "contracts.csv", "products.csv")}
+    files["contract_items.csv"] = (
+        b"contract_id,product_id,description,brand_id,basis,unit\n"
+        b"CT-UNB-01,PR-AER16,,CO-SHM,as published,pcs\n"
+        b"CT-UNB-01,,Korvane Aeris 14 notebook,CO-SHM,as published,pcs\n"
+    )
+    load_bundles(store, [write(tmp_path / "b", files)])
+    rows = store.run(
+        "MATCH (i:Item) RETURN i.id AS id, i.brand_id AS brand, i.basis AS basis, i.extra_brand_id AS given_brand, "
+        "i.extra_basis AS given_basis, i.unit AS unit ORDER BY id"
+    )
+    assert [(r["id"], r["brand"], r["basis"]) for r in rows] == [
+        ("CT-UNB-01#1", "CO-KOR", "disclosed"),
+        ("CT-UNB-01#2", "CO-KOR", "matched"),
+    ]
+    assert [(r["given_brand"], r["given_basis"], r["unit"]) for r in rows] == [("CO-SHM", "as published", "pcs")] * 2
