@@ -21,6 +21,7 @@ LINK_PROPS = (
     Property("valid_to", "date", "valid_to"),
     Property("source_ids", "list", "source_id"),
 )
+RELATIONSHIP_OWN = ("from", "to", "origin", "origin_line")  # a relationship's ends and provenance (graph/relationships.py)
 DATE_ORDER = {"Contract": ("start_date", "end_date"), "Finding": ("reported_on", "closed_on")}
 
 
@@ -151,7 +152,7 @@ class FileChecker:
         )
         columns = self.typed((*ends, *spec.properties, *LINK_PROPS))
         self.order(columns, "valid_from", "valid_to")
-        taken = set(columns) | {"origins"}
+        taken = set(columns) | {"origins", *RELATIONSHIP_OWN}
         if spec.name == "contract_items":
             self.contract_items(columns)
             taken |= {"id", *(p.name for p in SCHEMA.nodes["Item"].properties)}  # worked out by the loader, not read

@@ -3,12 +3,15 @@ line and nothing written (both stores). Found by trying real-world CSV shapes ag
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from supplygraph.graph.errors import BundleError
 from supplygraph.loaders.pipeline import load_bundles
+from supplygraph.queries.exposure import exposure_for_affiliate
 
+from tests import oracle
 from tests.conftest import DEMO
 from tests.graph_dump import dump_graph
 
@@ -81,3 +84,32 @@ def test_extra_item_columns_named_like_what_the_loader_works_out_are_kept(store,
         ("CT-UNB-01#2", "CO-KOR", "matched"),
     ]
     assert [(r["given_brand"], r["given_basis"], r["unit"]) for r in rows] == [("CO-SHM", "as published", "pcs")] * 2
+
+
+SMALL = {
+    "affiliates.csv": b"affiliate_id,name\nAF-1,One\n",
+    "companies.csv": b"company_id,name,roles\nCO-B,Brand,brand\n",
+    "contracts.csv": b"contract_id,affiliate_id\nCT-1,AF-1\n",
+    "products.csv": b"product_id,brand_id,model\nPR-1,CO-B,Model 1\n",
+    "contract_items.csv": b"contract_id,product_id\nCT-1,PR-1\n",
+    "factories.csv": b"factory_id,name,country\nFA-1,One,CN\nFA-2,Two,CN\nFA-3,Three,TH\nFA-4,Four,MM\n",
+    "assembly.csv": b"product_id,factory_id\nPR-1,FA-1\n",
+}
+
+
+def test_extra_link_columns_named_from_to_or_origin_neither_rewire_nor_replace_the_link(store, tmp_path) -> None:
+    """A supply.csv with its own `from`/`to` (say, shipping points) and `origin` columns: by the spec these are extra
+    columns, kept as properties; the link still runs supplier -> buyer and still names its file and line."""
+    files = dict(SMALL)
+    files["supply.csv"] = b"supplier_factory_id,buyer_factory_id,from,to,origin,origin_line\nFA-2,FA-1,FA-3,FA-4,KR,x\n"
+    bundle = write(tmp_path / "b", files)
+    load_bundles(store, [bundle])
+    rows = store.run(
+        "MATCH (a:Factory)-[r:SUPPLIES]->(b:Factory) RETURN a.id AS a, b.id AS b, r.extra_from AS f, r.extra_to AS t, "
+        "r.extra_origin AS o, r.origin AS origin, r.origin_line AS line"
+    )
+    assert [(r["a"], r["b"], r["f"], r["t"], r["o"], r["line"]) for r in rows] == [("FA-2", "FA-1", "FA-3", "FA-4", "KR", 2)]
+    assert rows[0]["origin"].startswith("b/supply.csv")
+    answer = exposure_for_affiliate(store, "AF-1", date(2026, 6, 1))
+    expected = oracle.exposure_oracle(oracle.read_bundle(bundle), "AF-1", date(2026, 6, 1))
+    assert {f["id"]: f["tier"] for f in answer.factories} == expected["factories"] == {"FA-1": 1, "FA-2": 2}
