@@ -113,3 +113,19 @@ def test_extra_link_columns_named_from_to_or_origin_neither_rewire_nor_replace_t
     answer = exposure_for_affiliate(store, "AF-1", date(2026, 6, 1))
     expected = oracle.exposure_oracle(oracle.read_bundle(bundle), "AF-1", date(2026, 6, 1))
     assert {f["id"]: f["tier"] for f in answer.factories} == expected["factories"] == {"FA-1": 1, "FA-2": 2}
+
+
+def test_items_of_one_contract_in_two_bundles_are_two_items(store, tmp_path) -> None:
+    """A later bundle adds items, without item_id, to a contract of an earlier one: the affiliate buys what both
+    say. Their ids go on counting the contract's rows in load order (as if the files were one), not both `#1`."""
+    first = dict(SMALL, **{"assembly.csv": b"product_id,factory_id\nPR-1,FA-1\nPR-2,FA-2\n"})
+    first["products.csv"] = b"product_id,brand_id,model\nPR-1,CO-B,Model 1\nPR-2,CO-B,Model 2\n"
+    load_bundles(store, [write(tmp_path / "first", first)])
+    load_bundles(store, [write(tmp_path / "second", {"contract_items.csv": b"contract_id,product_id\nCT-1,PR-2\n"})])
+    rows = store.run("MATCH (:Contract {id: 'CT-1'})-[:HAS_ITEM]->(i:Item) RETURN i.id AS id, i.product_id AS p ORDER BY id")
+    assert [(r["id"], r["p"]) for r in rows] == [("CT-1#1", "PR-1"), ("CT-1#2", "PR-2")]
+    merged = write(tmp_path / "merged", first)
+    (merged / "contract_items.csv").write_bytes(first["contract_items.csv"] + b"CT-1,PR-2\n")
+    expected = oracle.exposure_oracle(oracle.read_bundle(merged), "AF-1", date(2026, 6, 1))
+    answer = exposure_for_affiliate(store, "AF-1", date(2026, 6, 1))
+    assert {f["id"]: f["tier"] for f in answer.factories} == expected["factories"] == {"FA-1": 1, "FA-2": 1}
