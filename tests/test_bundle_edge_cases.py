@@ -129,3 +129,13 @@ def test_items_of_one_contract_in_two_bundles_are_two_items(store, tmp_path) -> 
     expected = oracle.exposure_oracle(oracle.read_bundle(merged), "AF-1", date(2026, 6, 1))
     answer = exposure_for_affiliate(store, "AF-1", date(2026, 6, 1))
     assert {f["id"]: f["tier"] for f in answer.factories} == expected["factories"] == {"FA-1": 1, "FA-2": 1}
+
+
+@pytest.mark.parametrize("country", ["Global", "ZZ", "EU", "European Union", "East Germany"])
+def test_a_place_that_is_no_iso_country_is_refused_as_a_country(store, tmp_path, country) -> None:
+    """Countries are ISO 3166-1 alpha-2 (a name is normalised to its code): "Global" is not one, nor is "EU"."""
+    files = {"factories.csv": f"factory_id,name,country\nFA-1,One,CN\nFA-2,Two,{country}\n".encode()}
+    with pytest.raises(BundleError) as raised:
+        load_bundles(store, [write(tmp_path / "b", files)])
+    assert [(p.file, p.line, p.column) for p in raised.value.problems] == [("factories.csv", 3, "country")]
+    assert "is not a country" in str(raised.value)
