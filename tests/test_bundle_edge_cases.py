@@ -139,3 +139,34 @@ def test_a_place_that_is_no_iso_country_is_refused_as_a_country(store, tmp_path,
         load_bundles(store, [write(tmp_path / "b", files)])
     assert [(p.file, p.line, p.column) for p in raised.value.problems] == [("factories.csv", 3, "country")]
     assert "is not a country" in str(raised.value)
+
+
+def test_a_workbook_with_empty_formatted_rows_below_its_data_loads_like_its_csv_files(store_factory, tmp_path) -> None:
+    """A spreadsheet counts a formatted but empty cell far below the data as rows of the sheet: those empty rows
+    are no records (the CSV files of the same data load; an error on a later row keeps its spreadsheet row)."""
+    import csv
+    import io
+
+    import openpyxl
+    from openpyxl.styles import Font
+
+    store = store_factory()
+    load_bundles(store, [DEMO], names=["demo"])
+    counts = {label: store.run(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"] for label in ("Factory", "Finding")}
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for path in sorted(DEMO.glob("*.csv")):
+        sheet = book.create_sheet(path.stem)
+        for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))):
+            sheet.append(row)
+    factories = book["factories"]
+    below = factories.max_row + 5
+    factories.cell(row=below, column=1).font = Font(bold=True)
+    book.save(tmp_path / "demo.xlsx")
+    load_bundles(store, [tmp_path / "demo.xlsx"], fresh=True)
+    assert {label: store.run(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"] for label in counts} == counts
+    factories.cell(row=below + 2, column=1, value="FA-LATE")  # a real row after the empty ones: name and country missing
+    book.save(tmp_path / "demo.xlsx")
+    with pytest.raises(BundleError) as raised:
+        load_bundles(store, [tmp_path / "demo.xlsx"], fresh=True)
+    assert {(p.file, p.line) for p in raised.value.problems} == {("demo.xlsx[factories]", below + 2)}, str(raised.value)
