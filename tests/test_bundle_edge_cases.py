@@ -170,3 +170,19 @@ def test_a_workbook_with_empty_formatted_rows_below_its_data_loads_like_its_csv_
     with pytest.raises(BundleError) as raised:
         load_bundles(store, [tmp_path / "demo.xlsx"], fresh=True)
     assert {(p.file, p.line) for p in raised.value.problems} == {("demo.xlsx[factories]", below + 2)}, str(raised.value)
+
+
+def test_problems_of_several_bundles_loaded_at_once_say_which_bundle(store, tmp_path) -> None:
+    """`supplygraph load A B`: "sources.csv:2" twice would not say where to look; each names its bundle, as the
+    problems of references already do."""
+    load_bundles(store, [DEMO])
+    before = dump_graph(store)
+    first = write(tmp_path / "first", {"sources.csv": b"source_id,published_on\nS-1,2024-13-01\n"})
+    second = write(tmp_path / "second", {"sources.csv": b"source_id,published_on\nS-2,yesterday\n"})
+    with pytest.raises(BundleError) as raised:
+        load_bundles(store, [first, second])
+    assert [(p.file, p.line, p.column) for p in raised.value.problems] == [
+        ("first/sources.csv", 2, "published_on"),
+        ("second/sources.csv", 2, "published_on"),
+    ]
+    assert dump_graph(store) == before
