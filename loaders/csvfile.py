@@ -130,7 +130,13 @@ def read_csv(data: bytes, file: str) -> CsvTable | list[Problem]:
         if unclosed:
             return unclosed
     table = pa.table({n: _clean(table.column(n)) for n in names})
-    return CsvTable(file, names, table, _row_starts(text, table.num_rows))
+    starts = _row_starts(text, table.num_rows)
+    empty = np.logical_and.reduce([np.asarray(c.is_null()) for c in table.columns]) if table.num_rows else None
+    if empty is not None and empty.any():  # `,,,,` (Excel's formatted empty rows): no record, as a blank line is none
+        lines = starts if starts is not None else range(2, table.num_rows + 2)
+        starts = [line for line, blank in zip(lines, empty, strict=True) if not blank]
+        table = table.filter(pa.array(~empty))
+    return CsvTable(file, names, table, starts)
 
 
 def _clean(column: pa.ChunkedArray) -> pa.ChunkedArray:

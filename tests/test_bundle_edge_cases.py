@@ -186,3 +186,21 @@ def test_problems_of_several_bundles_loaded_at_once_say_which_bundle(store, tmp_
         ("second/sources.csv", 2, "published_on"),
     ]
     assert dump_graph(store) == before
+
+
+def test_rows_of_empty_cells_as_excel_saves_them_are_no_records(store, tmp_path) -> None:
+    """Excel saves formatted empty rows of a sheet as `,,,,`: no record, like a blank line (a later error keeps its
+    line), rather than a record whose required values are all empty."""
+    load_bundles(store, [DEMO], names=["demo"])
+    factories = store.run("MATCH (f:Factory) RETURN count(f) AS n")[0]["n"]
+    bundle = write(tmp_path / "demo", {f.name: f.read_bytes() for f in DEMO.iterdir()})
+    text = (DEMO / "factories.csv").read_bytes()
+    width = text.split(b"\n", 1)[0].count(b",")
+    lines = text.count(b"\n")
+    (bundle / "factories.csv").write_bytes(text + b"," * width + b"\r\n" + b" ," * width + b"\n")
+    load_bundles(store, [bundle], fresh=True)
+    assert store.run("MATCH (f:Factory) RETURN count(f) AS n")[0]["n"] == factories
+    (bundle / "factories.csv").write_bytes(text + b"," * width + b"\n" + b"FA-LATE" + b"," * width + b"\n")
+    with pytest.raises(BundleError) as raised:
+        load_bundles(store, [bundle], fresh=True)
+    assert {(p.file, p.line) for p in raised.value.problems} == {("factories.csv", lines + 2)}, str(raised.value)
