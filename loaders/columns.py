@@ -96,8 +96,8 @@ def country_code(value: str) -> str | None:
     """ISO 3166-1 alpha-2 for a code or an English country name; None if it is neither."""
     if value.upper() in ISO_ALPHA2:
         return value.upper()
-    code = countrynames.to_code(value)
-    return code if code and len(code) == 2 else None
+    code = countrynames.to_code(value)  # also gives codes that are no country: ZZ ("Global"), EU, DD, ZR
+    return code if code in ISO_ALPHA2 else None
 
 
 def to_country(column: pa.Array) -> Converted:

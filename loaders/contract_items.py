@@ -71,12 +71,13 @@ def prepare_items(bundles: Bundles, decisions: Decisions) -> tuple[Bundles, list
             decided.setdefault(d["a"], {})[d["b"]] = d["decision"]
     queue: list[dict[str, Any]] = []
     out: Bundles = []
+    rows_of: dict[str, int] = {}  # contract -> its rows so far, over the bundles in load order (ids <contract>#<n>)
     for name, tables in bundles:
         table = tables.get("contract_items")
         if table is None:
             out.append((name, tables))
             continue
-        items, links = _items(table, catalogue, companies, products, contracts, decided, queue)
+        items, links = _items(table, catalogue, companies, products, contracts, decided, queue, rows_of)
         out.append((name, {**tables, "items": items, "contract_items": links}))
     return out, sorted(queue, key=lambda r: (-r["score"], r["id"]))
 
@@ -93,11 +94,11 @@ def _items(
     contracts: dict[str, dict[str, Any]],
     decided: dict[str, dict[str, str]],
     queue: list[dict[str, Any]],
+    seen: dict[str, int],
 ) -> tuple[pa.Table, pa.Table]:
     contract_ids = table.column("from_id").to_pylist()
     given = table.column("to_id").to_pylist()
     cols = {c: _column(table, c) for c in ("item_id", "description", "brand_name", "cpv", "category")}
-    seen: dict[str, int] = {}
     rows: dict[str, list[Any]] = {
         c: []
         for c in (

@@ -98,7 +98,12 @@ def read_csv(data: bytes, file: str) -> CsvTable | list[Problem]:
         return [text]
     if not text.strip():
         return [Problem(file, 1, None, "file is empty; expected a header row")]
-    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    if not text.endswith(("\n", "\r")):
+        text += "\n"  # a last row, or a file that is only its header, saved without a final line break
+    try:  # the first record, whatever ends its lines (LF, CRLF, or a lone CR as Excel for Mac writes)
+        first = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        return [Problem(file, 1, None, f"malformed header row ({exc}); expected column names separated by commas")]
     header = [normalise_header(h) for h in first]
     seen: set[str] = set()
     for name in header:
@@ -120,8 +125,18 @@ def read_csv(data: bytes, file: str) -> CsvTable | list[Problem]:
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         found = _locate_parse_problems(text, file, len(names))
         return found or [Problem(file, None, None, f"cannot parse CSV: {exc}")]
+    if text.count('"') % 2:  # pyarrow takes a quote left open to the end of the file as one last, long cell
+        unclosed = [p for p in _locate_parse_problems(text, file, len(names)) if "malformed" in p.message]
+        if unclosed:
+            return unclosed
     table = pa.table({n: _clean(table.column(n)) for n in names})
-    return CsvTable(file, names, table, _row_starts(text, table.num_rows))
+    starts = _row_starts(text, table.num_rows)
+    empty = np.logical_and.reduce([np.asarray(c.is_null()) for c in table.columns]) if table.num_rows else None
+    if empty is not None and empty.any():  # `,,,,` (Excel's formatted empty rows): no record, as a blank line is none
+        lines = starts if starts is not None else range(2, table.num_rows + 2)
+        starts = [line for line, blank in zip(lines, empty, strict=True) if not blank]
+        table = table.filter(pa.array(~empty))
+    return CsvTable(file, names, table, starts)
 
 
 def _clean(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.errors import Problem
-from supplygraph.graph.schema import LINK_COLUMNS, LinkType, NodeType, Property, arrow_type
+from supplygraph.graph.schema import LINK_COLUMNS, SCHEMA, LinkType, NodeType, Property, arrow_type
 from supplygraph.loaders.columns import convert, hidden_characters, is_id_column, out_of_range
 from supplygraph.loaders.csvfile import CsvTable, property_name
 from supplygraph.loaders.quarantine import reject
@@ -21,6 +21,7 @@ LINK_PROPS = (
     Property("valid_to", "date", "valid_to"),
     Property("source_ids", "list", "source_id"),
 )
+RELATIONSHIP_OWN = ("from", "to", "origin", "origin_line")  # a relationship's ends and provenance (graph/relationships.py)
 DATE_ORDER = {"Contract": ("start_date", "end_date"), "Finding": ("reported_on", "closed_on")}
 
 
@@ -151,9 +152,11 @@ class FileChecker:
         )
         columns = self.typed((*ends, *spec.properties, *LINK_PROPS))
         self.order(columns, "valid_from", "valid_to")
+        taken = set(columns) | {"origins", *RELATIONSHIP_OWN}
         if spec.name == "contract_items":
             self.contract_items(columns)
-        columns.update(self.extras(set(spec.columns) | set(LINK_COLUMNS), set(columns) | {"origins"}))
+            taken |= {"id", *(p.name for p in SCHEMA.nodes["Item"].properties)}  # worked out by the loader, not read
+        columns.update(self.extras(set(spec.columns) | set(LINK_COLUMNS), taken))
         return None if self.failed else self.finish(columns)
 
     def contract_items(self, columns: dict[str, pa.Array]) -> None:

@@ -13,12 +13,13 @@ import numpy as np
 import pyarrow as pa
 from supplygraph.graph.errors import BundleError, NotFound, Problem
 from supplygraph.graph.origins import LOADED
+from supplygraph.graph.schema import SCHEMA
 from supplygraph.graph.stores.load_lock import KEPT_READ, SOURCES_READ, reached
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store
 from supplygraph.graph.tables import GraphTables, build_tables
 from supplygraph.graph.temp_folders import remove_stale_temp_folders
 from supplygraph.loaders import read_source
-from supplygraph.loaders.bundle import Bundle
+from supplygraph.loaders.bundle import Bundle, bundle_name
 from supplygraph.loaders.contract_items import prepare_items
 from supplygraph.loaders.incremental import load_incrementally
 from supplygraph.loaders.resolve import Decisions, matches_file, resolve_entities
@@ -82,7 +83,7 @@ def load_bundles(
         try:
             bundle = read_source(Path(path), name, format, progress, skip_invalid, encoding, limits)
         except BundleError as exc:
-            problems.extend(exc.problems)
+            problems.extend(exc.problems if len(paths) == 1 else _in_bundle(exc.problems, name or bundle_name(Path(path))))
             part = None if skip_invalid else _valid_part(Path(path), name, format, encoding, limits)
             if part is not None:
                 valid_parts.append(LoadedBundle(part.name, {k: _stamp(t, loaded_at) for k, t in part.tables.items()}))
@@ -154,6 +155,12 @@ def _named_as_read(problems: list[Problem], inputs: list[str]) -> list[Problem]:
         Problem(p.file.removeprefix(prefix), p.line, p.column, p.message) if p.file.startswith(prefix) else p
         for p in problems
     ]
+
+
+def _in_bundle(problems: list[Problem], bundle: str) -> list[Problem]:
+    """Problems of one of several inputs loaded at once: a bundle file's name says which bundle (`<bundle>/supply.csv`),
+    as the problems of references do."""
+    return [Problem(f"{bundle}/{p.file}", p.line, p.column, p.message) if p.file in SCHEMA.files else p for p in problems]
 
 
 def _valid_part(

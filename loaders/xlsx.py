@@ -69,7 +69,11 @@ def read_xlsx(
         tick = Ticker(progress, f"reading {path.name}[{sheet.title}]", sheet.max_row or 0)
         for row_no, row in enumerate(sheet.iter_rows(values_only=True)):
             tick(row_no)
-            writer.writerow([_cell(v) for v in row])
+            cells = [_cell(v) for v in row]
+            if any(cells):
+                writer.writerow(cells)
+            else:  # a row the sheet counts only for its formatting: a blank line, so later rows keep their numbers
+                text.write("\n")
         tick(sheet.max_row or 0, final=True)
         where = f"{path.name}[{sheet.title}]"
         parsed = read_csv(text.getvalue().encode("utf-8"), where)
