@@ -160,3 +160,31 @@ def test_a_damaged_file_is_never_taken_over(tmp_path: Path) -> None:
             fh.write(b"\0")
 
     damaged_then_changed(tmp_path, grow)
+
+
+def test_replaced_supply_links_are_updated_not_read_back(tmp_path: Path, monkeypatch) -> None:
+    """Replacing a bundle's supply links finds the replaced links among the previous arrays (none is read back)."""
+    from supplygraph.queries import link_delta
+
+    results: list[bool] = []
+    original = link_delta.updated_supply_parts
+
+    def recorded(*args):
+        parts = original(*args)
+        results.append(parts is not None)
+        return parts
+
+    monkeypatch.setattr(link_delta, "updated_supply_parts", recorded)
+    store, _before, _after = load_with_change(tmp_path, supply_bundle(tmp_path / "one" / "disclosure"))
+    try:
+        other = tmp_path / "two" / "disclosure"  # the same name: replaces the first
+        write_csv(other, "sources", ["source_id,title,kind", "MON-S2,Supplier disclosure,disclosure"])
+        write_csv(other, "supply", ["supplier_factory_id,buyer_factory_id,valid_from,valid_to,source_id",
+                                    "FA-SH1,FA-SH2,2023-01-01,2025-12-31,MON-S2", "FA-SH2,FA-SH1,,,"])  # fmt: skip
+        assert load_bundles(store, [other], incremental=True).rebuilt_because == ""
+        assert results == [True, True]
+        generation = store.generation
+        assert generation is not None
+        same_as_fresh_build(store, generation, tmp_path)
+    finally:
+        store.close()
