@@ -24,8 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from supplygraph.graph.delta import GraphDelta, own_references
 from supplygraph.graph.errors import BundleError
-from supplygraph.graph.origins import link_origins
-from supplygraph.graph.relationships import RelPart
+from supplygraph.graph.relationships import RelPart, link_rels
 from supplygraph.graph.schema import SCHEMA, arrow_type
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, Store, ident
 from supplygraph.graph.tables import build_tables
@@ -164,18 +163,14 @@ def _cut(bundles: list[LoadedBundle], new: set[str], touched: dict[str, pa.Array
 
 
 def _unlinked(removed: list[LoadedBundle]) -> dict[str, RelPart]:
-    """link file -> the link relationships of the replaced bundles (start, end, origin and origin line of each)."""
-    out = {}
-    for name, link in SCHEMA.links.items():
-        pieces = [
-            pa.table({"from": t.column("from_id"), "to": t.column("to_id"),
-                      **dict(zip(("origin", "origin_line"), link_origins(t, b.name, link.file), strict=True))})
-            for b in removed
-            if (t := b.tables.get(name)) is not None and t.num_rows
-        ]  # fmt: skip
-        if pieces:
-            out[name] = RelPart(link.rel, link.source.node, link.target.node, pa.concat_tables(pieces))
-    return out
+    """link file -> the link relationships of the replaced bundles, as a load writes them (start, end, origin and
+    origin line, properties: the link index updates itself from them, queries/link_delta.py)."""
+    links = {name: t for b in removed for name, t in b.tables.items() if name in SCHEMA.links and t.num_rows}
+    if not links:
+        return {}
+    cut = [(b.name, {n: t for n, t in b.tables.items() if n in links and t.num_rows}) for b in removed]
+    built = {part.type: part for part in link_rels(cut) if part.table.num_rows}
+    return {name: built[link.rel] for name, link in SCHEMA.links.items() if link.rel in built}
 
 
 def _cited(bundles: list[LoadedBundle], referred: pa.Array | None) -> pa.Array:

@@ -9,6 +9,7 @@ from typing import Any
 
 from supplygraph.graph.stores.generation_hooks import GenerationChange, on_generation_built
 from supplygraph.graph.stores.protocol import Store
+from supplygraph.queries.link_delta import updated_groups
 from supplygraph.queries.link_files import read_parts, remove_stale, write_parts
 from supplygraph.queries.link_index import LinkIndex, link_parts
 from supplygraph.queries.link_reuse import groups_to_build, reusable_files
@@ -35,12 +36,16 @@ def link_index_of(store: Store, generation: str) -> LinkIndex:
 
 def write_link_files(store: Store, generation: str, change: GenerationChange | None = None) -> None:
     """Write the index files of a new `generation`, read through `store` (called before readers can see it); those
-    a `change` left as they were are hard-linked from the generation before (queries/link_reuse.py)."""
+    a `change` left as they were are hard-linked from the generation before (queries/link_reuse.py), the supply
+    walk's updated from the change's rows where it can be."""
     folder = store.link_index_folder(generation)
     if folder is None or read_parts(folder, generation) is not None:
         return
-    linked = {} if change is None else reusable_files(store.link_index_folder(change.previous), change)
-    write_parts(folder, link_parts(store.link_reads(), groups_to_build(linked)), generation, linked)
+    before = None if change is None else store.link_index_folder(change.previous)
+    linked = {} if change is None else reusable_files(before, change)
+    updated, also_linked, groups = updated_groups(before, change)  # from the change's rows (queries/link_delta.py)
+    to_build = groups_to_build(linked | also_linked, groups)
+    write_parts(folder, link_parts(store.link_reads(), to_build) | updated, generation, linked | also_linked)
 
 
 def _built(store: Store, generation: str) -> dict[str, Any]:

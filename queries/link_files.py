@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-FORMAT = 1  # the layout of the files; a folder of another format is built again
+FORMAT = 2  # the layout of the files (2: supply links in queries/link_order.py's order); another is built again
 STAMP = "stamp.json"
 
 Part = Any  # a numpy array (.npy) or an Arrow table (.arrow)

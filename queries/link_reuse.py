@@ -39,8 +39,8 @@ def reusable_files(folder_before: Path | None, change: GenerationChange) -> dict
     return {file: folder_before / file for file in files if part_group(file.rsplit(".", 1)[0]) in unchanged}
 
 
-def groups_to_build(linked: dict[str, Path]) -> set[str] | None:
-    """The groups whose parts are not among the `linked` files (None: every group)."""
-    if not linked:
+def groups_to_build(linked: dict[str, Path], updated: set[str] | None = None) -> set[str] | None:
+    """The groups whose parts are not among the `linked` files nor `updated` otherwise (None: every group)."""
+    if not linked and not updated:
         return None
-    return set(GROUP_READS) - {part_group(file.rsplit(".", 1)[0]) for file in linked}
+    return set(GROUP_READS) - {part_group(file.rsplit(".", 1)[0]) for file in linked} - (updated or set())

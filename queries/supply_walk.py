@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from supplygraph.queries.link_order import link_order
 from supplygraph.queries.sorted_keys import SortedKeys, key_array, ranges
 
 EPOCH = date(1970, 1, 1)
@@ -40,21 +41,31 @@ def supply_parts(supply: pa.Table, factory_ids: pa.ChunkedArray) -> dict[str, An
     ids = ids.filter(pc.is_valid(ids)).take(pc.sort_indices(ids))
     buyer = np.asarray(pc.index_in(buyers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64)
     supplier = np.asarray(pc.index_in(suppliers, value_set=ids).to_numpy(zero_copy_only=False), dtype=np.int64)
-    order = np.argsort(buyer, kind="stable")
-    buyer, supplier = buyer[order], supplier[order]
-    up_order = np.argsort(supplier, kind="stable")
-    take = pa.array(order)
+    valid_from = day_numbers(supply.column("valid_from"), NEVER_BEFORE)
+    valid_to = day_numbers(supply.column("valid_to"), NEVER_AFTER)
+    sources = supply.column("sources")
+    order = link_order(buyer, supplier, valid_from, valid_to, lambda rows: sources.take(pa.array(rows)))
+    links = ordered_supply_parts(len(ids), buyer[order], supplier[order], valid_from[order], valid_to[order],
+                                 sources.take(pa.array(order)))  # fmt: skip
+    return {"factory_keys": key_array(ids), "factory_ids": pa.table({"id": ids}), **links}
+
+
+def ordered_supply_parts(
+    size: int, buyer: np.ndarray, supplier: np.ndarray, valid_from: np.ndarray, valid_to: np.ndarray,
+    sources: pa.Array | pa.ChunkedArray, up_order: np.ndarray | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The supply walk's arrays of links (over `size` factory codes) already in queries/link_order.py's order;
+    `up_order`, the positions sorted by supplier (stably), when the caller has it."""
+    up_order = np.argsort(supplier, kind="stable") if up_order is None else up_order
     return {
-        "factory_keys": key_array(ids),
-        "factory_ids": pa.table({"id": ids}),
-        "supply_offsets": _offsets(buyer, len(ids)),
-        "supply_buyer": buyer.astype(np.int32),
-        "supply_supplier": supplier.astype(np.int32),
-        "supply_from": day_numbers(supply.column("valid_from"), NEVER_BEFORE)[order],
-        "supply_to": day_numbers(supply.column("valid_to"), NEVER_AFTER)[order],
-        "supply_sources": pa.table({"sources": supply.column("sources").take(take)}).combine_chunks(),
-        "supply_up_offsets": _offsets(supplier, len(ids)),
-        "supply_up_order": up_order.astype(np.int64),
+        "supply_offsets": _offsets(buyer, size),
+        "supply_buyer": buyer.astype(np.int32, copy=False),
+        "supply_supplier": supplier.astype(np.int32, copy=False),
+        "supply_from": valid_from,
+        "supply_to": valid_to,
+        "supply_sources": pa.table({"sources": sources}).combine_chunks(),
+        "supply_up_offsets": _offsets(supplier, size),
+        "supply_up_order": up_order.astype(np.int64, copy=False),
     }
 
 

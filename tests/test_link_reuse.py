@@ -76,12 +76,19 @@ def same_as_fresh_build(store: LadybugStore, generation: str, tmp_path: Path) ->
         assert (index_folder(store, generation) / file).read_bytes() == (tmp_path / "fresh" / file).read_bytes(), file
 
 
-def linked_groups(store: LadybugStore, before: str, after: str) -> set[str]:
-    """The groups whose files in `after`'s folder are the very files of `before`'s (hard links)."""
+def linked_files(store: LadybugStore, before: str, after: str) -> set[str]:
+    """The files in `after`'s folder that are the very files of `before`'s (hard links)."""
     old, new = index_folder(store, before), index_folder(store, after)
     files = stamped_files(new, after)
     assert files is not None
-    shared = {f for f in files if (old / f).exists() and os.path.samefile(old / f, new / f)}
+    return {f for f in files if (old / f).exists() and os.path.samefile(old / f, new / f)}
+
+
+def linked_groups(store: LadybugStore, before: str, after: str) -> set[str]:
+    """The groups whose files in `after`'s folder are the very files of `before`'s (hard links)."""
+    shared = linked_files(store, before, after)
+    files = stamped_files(index_folder(store, after), after)
+    assert files is not None
     groups = {part_group(f.rsplit(".", 1)[0]) for f in shared}
     for group in groups:  # a group is taken over whole or not at all
         assert all(f in shared for f in files if part_group(f.rsplit(".", 1)[0]) == group)
@@ -107,11 +114,15 @@ def test_findings_take_over_every_group_but_the_findings(tmp_path: Path) -> None
         store.close()
 
 
-def test_supply_links_rebuild_the_supply_walk(tmp_path: Path) -> None:
+def test_supply_links_update_the_supply_walk(tmp_path: Path) -> None:
     store, before, after = load_with_change(tmp_path, supply_bundle(tmp_path / "disclosure"))
     try:
-        groups = linked_groups(store, before, after)
-        assert "supply" not in groups and {"findings", "placements", "assembly"} <= groups
+        shared = linked_files(store, before, after)
+        groups = {part_group(f.rsplit(".", 1)[0]) for f in shared if not f.startswith(("factory_", "supply_"))}
+        assert {"findings", "placements", "assembly"} <= groups
+        # the factory codes and details stay (hard-linked), the links are updated from the change's rows
+        assert {"factory_keys.npy", "factory_ids.arrow", "factory_details.arrow"} <= shared
+        assert not any(f.startswith("supply_") for f in shared)
         same_as_fresh_build(store, after, tmp_path)
     finally:
         store.close()
@@ -149,3 +160,31 @@ def test_a_damaged_file_is_never_taken_over(tmp_path: Path) -> None:
             fh.write(b"\0")
 
     damaged_then_changed(tmp_path, grow)
+
+
+def test_replaced_supply_links_are_updated_not_read_back(tmp_path: Path, monkeypatch) -> None:
+    """Replacing a bundle's supply links finds the replaced links among the previous arrays (none is read back)."""
+    from supplygraph.queries import link_delta
+
+    results: list[bool] = []
+    original = link_delta.updated_supply_parts
+
+    def recorded(*args):
+        parts = original(*args)
+        results.append(parts is not None)
+        return parts
+
+    monkeypatch.setattr(link_delta, "updated_supply_parts", recorded)
+    store, _before, _after = load_with_change(tmp_path, supply_bundle(tmp_path / "one" / "disclosure"))
+    try:
+        other = tmp_path / "two" / "disclosure"  # the same name: replaces the first
+        write_csv(other, "sources", ["source_id,title,kind", "MON-S2,Supplier disclosure,disclosure"])
+        write_csv(other, "supply", ["supplier_factory_id,buyer_factory_id,valid_from,valid_to,source_id",
+                                    "FA-SH1,FA-SH2,2023-01-01,2025-12-31,MON-S2", "FA-SH2,FA-SH1,,,"])  # fmt: skip
+        assert load_bundles(store, [other], incremental=True).rebuilt_because == ""
+        assert results == [True, True]
+        generation = store.generation
+        assert generation is not None
+        same_as_fresh_build(store, generation, tmp_path)
+    finally:
+        store.close()

@@ -23,6 +23,7 @@ class GenerationChange:
 
     previous: str
     tables: frozenset[str]
+    delta: Any = None  # the GraphDelta written (graph/delta.py), for what can be updated from its rows
 
 
 GenerationHook = Callable[[Any, str, GenerationChange | None], None]  # (store reading the new generation, its name, change)

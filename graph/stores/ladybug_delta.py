@@ -2,10 +2,14 @@
 generation, the GraphDelta written into the copy, then swapped in like any load (graph/stores/ladybug_store.py).
 
 Readers keep reading the old generation until the swap; a load that fails or is killed leaves a half-written
-folder that is never current (the next load removes it). In the copy: relationships are deleted and nodes
-looked up by key with `UNWIND $ids AS x MATCH (n:Label {id: x})` (the primary-key index), existing nodes
-overwritten with SET, new nodes and every new relationship appended with COPY FROM Arrow (a relationship
-created by MATCH … CREATE costs tens of milliseconds; docs/benchmarks.md has the figures).
+folder that is never current (the next load removes it). In the copy, the change is one transaction kept in the
+database's write-ahead log (graph.lbug.wal, copied with the file by the next load), not checkpointed into the
+file: a checkpoint rewrites every node group of a relationship table that a few scattered rows touch (for the
+supply links of a large graph, most of the table), while every reader replays the log when it opens the
+generation. Once the log outgrows WAL_LIMIT the load checkpoints it. Relationships are deleted and nodes looked
+up by key with `UNWIND $ids AS x MATCH (n:Label {id: x})` (the primary-key index); existing nodes are overwritten
+with SET, new nodes and relationships made with CREATE from an Arrow table (COPY is not logged: it is kept only
+by a checkpoint). docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
@@ -30,30 +34,46 @@ def copy_database(source: Path, target: Path) -> None:
         shutil.copyfile(file, target.parent / (target.name + file.name.removeprefix(source.name)))
 
 
+WAL_LIMIT = 16 << 20  # bytes of write-ahead log past which a load checkpoints it (LadybugDB's own default)
+
+
 def apply_delta(path: Path, delta: GraphDelta, progress: Progress | None = None) -> None:
-    """Write `delta` into the LadybugDB database at `path` and checkpoint it."""
-    db = ladybug.Database(str(path))
+    """Write `delta` into the LadybugDB database at `path` as one transaction in its write-ahead log."""
+    db = ladybug.Database(str(path), auto_checkpoint=False)
     conn = ladybug.Connection(db)
+    conn.execute("CALL force_checkpoint_on_close=false")
     total, done = delta.rows, 0
     try:
+        nodes = {label: _aligned(conn, label, rows, []) for label, rows in delta.nodes.items()}
+        rels = [(part, _aligned(conn, part.type, part.table, ["from", "to"])) for part in delta.rels]
+        conn.execute("BEGIN TRANSACTION")  # after ALTER TABLE, which a transaction may not hold
         _delete(conn, delta)
-        for label, rows in delta.nodes.items():
-            _write_nodes(conn, label, rows)
-            done += rows.num_rows
+        for label, table in nodes.items():
+            _write_nodes(conn, label, table)
+            done += table.num_rows
             if progress:
                 progress(label, done, total)
-        for part in delta.rels:
-            rows = _aligned(conn, part.type, part.table, ["from", "to"])
-            ends = f"(from={part.source!r}, to={part.target!r})"
-            conn.execute(f"COPY {ident(part.type)} FROM rows {ends}")
+        for part, rows in rels:
+            properties = ", ".join(f"{ident(c)}: {ident(c)}" for c in rows.column_names if c not in ("from", "to"))
+            conn.execute(
+                f"LOAD FROM rows MATCH (a:{ident(part.source)} {{id: `from`}}) MATCH (b:{ident(part.target)} {{id: `to`}})"
+                f" CREATE (a)-[:{ident(part.type)} {{{properties}}}]->(b)"
+            )
             done += part.table.num_rows
             if progress:
                 progress(part.type, done, total)
-            del rows
-        conn.execute("CHECKPOINT")
+        conn.execute("COMMIT")
+        if wal_size(path) > WAL_LIMIT:
+            conn.execute("CHECKPOINT")
     finally:
         conn.close()
         db.close()
+
+
+def wal_size(path: Path) -> int:
+    """Bytes of the database's write-ahead log (0 when it has none)."""
+    wal = path.with_name(path.name + ".wal")
+    return wal.stat().st_size if wal.exists() else 0
 
 
 def _delete(conn: ladybug.Connection, delta: GraphDelta) -> None:
@@ -72,11 +92,10 @@ def _delete(conn: ladybug.Connection, delta: GraphDelta) -> None:
         conn.execute(f"UNWIND $ids AS x MATCH (n:{ident(label)} {{id: x}}) DETACH DELETE n", {"ids": ids})
 
 
-def _write_nodes(conn: ladybug.Connection, label: str, rows: pa.Table) -> None:
-    """Nodes that exist get every property SET (null where the row has none); the others are COPYed."""
-    table = _aligned(conn, label, rows, [])
+def _write_nodes(conn: ladybug.Connection, label: str, table: pa.Table) -> None:
+    """Nodes that exist get every property SET (null where the row has none); the others are CREATEd."""
     found = conn.execute(
-        f"UNWIND $ids AS x MATCH (n:{ident(label)} {{id: x}}) RETURN n.id AS id", {"ids": rows.column("id").to_pylist()}
+        f"UNWIND $ids AS x MATCH (n:{ident(label)} {{id: x}}) RETURN n.id AS id", {"ids": table.column("id").to_pylist()}
     )
     assert not isinstance(found, list)
     existing = found.get_as_arrow().column("id").combine_chunks().cast(pa.string())
@@ -85,10 +104,11 @@ def _write_nodes(conn: ladybug.Connection, label: str, rows: pa.Table) -> None:
         changed = table.filter(old)
         assignments = ", ".join(f"_node.{ident(c)} = {ident(c)}" for c in table.column_names if c != "id")
         conn.execute(f"LOAD FROM changed MATCH (_node:{ident(label)} {{id: `id`}}) SET {assignments}")
-        del changed  # read by name by the statement above, as `fresh` and `rows` are by COPY
+        del changed  # read by name by the statement above, as `fresh` and `rows` are by LOAD FROM
     fresh = table.filter(pc.invert(old))
     if fresh.num_rows:
-        conn.execute(f"COPY {ident(label)} FROM fresh")
+        properties = ", ".join(f"{ident(c)}: {ident(c)}" for c in fresh.column_names)
+        conn.execute(f"LOAD FROM fresh CREATE (:{ident(label)} {{{properties}}})")
 
 
 def _aligned(conn: ladybug.Connection, name: str, rows: pa.Table, ends: list[str]) -> pa.Table:

@@ -224,7 +224,7 @@ class LadybugStore:
             else:
                 early.wait()
             apply_delta(folder / "graph.lbug", delta, progress)
-            self._make_current(name, GenerationChange(previous, delta.tables))
+            self._make_current(name, GenerationChange(previous, delta.tables, delta))
 
     def prepare_delta(self) -> None:
         """Start copying the current database into a new generation for the apply_delta that follows, under the
