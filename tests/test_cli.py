@@ -70,7 +70,7 @@ def test_exposure_basis_min_basis_and_brand_lists(demo_db: Path) -> None:
     table = cli("exposure", "AF-KST", "--as-of", "2026-06-01", db=demo_db).stdout
     assert "inferred from CO-VEL's published supplier list (source SRC-16)" in table.replace("\n", " ")
     bad = cli("exposure", "AF-KST", "--min-basis", "rumour", db=demo_db)
-    assert bad.returncode == 2 and "min_basis" in bad.stderr
+    assert bad.returncode == 2 and "--min-basis:" in bad.stderr
 
 
 def test_exposure_provenance_option(demo_db: Path) -> None:
