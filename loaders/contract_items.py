@@ -13,7 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from supplygraph.graph.errors import BundleError, Problem
 from supplygraph.graph.origins import LOADED
+from supplygraph.loaders.item_ids import ItemIds
 from supplygraph.loaders.item_match import TIE, Catalogue, Company, Match, Product, cpv_category, words
 from supplygraph.loaders.resolve import Decisions
 
@@ -59,8 +61,11 @@ def catalogue_of(bundles: Bundles) -> tuple[Catalogue, dict[str, dict[str, Any]]
     return catalogue, companies, products
 
 
-def prepare_items(bundles: Bundles, decisions: Decisions) -> tuple[Bundles, list[dict[str, Any]]]:
-    """The bundles with `items` tables and contract_items reduced to rows with a product; the Item review queue."""
+def prepare_items(
+    bundles: Bundles, decisions: Decisions, warnings: list[Problem] | None = None
+) -> tuple[Bundles, list[dict[str, Any]]]:
+    """The bundles with `items` tables and contract_items reduced to rows with a product; the Item review queue.
+    Warnings (an item_id another contract's item has: loaders/item_ids.py) go to `warnings`."""
     if not any("contract_items" in tables for _n, tables in bundles):
         return bundles, []
     catalogue, companies, products = catalogue_of(bundles)
@@ -71,14 +76,18 @@ def prepare_items(bundles: Bundles, decisions: Decisions) -> tuple[Bundles, list
             decided.setdefault(d["a"], {})[d["b"]] = d["decision"]
     queue: list[dict[str, Any]] = []
     out: Bundles = []
-    rows_of: dict[str, int] = {}  # contract -> its rows so far, over the bundles in load order (ids <contract>#<n>)
+    ids = ItemIds(tables["contract_items"] for _n, tables in bundles if "contract_items" in tables)
     for name, tables in bundles:
         table = tables.get("contract_items")
         if table is None:
             out.append((name, tables))
             continue
-        items, links = _items(table, catalogue, companies, products, contracts, decided, queue, rows_of)
+        items, links = _items(name, table, catalogue, companies, products, contracts, decided, queue, ids)
         out.append((name, {**tables, "items": items, "contract_items": links}))
+    if ids.problems:
+        raise BundleError(ids.problems)
+    if warnings is not None:
+        warnings.extend(ids.warnings)
     return out, sorted(queue, key=lambda r: (-r["score"], r["id"]))
 
 
@@ -87,6 +96,7 @@ def _column(table: pa.Table, name: str) -> list[Any]:
 
 
 def _items(
+    bundle: str,
     table: pa.Table,
     catalogue: Catalogue,
     companies: dict[str, dict[str, Any]],
@@ -94,10 +104,11 @@ def _items(
     contracts: dict[str, dict[str, Any]],
     decided: dict[str, dict[str, str]],
     queue: list[dict[str, Any]],
-    seen: dict[str, int],
+    ids: ItemIds,
 ) -> tuple[pa.Table, pa.Table]:
     contract_ids = table.column("from_id").to_pylist()
     given = table.column("to_id").to_pylist()
+    lines = table.column("_line").to_pylist()
     cols = {c: _column(table, c) for c in ("item_id", "description", "brand_name", "cpv", "category")}
     rows: dict[str, list[Any]] = {
         c: []
@@ -114,8 +125,7 @@ def _items(
         )
     }
     for i, contract in enumerate(contract_ids):
-        seen[contract] = seen.get(contract, 0) + 1
-        item_id = cols["item_id"][i] or f"{contract}#{seen[contract]}"
+        item_id = ids.of(bundle, contract, cols["item_id"][i] or None, int(lines[i]))
         description = cols["description"][i]
         product, basis, status, score, candidates = given[i], None, "none", None, []
         if product is not None:

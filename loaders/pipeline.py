@@ -133,11 +133,13 @@ def _rebuild(store: Store, bundles: list[LoadedBundle], progress: Progress | Non
     the review decisions; contract items get their ids, categories, brands and matches (and their queue)."""
     decisions = Decisions.load(matches_file(store))
     resolved, decisions.queue = resolve_entities([(b.name, dict(b.tables)) for b in bundles], decisions)
-    resolved, item_queue = prepare_items(resolved, decisions)
+    item_warnings: list[Problem] = []
+    resolved, item_queue = prepare_items(resolved, decisions, item_warnings)
     decisions.queue = sorted(decisions.queue + item_queue, key=lambda r: (-r["score"], r["id"]))
     if progress:
         progress("resolving and checking", 0, 0)
     tables = build_tables(resolved)
+    tables.warnings[:0] = item_warnings
     del resolved  # not held while the store writes the graph
     if write:
         store.replace(bundles, tables, progress)

@@ -70,7 +70,7 @@ def test_exposure_basis_min_basis_and_brand_lists(demo_db: Path) -> None:
     table = cli("exposure", "AF-KST", "--as-of", "2026-06-01", db=demo_db).stdout
     assert "inferred from CO-VEL's published supplier list (source SRC-16)" in table.replace("\n", " ")
     bad = cli("exposure", "AF-KST", "--min-basis", "rumour", db=demo_db)
-    assert bad.returncode == 2 and "min_basis" in bad.stderr
+    assert bad.returncode == 2 and "--min-basis:" in bad.stderr
 
 
 def test_exposure_provenance_option(demo_db: Path) -> None:
@@ -114,7 +114,20 @@ def test_bad_date_is_exit_2(demo_db: Path) -> None:
 def test_bad_depth_is_exit_2(demo_db: Path) -> None:
     result = cli("exposure", "AF-LIN", "--depth", "0", db=demo_db)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: depth: must be between 1 and 8, got 0"
+    assert result.stderr.strip() == "error: --depth: must be between 1 and 8, got 0"
+
+
+def test_errors_name_the_option_as_typed_and_a_named_query_its_parameter(demo_db: Path) -> None:
+    """`--min-basis` on the command line is `min_basis` in the HTTP API and `supplygraph query`: each error
+    names what its user typed."""
+    bases = "must be one of disclosed, matched, brand_list, got 'guess'"
+    for args in (["exposure", "AF-LIN"], ["exposed-affiliates", "factory", "FA-TWP1"]):
+        result = cli(*args, "--min-basis", "guess", db=demo_db)
+        assert (result.returncode, result.stderr.strip()) == (2, f"error: --min-basis: {bases}")
+        deep = cli(*args, "--depth", "9", db=demo_db)
+        assert (deep.returncode, deep.stderr.strip()) == (2, "error: --depth: must be between 1 and 8, got 9")
+    ran = cli("query", "exposure", "affiliate_id=AF-LIN", "depth=9", db=demo_db)
+    assert (ran.returncode, ran.stderr.strip()) == (2, "error: depth: must be between 1 and 8, got 9")
 
 
 def test_empty_store_says_how_to_load(tmp_path: Path) -> None:

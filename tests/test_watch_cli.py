@@ -41,7 +41,8 @@ def test_watch_commands(store, store_kind: str, tmp_path: Path) -> None:
     assert cli(store_kind, db, "add", "affiliate", "AF-NOPE").returncode == 3
     assert cli(store_kind, db, "add", "affiliate", "AF-LIN", "--key", dbh.id).returncode == 3  # not its own
     assert cli(store_kind, db, "add", "factory", "FA-TWP1", "--key", dbh.id).returncode == 2  # not its role
-    assert cli(store_kind, db, "add", "affiliate", "AF-LIN", "--depth", "9").returncode == 2
+    deep = cli(store_kind, db, "add", "affiliate", "AF-LIN", "--depth", "9")
+    assert (deep.returncode, deep.stderr.strip()) == (2, "error: --depth: must be between 1 and 8, got 9")
     refused = cli(store_kind, db, "add", "affiliate", "AF-LIN", "--webhook", "http://127.0.0.1:9/hook")
     assert refused.returncode == 2 and "watch hosts allow 127.0.0.1" in refused.stderr
     assert cli(store_kind, db, "hosts", "allow", "127.0.0.1").returncode == 0

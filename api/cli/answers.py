@@ -17,6 +17,7 @@ from supplygraph.api.cli.base import (
     MinBasisOption,
     Neo4jOption,
     app,
+    named_as_options,
     open_cli_store,
     out,
     parse_as_of,
@@ -65,7 +66,8 @@ def exposure(
 
     params = {"affiliate_id": affiliate_id, "as_of": parse_as_of(as_of), "depth": depth, "provenance": provenance}
     params["min_basis"] = min_basis
-    answer = get_query("exposure").run(open_cli_store(db, neo4j), params)
+    with named_as_options():
+        answer = get_query("exposure").run(open_cli_store(db, neo4j), params)
     write_exposure(answer, export or ("json" if as_json else None), output, category, min_severity)
 
 
@@ -81,9 +83,9 @@ def exposed_affiliates_cmd(
     neo4j: Neo4jOption = None,
 ) -> None:
     """Which affiliates are exposed to a factory, an agency or a finding, through which path, and their leverage."""
-    answer = get_query("exposed_affiliates").run(
-        open_cli_store(db, neo4j), {"kind": kind, "item_id": item_id, "as_of": parse_as_of(as_of), "depth": depth, "min_basis": min_basis}
-    )
+    params = {"kind": kind, "item_id": item_id, "as_of": parse_as_of(as_of), "depth": depth, "min_basis": min_basis}
+    with named_as_options():
+        answer = get_query("exposed_affiliates").run(open_cli_store(db, neo4j), params)
     if as_json:
         print_json(answer)
     else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +45,22 @@ MinBasisOption = Annotated[
         help="Weakest basis to list: disclosed, matched or brand_list (default: all; gaps are always listed)",
     ),
 ]
+
+
+OPTIONS_OF_PARAMETERS = {"depth": "--depth", "min_basis": "--min-basis", "min_severity": "--min-severity"}
+
+
+@contextmanager
+def named_as_options() -> Iterator[None]:
+    """An error of a query parameter that a command takes as an option names the option as typed (`--depth`,
+    not `depth`, the name the HTTP API and `supplygraph run` use)."""
+    try:
+        yield
+    except InvalidParameter as exc:
+        option = OPTIONS_OF_PARAMETERS.get(exc.parameter)
+        if option is None:
+            raise
+        raise InvalidParameter(option, str(exc).removeprefix(f"{exc.parameter}: ")) from None
 
 
 def parse_as_of(raw: str | None) -> date:

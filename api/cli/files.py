@@ -13,6 +13,7 @@ from supplygraph.api.cli.base import (
     Neo4jOption,
     app,
     err,
+    named_as_options,
     open_cli_store,
     out,
     parse_as_of,
@@ -67,7 +68,8 @@ def viz(
         day = parse_as_of(as_of)
         store = open_cli_store(db, neo4j)
         try:
-            drawing = exposure_drawing(store, kind, item_id, day, depth)
+            with named_as_options():
+                drawing = exposure_drawing(store, kind, item_id, day, depth)
         finally:
             store.close()
         try:

@@ -14,7 +14,16 @@ from typing import Annotated, Any
 
 import typer
 from supplygraph.api import render
-from supplygraph.api.cli.base import AsOfOption, DbOption, JsonOption, Neo4jOption, err, out, parse_as_of
+from supplygraph.api.cli.base import (
+    AsOfOption,
+    DbOption,
+    JsonOption,
+    Neo4jOption,
+    err,
+    named_as_options,
+    out,
+    parse_as_of,
+)
 from supplygraph.api.keys import KeyRing, keys_path
 from supplygraph.api.terminal import json_text
 from supplygraph.api.watches.access import check_question, live_tenants, tenant_of, visible_watch
@@ -68,7 +77,8 @@ def add(
         caller = KeyRing(keys or keys_path(Settings(), db)).by_id(key)
         if caller is None:
             raise NotFound(f"no unrevoked key with id {key!r}; `supplygraph keys list` shows them")
-    question = check_question(caller, kind, target, depth, min_basis, min_severity, Settings().max_depth)
+    with named_as_options():
+        question = check_question(caller, kind, target, depth, min_basis, min_severity, Settings().max_depth)
     watches = open_watches(db, keys)
     if webhook is not None:
         check_webhook(watches, webhook)
