@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 from supplygraph.graph.stores.generation_hooks import GenerationChange, on_generation_built, on_tables_built
 from supplygraph.graph.stores.protocol import Store
 from supplygraph.queries.link_delta import updated_groups
@@ -52,10 +53,16 @@ def write_link_files(store: Store, generation: str, change: GenerationChange | N
 
 def write_table_link_files(store: Store, generation: str, tables: Any) -> None:
     """Write the index files of a new `generation` of a full load from the graph `tables` it is built from
-    (queries/link_tables.py), before they are written to the database; the generation hook then finds them."""
+    (queries/link_tables.py), before they are written to the database; the generation hook then finds them (or, where
+    the tables could not answer a read, reads the new generation back)."""
     folder = store.link_index_folder(generation)
-    if folder is not None and read_parts(folder, generation) is None:
-        write_parts(folder, link_parts(TableReads(tables)), generation)
+    if folder is None or read_parts(folder, generation) is not None:
+        return
+    try:
+        parts = link_parts(TableReads(tables))
+    except (KeyError, pa.ArrowException):
+        return
+    write_parts(folder, parts, generation)
 
 
 def _built(store: Store, generation: str) -> dict[str, Any]:
