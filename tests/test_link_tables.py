@@ -114,7 +114,7 @@ def test_index_from_tables_equals_index_read_back(
 ) -> None:
     # without the read-back hook, the files a full load leaves can only have been made from its tables
     monkeypatch.setattr(ladybug_store, "generation_built", lambda *args: None)
-    if children:  # copied by child processes, the index made in a thread beside the node COPYs
+    if children:  # copied by child processes (tables released before the COPYs, the index made before)
         monkeypatch.setattr(ladybug_build, "CHILD_BYTES", 0)
         monkeypatch.setattr(ladybug_build, "SLICE_ROWS", 40)
     store = LadybugStore(tmp_path / "db")

@@ -9,8 +9,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,17 +81,11 @@ def _steps(tables: GraphTables) -> Iterator[tuple[str, list[str], str, pa.Table]
             )
 
 
-def build_graph(
-    path: Path, tables: GraphTables, progress: Progress | None, alongside: Callable[[], None] | None = None
-) -> None:
-    """The database at `path` from `tables`; `alongside` (work that reads the tables, such as the link index) is run
-    first, or, for a graph copied by child processes, in a thread while the children copy the node tables."""
+def build_graph(path: Path, tables: GraphTables, progress: Progress | None) -> None:
     total = tables.node_count + tables.rel_count
     if sum(t.nbytes for t in tables.nodes.values()) > CHILD_BYTES:
-        _build_in_children(path, tables, progress, Alongside(alongside))
+        _build_in_children(path, tables, progress)
         return
-    if alongside is not None:
-        alongside()
     db = ladybug.Database(str(path))
     conn = ladybug.Connection(db)
     done = 0
@@ -111,50 +104,12 @@ def build_graph(
         db.close()
 
 
-class Alongside:
-    """Work run in a thread beside the node COPYs and waited for before the first relationship COPY: those children
-    need the most memory, and the work holds the graph tables until it ends (its error is raised when waited for)."""
-
-    def __init__(self, work: Callable[[], None] | None) -> None:
-        self.work = work
-        self.error: BaseException | None = None
-        self.thread: threading.Thread | None = None if work is None else threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        try:
-            assert self.work is not None
-            self.work()
-        except BaseException as exc:
-            self.error = exc
-
-    def start(self) -> None:
-        if self.thread is not None:
-            self.thread.start()
-
-    def wait(self) -> bool:
-        """Until the work ended (True when there was any)."""
-        if self.thread is None:
-            return False
-        self.thread.join()
-        self.thread = None
-        if self.error is not None:
-            raise self.error
-        return True
-
-
-def _release(tables: GraphTables) -> None:
-    tables.release()
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-
-
-def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None, alongside: Alongside) -> None:
+def _build_in_children(path: Path, tables: GraphTables, progress: Progress | None) -> None:
     """The same COPYs, run by fresh child processes (graph/stores/ladybug_copy.py) from Arrow files staged beside the
     database and removed once copied: tables together up to SLICE_ROWS node rows (a larger node table in slices) or
     REL_ROWS relationship rows per child, each child with a buffer pool of COPY_POOL_BYTES when that is set.
-    Every file is staged first and `tables` released (once the work `alongside` ended, before the first
-    relationship COPY), so the loading process holds none of the graph while the children copy the relationships,
-    and what LadybugDB keeps after a COPY goes back with each child. A relationship table is
+    Every file is staged first and `tables` released, so the loading process holds none of the graph while the
+    children copy it, and what LadybugDB keeps after a COPY goes back with each child. A relationship table is
     copied whole by one child: appending to a non-empty one rewrites what it holds, so slicing it would cost more
     than it saves. The database is part of the new generation: a failed or killed load changes nothing (and a
     child dies with the load)."""
@@ -178,26 +133,18 @@ def _build_in_children(path: Path, tables: GraphTables, progress: Progress | Non
             jobs[-1].append({"name": name, "ddl": ddl, "copy": copy, "file": file, "rows": piece.num_rows})
             ddl = []
         del rows, pieces
-    alongside.start()
-    if alongside.thread is None:
-        _release(tables)
+    tables.release()
+    gc.collect()
+    pa.default_memory_pool().release_unused()
     done = 0
-    try:
-        for job in jobs:
-            if any(step["name"] not in SCHEMA.nodes for step in job) and alongside.wait():
-                _release(tables)
-            _run_child(path, job)
-            for step in job:
-                if step["file"]:
-                    os.unlink(step["file"])
-                done += step["rows"]
-                if progress:
-                    progress(step["name"], done, total)
-        if alongside.wait():  # a graph of no relationships
-            _release(tables)
-    finally:
-        if alongside.thread is not None:  # a COPY failed: the work ends before the load reports it
-            alongside.thread.join()
+    for job in jobs:
+        _run_child(path, job)
+        for step in job:
+            if step["file"]:
+                os.unlink(step["file"])
+            done += step["rows"]
+            if progress:
+                progress(step["name"], done, total)
     staging.rmdir()
 
 

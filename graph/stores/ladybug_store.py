@@ -201,8 +201,8 @@ class LadybugStore:
             name, folder = self._new_generation()
             write_bundles(folder, bundles)
             reached(WRITING)
-            # the link index files, made from the tables (queries/link_cache.py) while the node tables are copied
-            build_graph(folder / "graph.lbug", tables, progress, alongside=lambda: tables_built(self, name, tables))
+            tables_built(self, name, tables)  # the link index files, made from the tables (queries/link_cache.py)
+            build_graph(folder / "graph.lbug", tables, progress)
             self._make_current(name)
 
     def apply_delta(self, bundles: list[LoadedBundle], delta: GraphDelta, progress: Progress | None = None) -> None:
