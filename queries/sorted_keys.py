@@ -91,11 +91,14 @@ class Grouped:
 
 
 def grouped_parts(table: pa.Table, key: str) -> tuple[np.ndarray, np.ndarray, pa.Table]:
-    """(sorted keys, offsets, rows sorted by key, stably) of `table` grouped by its column `key`; rows without a
-    key are left out (no key finds them)."""
+    """(sorted keys, offsets, rows sorted) of `table` grouped by its column `key`; rows without a key are left out
+    (no key finds them). The rows of one key are sorted by their other plain columns in turn, so the parts do not
+    depend on the order in which a store returned the rows (LadybugDB's parallel scans return them in an order
+    that changes from run to run); every bulk read has a column that tells its rows apart, or rows alike."""
     table = table.filter(pc.is_valid(table.column(key))) if table.num_rows else table
     table = table.set_column(table.column_names.index(key), key, table.column(key).cast(pa.string()))
-    table = table.take(pc.sort_indices(table, sort_keys=[(key, "ascending")]))  # a stable sort
+    ties = [f.name for f in table.schema if f.name != key and not pa.types.is_nested(f.type) and not pa.types.is_null(f.type)]
+    table = table.take(pc.sort_indices(table, sort_keys=[(c, "ascending") for c in [key, *ties]]))
     column = table.column(key).combine_chunks()
     unique = pc.unique(column)
     codes = np.asarray(pc.index_in(column, value_set=unique).to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -7,6 +7,9 @@ changing a copy of the one before (an incremental load), what changed: the table
 need not be read again. A hook that fails with
 OSError (a full disk, a folder it may not write) does not fail the load: what it writes is only a cache that
 readers build again when it is missing.
+
+A full load also calls the hooks registered for its graph tables, with the tables it is about to write into the new
+generation: what a hook makes from them (the link index files) need not be read back from the database.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ class GenerationChange:
 
 GenerationHook = Callable[[Any, str, GenerationChange | None], None]  # (store reading the new generation, its name, change)
 
+TablesHook = Callable[[Any, str, Any], None]  # (store writing the new generation, its name, its GraphTables)
+
 _hooks: list[GenerationHook] = []
+_tables_hooks: list[TablesHook] = []
 
 
 def on_generation_built(hook: GenerationHook) -> None:
@@ -41,5 +47,19 @@ def generation_built(store: Any, generation: str, change: GenerationChange | Non
     for hook in list(_hooks):
         try:
             hook(store, generation, change)
+        except OSError:
+            pass
+
+
+def on_tables_built(hook: TablesHook) -> None:
+    """Call `hook` with the graph tables of every full load from now on in this process, before they are written."""
+    if hook not in _tables_hooks:
+        _tables_hooks.append(hook)
+
+
+def tables_built(store: Any, generation: str, tables: Any) -> None:
+    for hook in list(_tables_hooks):
+        try:
+            hook(store, generation, tables)
         except OSError:
             pass

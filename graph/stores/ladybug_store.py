@@ -33,7 +33,7 @@ from supplygraph.graph.delta import GraphDelta
 from supplygraph.graph.errors import EmptyGraph, LoadLocked, QueryFailed, QueryTimeout
 from supplygraph.graph.private_files import make_private_folder
 from supplygraph.graph.stores.generation_files import fsync_dir, fsync_tree, write_bundles
-from supplygraph.graph.stores.generation_hooks import GenerationChange, generation_built
+from supplygraph.graph.stores.generation_hooks import GenerationChange, generation_built, tables_built
 from supplygraph.graph.stores.ladybug_build import build_graph
 from supplygraph.graph.stores.ladybug_delta import apply_delta, copy_database
 from supplygraph.graph.stores.ladybug_precopy import EarlyCopy
@@ -201,6 +201,7 @@ class LadybugStore:
             name, folder = self._new_generation()
             write_bundles(folder, bundles)
             reached(WRITING)
+            tables_built(self, name, tables)  # the link index files, made from the tables (queries/link_cache.py)
             build_graph(folder / "graph.lbug", tables, progress)
             self._make_current(name)
 
