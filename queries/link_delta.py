@@ -25,7 +25,7 @@ COLUMNS = {"to": "buyer", "from": "supplier", "valid_from": "valid_from", "valid
 def updated_groups(folder_before: Path | None, change: GenerationChange | None) -> tuple[dict[str, Any], dict[str, Path], set[str]]:
     """(parts written anew, file name -> previous generation's file to hard-link, groups these make whole) for
     the groups updated from the change; nothing when none can be."""
-    if change is None or change.delta is None or folder_before is None or not _supply_links_only(change):
+    if change is None or folder_before is None or not _supply_links_only(change):
         return {}, {}, set()
     old = read_parts(folder_before, change.previous)
     if old is None:

@@ -18,15 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from supplygraph.graph.delta import GraphDelta
+
 
 @dataclass(frozen=True)
 class GenerationChange:
-    """A generation made from a copy of `previous` in which only the node labels and relationship types `tables`
-    were written (every other table reads as in `previous`)."""
+    """A generation made from a copy of `previous` by writing `delta`: only the node labels and relationship types
+    of `tables` were written (every other table reads as in `previous`)."""
 
     previous: str
-    tables: frozenset[str]
-    delta: Any = None  # the GraphDelta written (graph/delta.py), for what can be updated from its rows
+    delta: GraphDelta  # what was written, for what can be updated from its rows
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return self.delta.tables
 
 
 GenerationHook = Callable[[Any, str, GenerationChange | None], None]  # (store reading the new generation, its name, change)

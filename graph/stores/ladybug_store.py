@@ -225,7 +225,7 @@ class LadybugStore:
             else:
                 early.wait()
             apply_delta(folder / "graph.lbug", delta, progress)
-            self._make_current(name, GenerationChange(previous, delta.tables, delta))
+            self._make_current(name, GenerationChange(previous, delta))
 
     def prepare_delta(self) -> None:
         """Start copying the current database into a new generation for the apply_delta that follows, under the

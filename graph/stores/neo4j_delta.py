@@ -15,7 +15,7 @@ import neo4j
 import pyarrow as pa
 from supplygraph.graph.delta import GraphDelta, own_references
 from supplygraph.graph.stores.load_lock import WRITING, WRITTEN, reached
-from supplygraph.graph.stores.neo4j_bundles import CREATE_RECORD, record
+from supplygraph.graph.stores.neo4j_bundles import BUNDLE_LABEL, CREATE_RECORD, record
 from supplygraph.graph.stores.protocol import LoadedBundle, Progress, ident
 
 BATCH = 2_000
@@ -26,17 +26,17 @@ def apply_delta(
     database: str,
     delta: GraphDelta,
     added: list[LoadedBundle],
-    labels: tuple[str, str],
+    load_label: str,
     progress: Progress | None = None,
     keep_reads: Callable[[neo4j.ManagedTransaction, str], None] | None = None,
 ) -> str:
     """Write `delta`, replace the saved records of the bundles `delta.removed` by those of `added`, and record a
-    complete load; returns its id. `labels`: the labels of saved bundles and of load records. `keep_reads(tx,
+    complete load; returns its id. `load_label`: the label of load records. `keep_reads(tx,
     load)` runs in the same transaction after the writes (it keeps the new load's bulk reads)."""
     load = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     reached(WRITING)
     with driver.session(database=database) as session:
-        session.execute_write(_write, delta, added, labels, load, progress, keep_reads)
+        session.execute_write(_write, delta, added, load_label, load, progress, keep_reads)
     return load
 
 
@@ -44,12 +44,11 @@ def _write(
     tx: neo4j.ManagedTransaction,
     delta: GraphDelta,
     added: list[LoadedBundle],
-    labels: tuple[str, str],
+    load_label: str,
     load: str,
     progress: Progress | None,
     keep_reads: Callable[[neo4j.ManagedTransaction, str], None] | None,
 ) -> None:
-    bundle_label, load_label = labels
     for label, ids in delta.touched.items():
         for rel, reverse in dict.fromkeys((ref.rel, ref.reverse) for ref in own_references(label)):
             arrow = f"<-[r:{ident(rel)}]-()" if reverse else f"-[r:{ident(rel)}]->()"
@@ -86,7 +85,7 @@ def _write(
         done += part.table.num_rows
         if progress:
             progress(part.type, done, total)
-    _save_bundles(tx, bundle_label, delta.removed, added)
+    _save_bundles(tx, delta.removed, added)
     if keep_reads:
         keep_reads(tx, load)
     tx.run(
@@ -107,11 +106,11 @@ def _without_nulls(table: pa.Table) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
 
 
-def _save_bundles(tx: neo4j.ManagedTransaction, label: str, removed: list[str], added: list[LoadedBundle]) -> None:
-    """The saved records (graph/stores/neo4j_store.py reads them back in position order): those of the replaced
+def _save_bundles(tx: neo4j.ManagedTransaction, removed: list[str], added: list[LoadedBundle]) -> None:
+    """The saved records (graph/stores/neo4j_bundles.py reads them back in position order): those of the replaced
     bundles deleted, the new bundles' saved after every other."""
-    tx.run(f"MATCH (b:{ident(label)}) WHERE b.name IN $names DELETE b", {"names": removed}).consume()
-    last = tx.run(f"MATCH (b:{ident(label)}) RETURN max(b.position) AS p").single()
+    tx.run(f"MATCH (b:{ident(BUNDLE_LABEL)}) WHERE b.name IN $names DELETE b", {"names": removed}).consume()
+    last = tx.run(f"MATCH (b:{ident(BUNDLE_LABEL)}) RETURN max(b.position) AS p").single()
     position = (last["p"] if last and last["p"] is not None else -1) + 1
     for offset, bundle in enumerate(added):
         for table_name, table in bundle.tables.items():

@@ -329,7 +329,7 @@ class Neo4jStore:
             def keep_reads(tx: neo4j.ManagedTransaction, load: str) -> None:  # in the delta's transaction
                 keep_delta_reads(self, tx, delta, load, previous)
 
-            load = apply_delta(self.driver, self.database, delta, added, (BUNDLE_LABEL, LOAD_LABEL), progress, keep_reads)
+            load = apply_delta(self.driver, self.database, delta, added, LOAD_LABEL, progress, keep_reads)
             Snapshots(self).drop_old([load, *([previous] if previous else [])])
 
     def prepare_delta(self) -> None:
